@@ -1,0 +1,104 @@
+"""codex-credits: exact Codex credit accounting.
+
+Price tasks on a rate card, read usage, replay it through a tier's rules,
+forecast and check budgets, all in-process. The public API is re-exported
+here; see docs/index.md.
+
+>>> from codex_credits import estimate
+>>> estimate(reasoning_tokens=12_000, tool_calls=20, sandbox_minutes=10,
+...          sandbox_class="large", output_tokens=2_000).total
+Decimal('25.900000')
+"""
+
+from __future__ import annotations
+
+from codex_credits._version import __version__
+from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
+from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
+from codex_credits.core.periods import BillingPeriod, period_at, period_containing
+from codex_credits.core.ratecard import (
+    BUILTIN_CARDS,
+    DEFAULT_CARD,
+    TOKEN_CARD,
+    MeterRates,
+    ModelRates,
+    Options,
+    RateCard,
+    ReservePolicy,
+    TierSpec,
+)
+from codex_credits.core.timeutil import require_utc
+from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
+from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
+from codex_credits.errors import (
+    AmountTypeError,
+    ApiConnectionError,
+    ApiDecodeError,
+    ApiError,
+    ApiStatusError,
+    ApiTimeoutError,
+    AuthenticationError,
+    ConfigError,
+    CreditError,
+    NaiveDatetimeError,
+    NotFoundError,
+    OutOfOrderEventError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    UnknownModelError,
+    UsageDataError,
+)
+from codex_credits.io.usagefile import read_usage, write_usage
+
+__all__ = [
+    "__version__",
+    "AmountTypeError",
+    "ApiConnectionError",
+    "ApiDecodeError",
+    "ApiError",
+    "ApiStatusError",
+    "ApiTimeoutError",
+    "AuthenticationError",
+    "BillingPeriod",
+    "BUILTIN_CARDS",
+    "Ccu",
+    "Clock",
+    "ConfigError",
+    "CostBreakdown",
+    "CreditError",
+    "DEFAULT_CARD",
+    "estimate",
+    "FixedClock",
+    "LogSummary",
+    "ManualClock",
+    "MeterRates",
+    "ModelRates",
+    "NaiveDatetimeError",
+    "NotFoundError",
+    "Options",
+    "OutOfOrderEventError",
+    "period_at",
+    "period_containing",
+    "PermissionDeniedError",
+    "price_usage",
+    "quantize_ccu",
+    "RateCard",
+    "RateLimitError",
+    "read_usage",
+    "require_utc",
+    "ReservePolicy",
+    "round_cents",
+    "ServerError",
+    "SystemClock",
+    "TierSpec",
+    "TOKEN_CARD",
+    "UnknownModelError",
+    "Usage",
+    "UsageDataError",
+    "UsageEvent",
+    "UsageLog",
+    "UsageLogBuilder",
+    "Usd",
+    "write_usage",
+]

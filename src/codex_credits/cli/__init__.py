@@ -1,0 +1,94 @@
+"""The ``codex-credits`` command line.
+
+``main(argv)`` runs one command and returns an :class:`ExitCode`; it never lets
+a traceback reach the user for a user's mistake. ``run()`` is the console
+entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from pydantic import ValidationError
+
+from codex_credits._version import __version__
+from codex_credits.cli.commands import COMMANDS
+from codex_credits.cli.exitcodes import ExitCode
+from codex_credits.errors import (
+    ApiError,
+    ConfigError,
+    CreditError,
+    NaiveDatetimeError,
+    UnknownModelError,
+    UsageDataError,
+)
+
+__all__ = ["ExitCode", "build_parser", "main", "run"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="codex-credits",
+        description="Exact Codex credit accounting: price tasks, replay usage, forecast, check.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 API or data error.",
+    )
+    parser.add_argument("--version", action="version", version=f"codex-credits {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
+        command.configure(child)
+        child.set_defaults(_handler=command.run)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run one command; returns its exit code (see :class:`ExitCode`)."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else ExitCode.USAGE_ERROR
+    handler = getattr(args, "_handler", None)
+    if handler is None:
+        parser.print_help(out)
+        return ExitCode.USAGE_ERROR
+    try:
+        return int(handler(args, out, err))
+    except ApiError as exc:
+        return _fail(err, exc, ExitCode.DATA_ERROR)
+    except UsageDataError as exc:
+        return _fail(err, exc, ExitCode.DATA_ERROR)
+    except (ConfigError, NaiveDatetimeError, UnknownModelError) as exc:
+        return _fail(err, exc, ExitCode.USAGE_ERROR)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        )
+        return _fail(err, problems, ExitCode.USAGE_ERROR)
+    except CreditError as exc:
+        return _fail(err, exc, ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        err.write("codex-credits: interrupted\n")
+        return 130
+
+
+def _fail(err: TextIO, exc: object, code: ExitCode) -> int:
+    message = " ".join(str(exc).split("\n")) if code == ExitCode.DATA_ERROR else str(exc)
+    err.write(f"codex-credits: error: {message}\n")
+    return int(code)
+
+
+def run() -> None:
+    """Console entry point: ``codex-credits``."""
+    sys.exit(main())

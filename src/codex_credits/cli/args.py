@@ -1,0 +1,87 @@
+"""Argument types and options shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from codex_credits.core.ratecard import BUILTIN_CARDS, RateCard
+from codex_credits.core.timeutil import parse_instant
+
+__all__ = [
+    "add_card",
+    "add_format",
+    "decimal_arg",
+    "instant_arg",
+    "load_card",
+    "non_negative_int",
+    "positive_int",
+]
+
+
+def instant_arg(text: str) -> datetime:
+    """An ISO 8601 instant with an offset; a bare date means midnight UTC."""
+    text = text.strip()
+    if len(text) == 10:  # YYYY-MM-DD
+        text += "T00:00:00+00:00"
+    try:
+        return parse_instant(text, "time")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def decimal_arg(text: str) -> Decimal:
+    """An exact decimal number >= 0."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1."""
+    value = non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
+    """``--format`` with ``table`` first and default."""
+    options = choices or ("table", "json")
+    parser.add_argument(
+        "--format",
+        choices=options,
+        default=options[0],
+        help=f"output format (default {options[0]})",
+    )
+
+
+def add_card(parser: argparse.ArgumentParser) -> None:
+    """``--card NAME|PATH``."""
+    parser.add_argument(
+        "--card",
+        default=None,
+        metavar="NAME|PATH",
+        help=f"a built-in card ({', '.join(BUILTIN_CARDS)}) or a .toml/.json file",
+    )
+
+
+def load_card(args: argparse.Namespace) -> RateCard:
+    """The card named by ``--card`` (the default card when absent)."""
+    return RateCard.resolve(getattr(args, "card", None))

@@ -1,0 +1,71 @@
+"""``codex-credits demo``: a tour on the bundled sample, no setup needed."""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from decimal import Decimal
+from typing import TextIO
+
+from codex_credits.cli.commands.estimate import breakdown_table
+from codex_credits.cli.exitcodes import ExitCode
+from codex_credits.cli.output import Table
+from codex_credits.core.meters import estimate
+from codex_credits.core.ratecard import TOKEN_CARD, RateCard
+from codex_credits.core.units import ZERO, from_micro
+from codex_credits.data import sample_usage_path
+from codex_credits.io.usagefile import read_usage
+
+NAME = "demo"
+HELP = "price tasks and summarise the bundled sample month of team usage"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format", choices=("table", "markdown"), default="table", help="output format"
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    fmt = args.format
+    card = RateCard.default()
+    tokens = RateCard.builtin(TOKEN_CARD)
+    sections: list[str] = []
+
+    task = estimate(
+        card,
+        reasoning_tokens=12_000,
+        tool_calls=20,
+        sandbox_minutes=10,
+        sandbox_class="large",
+        output_tokens=2_000,
+    )
+    sections.append(breakdown_table(task).render(fmt))
+    real = estimate(
+        tokens,
+        model="gpt-5.3-codex",
+        input_tokens=1_000_000,
+        cached_input_tokens=400_000,
+        output_tokens=10_000,
+    )
+    sections.append(breakdown_table(real).render(fmt))
+
+    path = sample_usage_path()
+    log = read_usage(path)
+    amounts = log.amounts_micro(card).tolist()
+    total = from_micro(sum(amounts))
+    by_project: dict[str | None, int] = defaultdict(int)
+    for project, amount in zip(log.dimension_values("project_id"), amounts, strict=True):
+        by_project[project] += amount
+    table = Table(
+        ["project", "CCU", "share"],
+        title=f"Sample usage: {len(log)} tasks, {log.start.date()} to {log.end.date()}, "
+        f"{total} CCU on {card.name}",
+    )
+    for project, micro in sorted(by_project.items(), key=lambda kv: -kv[1]):
+        ccu = from_micro(micro)
+        share = (ccu / total * 100).quantize(Decimal("0.1")) if total else ZERO
+        table.add(project, ccu, f"{share}%")
+    sections.append(table.render(fmt))
+    out.write("\n\n".join(sections) + "\n")
+    return ExitCode.OK

@@ -1,0 +1,427 @@
+"""Rate cards: every price, pool and factor of the credit model as data.
+
+A :class:`RateCard` holds the meter rates of the CCU model, per-model token
+rates, the plan tiers and the model's options (reserve threshold and
+efficiency, fast-mode factor, credits per USD...). Nothing in the engine is a
+constant in code: load a card with your contract's figures and the same
+mechanics apply (docs/rate-cards.md).
+
+Two cards are built in (:data:`BUILTIN_CARDS`):
+
+``codex-ccu-2026-06`` (the default)
+    The planning model of CCU (Codex Compute Units): reasoning tokens, tool
+    calls, sandbox minutes by class and output tokens; tiers free, go, plus
+    and pro with pools, reserve, rollover and overage.
+``codex-tokens-2026-04``
+    Codex's real per-token credit card: credits per 1,000,000 tokens by
+    model, uncached input, cached input and output; 25 credits = 1 USD.
+
+>>> card = RateCard.default()
+>>> card.tier("pro").pool(seats=2)
+Decimal('20000')
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, final
+
+import tomli_w
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from codex_credits.core.model import Frozen
+from codex_credits.core.units import ZERO, Ccu, Usd, quantize_ccu
+from codex_credits.errors import ConfigError, UnknownModelError
+
+__all__ = [
+    "BUILTIN_CARDS",
+    "DEFAULT_CARD",
+    "TOKEN_CARD",
+    "MeterRates",
+    "ModelRates",
+    "Options",
+    "RateCard",
+    "ReservePolicy",
+    "TierSpec",
+    "format_validation_error",
+]
+
+DEFAULT_CARD = "codex-ccu-2026-06"
+TOKEN_CARD = "codex-tokens-2026-04"
+
+NonNegative = Field(ge=0)
+
+
+class ReservePolicy(StrEnum):
+    """How much of the hourly savings reserve a tier gets."""
+
+    NONE = "none"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
+@final
+class TierSpec(Frozen):
+    """One plan tier. Amounts are per seat and per billing month."""
+
+    price_per_seat_usd: Usd = Field(ge=0)
+    monthly_ccu_per_seat: Ccu = Field(ge=0)
+    max_seats: int | None = Field(default=None, ge=1, description="None: unlimited")
+    concurrency: int | None = Field(default=None, ge=1, description="None: unlimited")
+    reserve: ReservePolicy = ReservePolicy.NONE
+    reserve_cap_hours: Ccu = Field(default=ZERO, ge=0, description="reserve cap in hours of H")
+    rollover_periods: int = Field(default=0, ge=0)
+    rollover_cap_pools: Ccu = Field(default=ZERO, ge=0, description="rollover cap in pools")
+    overage_usd_per_ccu: Usd | None = Field(default=None, ge=0, description="None: hard stop")
+    rate_limit_multiple: Ccu = Field(default=Decimal(10), gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TierSpec:
+        if self.reserve is ReservePolicy.NONE and self.reserve_cap_hours != 0:
+            raise ValueError("reserve_cap_hours must be 0 when reserve is 'none'")
+        if self.rollover_periods == 0 and self.rollover_cap_pools != 0:
+            raise ValueError("rollover_cap_pools must be 0 when rollover_periods is 0")
+        return self
+
+    @property
+    def has_overage(self) -> bool:
+        """True when spending past the balance is billed instead of blocked."""
+        return self.overage_usd_per_ccu is not None
+
+    def pool(self, seats: int = 1) -> Decimal:
+        """The shared monthly pool: seats x monthly CCU per seat."""
+        return self.monthly_ccu_per_seat * seats
+
+    def check_seats(self, seats: int, name: str = "tier") -> None:
+        """Raise ConfigError when ``seats`` is outside what the tier allows."""
+        if seats < 1:
+            raise ConfigError(f"seats must be at least 1, got {seats}")
+        if self.max_seats is not None and seats > self.max_seats:
+            raise ConfigError(f"{name} allows at most {self.max_seats} seat(s), got {seats}")
+
+
+@final
+class MeterRates(Frozen):
+    """Rates of the CCU model's consumption categories."""
+
+    reasoning_per_1k_tokens: Ccu = Field(ge=0)
+    tool_call: Ccu = Field(ge=0)
+    sandbox_per_minute: dict[str, Ccu]
+    default_sandbox_class: str = "medium"
+    output_per_1k_tokens: Ccu = Field(ge=0)
+    input_per_1k_tokens: Ccu = Field(default=ZERO, ge=0)
+    cached_input_per_1k_tokens: Ccu = Field(default=ZERO, ge=0)
+
+    @field_validator("sandbox_per_minute")
+    @classmethod
+    def _non_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [name for name, rate in value.items() if rate < 0]
+        if bad:
+            raise ValueError(f"sandbox rates must be >= 0 (classes {', '.join(bad)})")
+        if not value:
+            raise ValueError("at least one sandbox class is needed")
+        return value
+
+    @model_validator(mode="after")
+    def _default_class_known(self) -> MeterRates:
+        if self.default_sandbox_class not in self.sandbox_per_minute:
+            raise ValueError(
+                f"default_sandbox_class {self.default_sandbox_class!r} is not one of "
+                f"{sorted(self.sandbox_per_minute)}"
+            )
+        return self
+
+
+@final
+class ModelRates(Frozen):
+    """Credits per 1,000,000 tokens of one model."""
+
+    input_per_1m: Ccu = Field(ge=0)
+    cached_input_per_1m: Ccu = Field(ge=0)
+    output_per_1m: Ccu = Field(ge=0)
+
+
+@final
+class Options(Frozen):
+    """Figures of the model that are not per tier."""
+
+    hours_per_month: int = Field(default=720, gt=0, description="H = pool / hours_per_month")
+    reserve_threshold: Ccu = Field(default=Decimal("0.70"), ge=0, le=1)
+    reserve_efficiency: Ccu = Field(default=Decimal("0.60"), ge=0, le=1)
+    reserve_window_hours: int | None = Field(
+        default=None, gt=0, description="optional anti-gaming rule: cap accrual per window"
+    )
+    reserve_window_cap_hours: Ccu | None = Field(
+        default=None, ge=0, description="most accrual per window, in hours of H"
+    )
+    fast_mode_factor: Ccu = Field(default=Decimal(2), gt=0)
+    credits_per_usd: Ccu = Field(default=Decimal(25), gt=0)
+
+
+@final
+class RateCard(Frozen):
+    """A complete, validated rate card. Load one with :meth:`load` or :meth:`builtin`."""
+
+    name: str = Field(min_length=1)
+    unit: Literal["CCU", "credits"] = "CCU"
+    description: str = ""
+    meters: MeterRates | None = None
+    models: dict[str, ModelRates] = Field(default_factory=dict)
+    fallback_model: str | None = None
+    tiers: dict[str, TierSpec] = Field(default_factory=dict)
+    options: Options = Field(default_factory=Options)
+
+    @model_validator(mode="after")
+    def _complete(self) -> RateCard:
+        if self.meters is None and not self.models:
+            raise ValueError("a card needs meter rates, model rates, or both")
+        if self.fallback_model is not None and self.fallback_model not in self.models:
+            raise ValueError(f"fallback_model {self.fallback_model!r} is not in models")
+        return self
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> RateCard:
+        """The default card, ``codex-ccu-2026-06``."""
+        return cls.builtin(DEFAULT_CARD)
+
+    @classmethod
+    def builtin(cls, name: str) -> RateCard:
+        """A built-in card by name (see :data:`BUILTIN_CARDS`)."""
+        try:
+            data = _BUILTIN_DATA[name]
+        except KeyError:
+            raise ConfigError(
+                f"no built-in card {name!r}; built-in cards are: {', '.join(BUILTIN_CARDS)}"
+            ) from None
+        return cls.from_data(data, source=f"built-in card {name}")
+
+    @classmethod
+    def from_data(cls, data: Any, source: str = "rate card") -> RateCard:
+        """Validate a mapping; every problem is reported with its field path."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = format_validation_error(exc)
+            raise ConfigError(
+                f"{source} is invalid:\n  " + "\n  ".join(problems), problems
+            ) from None
+
+    @classmethod
+    def from_text(
+        cls, text: str, fmt: Literal["toml", "json"], source: str = "rate card"
+    ) -> RateCard:
+        """Parse TOML or JSON text; numbers are read as exact decimals."""
+        try:
+            if fmt == "toml":
+                data: Any = tomllib.loads(text, parse_float=Decimal)
+            else:
+                data = json.loads(text, parse_float=Decimal)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{source} is not valid {fmt.upper()}: {exc}") from None
+        return cls.from_data(data, source=source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RateCard:
+        """Load a card from a ``.toml`` or ``.json`` file."""
+        path = Path(path)
+        fmt = _format_of(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read rate card {path}: {exc.strerror}") from None
+        return cls.from_text(text, fmt, source=str(path))
+
+    @classmethod
+    def resolve(cls, name_or_path: str | Path | None) -> RateCard:
+        """A built-in card by name, a card file by path, or the default for ``None``."""
+        if name_or_path is None:
+            return cls.default()
+        if isinstance(name_or_path, str) and name_or_path in _BUILTIN_DATA:
+            return cls.builtin(name_or_path)
+        return cls.load(name_or_path)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        """A plain mapping with exact Decimals, omitting unset optional parts."""
+        return self.model_dump(mode="python", exclude_none=True)
+
+    def to_text(self, fmt: Literal["toml", "json"]) -> str:
+        """The card as TOML or JSON text; :meth:`from_text` reads it back equal."""
+        if fmt == "toml":
+            return tomli_w.dumps(self.to_data())
+        return self.model_dump_json(indent=2, exclude_none=True) + "\n"
+
+    def dump(self, path: str | Path) -> None:
+        """Write the card to a ``.toml`` or ``.json`` file (an exact round trip)."""
+        path = Path(path)
+        path.write_text(self.to_text(_format_of(path)), encoding="utf-8")
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def tier(self, name: str) -> TierSpec:
+        """The tier called ``name``; ConfigError lists the known tiers."""
+        try:
+            return self.tiers[name]
+        except KeyError:
+            known = ", ".join(self.tiers) or "none (this card has no tiers)"
+            raise ConfigError(f"card {self.name} has no tier {name!r}; tiers: {known}") from None
+
+    def model_rates(self, model: str | None) -> tuple[str, ModelRates, bool]:
+        """``(model used, its rates, whether the fallback was used)`` for a model name.
+
+        Raises:
+            UnknownModelError: the card does not price ``model`` and has no fallback.
+        """
+        if model is not None:
+            for candidate in (model, model.lower(), model.lower().removeprefix("openai/")):
+                if candidate in self.models:
+                    return candidate, self.models[candidate], False
+        if self.fallback_model is not None:
+            return self.fallback_model, self.models[self.fallback_model], True
+        known = ", ".join(sorted(self.models)) or "none"
+        what = f"model {model!r}" if model is not None else "a task without a model"
+        raise UnknownModelError(
+            f"card {self.name} does not price {what}; known models: {known}. "
+            "Pass one of them, or load a card with a fallback_model."
+        )
+
+    def hourly_allocation(self, tier: str, seats: int = 1) -> Decimal:
+        """H = pool / hours_per_month, quantized to 0.000001 CCU."""
+        return quantize_ccu(self.tier(tier).pool(seats) / self.options.hours_per_month)
+
+
+def format_validation_error(exc: ValidationError) -> tuple[str, ...]:
+    """One line per problem: ``field.path: message``."""
+    lines = []
+    for error in exc.errors():
+        path = ".".join(str(part) for part in error["loc"]) or "(card)"
+        message = error["msg"]
+        ctx = error.get("ctx") or {}
+        original = ctx.get("error")
+        if isinstance(original, Exception):
+            message = str(original)
+        lines.append(f"{path}: {message}")
+    return tuple(lines)
+
+
+def _format_of(path: Path) -> Literal["toml", "json"]:
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return "toml"
+    if suffix == ".json":
+        return "json"
+    raise ConfigError(f"{path}: a rate card file must end in .toml or .json")
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+_CCU_TIERS: dict[str, dict[str, Any]] = {
+    "free": {
+        "price_per_seat_usd": _d("0"),
+        "monthly_ccu_per_seat": _d("50"),
+        "max_seats": 1,
+        "concurrency": 1,
+        "reserve": "none",
+        "reserve_cap_hours": _d("0"),
+        "rollover_periods": 0,
+        "rollover_cap_pools": _d("0"),
+        "rate_limit_multiple": _d("10"),
+    },
+    "go": {
+        "price_per_seat_usd": _d("9"),
+        "monthly_ccu_per_seat": _d("500"),
+        "max_seats": 1,
+        "concurrency": 3,
+        "reserve": "none",
+        "reserve_cap_hours": _d("0"),
+        "rollover_periods": 0,
+        "rollover_cap_pools": _d("0"),
+        "overage_usd_per_ccu": _d("0.025"),
+        "rate_limit_multiple": _d("10"),
+    },
+    "plus": {
+        "price_per_seat_usd": _d("20"),
+        "monthly_ccu_per_seat": _d("2000"),
+        "max_seats": 5,
+        "concurrency": 5,
+        "reserve": "partial",
+        "reserve_cap_hours": _d("2"),
+        "rollover_periods": 1,
+        "rollover_cap_pools": _d("1"),
+        "overage_usd_per_ccu": _d("0.018"),
+        "rate_limit_multiple": _d("10"),
+    },
+    "pro": {
+        "price_per_seat_usd": _d("200"),
+        "monthly_ccu_per_seat": _d("10000"),
+        "reserve": "full",
+        "reserve_cap_hours": _d("4"),
+        "rollover_periods": 3,
+        "rollover_cap_pools": _d("3"),
+        "overage_usd_per_ccu": _d("0.012"),
+        "rate_limit_multiple": _d("10"),
+    },
+}
+
+_TOKEN_MODELS: dict[str, tuple[str, str, str]] = {
+    "gpt-5.5": ("125", "12.5", "750"),
+    "gpt-5.4": ("62.5", "6.25", "375"),
+    "gpt-5.4-mini": ("18.75", "1.875", "113"),
+    "gpt-5.3-codex": ("43.75", "4.375", "350"),
+    "gpt-5.2-codex": ("43.75", "4.375", "350"),
+    "gpt-5.2": ("43.75", "4.375", "350"),
+    "gpt-5.1-codex-max": ("31.25", "3.125", "250"),
+    "gpt-5.1-codex-mini": ("6.25", "0.625", "50"),
+}
+
+_BUILTIN_DATA: dict[str, dict[str, Any]] = {
+    DEFAULT_CARD: {
+        "name": DEFAULT_CARD,
+        "unit": "CCU",
+        "description": (
+            "The CCU planning model: meters, tiers free/go/plus/pro, savings reserve, "
+            "rollover and overage. rate_limit_multiple (10) is this library's assumption."
+        ),
+        "meters": {
+            "reasoning_per_1k_tokens": _d("0.8"),
+            "tool_call": _d("0.3"),
+            "sandbox_per_minute": {
+                "small": _d("0.1"),
+                "medium": _d("0.5"),
+                "large": _d("1.0"),
+                "xlarge": _d("2.0"),
+            },
+            "default_sandbox_class": "medium",
+            "output_per_1k_tokens": _d("0.15"),
+            "input_per_1k_tokens": _d("0"),
+            "cached_input_per_1k_tokens": _d("0"),
+        },
+        "tiers": _CCU_TIERS,
+        "options": {},
+    },
+    TOKEN_CARD: {
+        "name": TOKEN_CARD,
+        "unit": "credits",
+        "description": (
+            "Codex's per-token credit card, effective 2026-04-02 for Plus, Pro and Business: "
+            "credits per 1,000,000 tokens; fast mode (priority) x2; 25 credits = 1 USD."
+        ),
+        "models": {
+            name: {"input_per_1m": _d(i), "cached_input_per_1m": _d(c), "output_per_1m": _d(o)}
+            for name, (i, c, o) in _TOKEN_MODELS.items()
+        },
+        "options": {},
+    },
+}
+
+BUILTIN_CARDS: tuple[str, ...] = tuple(_BUILTIN_DATA)
+"""Names of the built-in cards; the first is the default."""

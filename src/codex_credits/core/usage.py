@@ -1,0 +1,523 @@
+"""Usage records: what was (or will be) used, and when.
+
+A :class:`UsageEvent` is one request or task: an aware timestamp, and either
+an amount (``ccu``, in the card's unit) or meter quantities that a rate card
+prices. When both are present the amount wins and the meters are kept for
+reports (usage API buckets carry both).
+
+A :class:`UsageLog` is an ordered collection of events stored as columns
+(NumPy arrays of integers, and interned labels for dimensions), so a million
+events cost a few tens of megabytes and can be priced in one vectorised pass
+(:meth:`UsageLog.amounts_micro`). Iterating a log yields ``UsageEvent`` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, final, overload
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import Field, model_validator
+
+from codex_credits.core.meters import Usage, price_usage
+from codex_credits.core.model import Frozen
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.timeutil import UtcDatetime, require_utc
+from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
+from codex_credits.errors import ConfigError
+
+__all__ = [
+    "DIMENSIONS",
+    "LogSummary",
+    "UsageEvent",
+    "UsageLog",
+    "UsageLogBuilder",
+]
+
+DIMENSIONS: tuple[str, ...] = (
+    "event_id",
+    "user_id",
+    "project_id",
+    "task_type",
+    "feature",
+    "session_id",
+    "model",
+)
+"""Labels an event can carry; reports group by any of them."""
+
+_INT_METERS = (
+    "reasoning_tokens",
+    "tool_calls",
+    "output_tokens",
+    "input_tokens",
+    "cached_input_tokens",
+)
+_EPOCH_DT = datetime(1970, 1, 1, tzinfo=UTC)
+
+Int64Array = npt.NDArray[np.int64]
+
+
+@final
+class UsageEvent(Frozen):
+    """One request or task. Either ``ccu`` or meter quantities say how much."""
+
+    timestamp: UtcDatetime
+    ccu: Ccu | None = Field(default=None, ge=0, description="amount in the card's unit")
+    reasoning_tokens: int = Field(default=0, ge=0)
+    tool_calls: int = Field(default=0, ge=0)
+    sandbox_minutes: Quantity = Field(default=Decimal(0), ge=0)
+    sandbox_class: str | None = None
+    output_tokens: int = Field(default=0, ge=0)
+    input_tokens: int = Field(default=0, ge=0, description="including cached input")
+    cached_input_tokens: int = Field(default=0, ge=0)
+    model: str | None = None
+    fast: bool = False
+    event_id: str | None = None
+    user_id: str | None = None
+    project_id: str | None = None
+    task_type: str | None = None
+    feature: str | None = None
+    session_id: str | None = None
+
+    @model_validator(mode="after")
+    def _cached_within_input(self) -> UsageEvent:
+        if self.cached_input_tokens > self.input_tokens:
+            raise ValueError(
+                f"cached_input_tokens ({self.cached_input_tokens}) cannot exceed "
+                f"input_tokens ({self.input_tokens})"
+            )
+        return self
+
+    def usage(self) -> Usage:
+        """The meter quantities of this event."""
+        return Usage(
+            reasoning_tokens=self.reasoning_tokens,
+            tool_calls=self.tool_calls,
+            sandbox_minutes=self.sandbox_minutes,
+            sandbox_class=self.sandbox_class,
+            output_tokens=self.output_tokens,
+            input_tokens=self.input_tokens,
+            cached_input_tokens=self.cached_input_tokens,
+            model=self.model,
+            fast=self.fast,
+        )
+
+    def amount(self, card: RateCard) -> Decimal:
+        """``ccu`` when given, else the meters priced on ``card``."""
+        if self.ccu is not None:
+            return self.ccu
+        return price_usage(self.usage(), card).total
+
+
+@final
+class LogSummary(Frozen):
+    """What reading a usage source found."""
+
+    rows: int = 0
+    events: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    problems: tuple[str, ...] = ()
+
+
+class _Labels:
+    """Interned string column: integer codes plus a label table (code 0 is None)."""
+
+    __slots__ = ("codes", "index", "labels")
+
+    def __init__(self) -> None:
+        self.labels: list[str | None] = [None]
+        self.index: dict[str | None, int] = {None: 0}
+        self.codes: list[int] = []
+
+    def append(self, value: str | None) -> None:
+        code = self.index.get(value)
+        if code is None:
+            code = len(self.labels)
+            self.index[value] = code
+            self.labels.append(value)
+        self.codes.append(code)
+
+
+@dataclass
+class UsageLogBuilder:
+    """Append events column by column, then :meth:`build` a :class:`UsageLog`.
+
+    Readers use it to avoid building a pydantic model per row. Values must be
+    valid already (readers check them and name file, line and field).
+    """
+
+    ts_us: list[int] = field(default_factory=list)
+    ccu_micro: list[int] = field(default_factory=list)
+    has_ccu: list[bool] = field(default_factory=list)
+    meters: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in _INT_METERS})
+    sandbox_micro_minutes: list[int] = field(default_factory=list)
+    fast: list[bool] = field(default_factory=list)
+    labels: dict[str, _Labels] = field(
+        default_factory=lambda: {k: _Labels() for k in (*DIMENSIONS, "sandbox_class")}
+    )
+    seen_ids: set[str] = field(default_factory=set)
+    summary_rows: int = 0
+    summary_skipped: int = 0
+    summary_duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        ts_us: int,
+        *,
+        ccu_micro: int | None = None,
+        reasoning_tokens: int = 0,
+        tool_calls: int = 0,
+        output_tokens: int = 0,
+        input_tokens: int = 0,
+        cached_input_tokens: int = 0,
+        sandbox_micro_minutes: int = 0,
+        sandbox_class: str | None = None,
+        fast: bool = False,
+        **dims: str | None,
+    ) -> bool:
+        """Append one event; returns False (and counts it) for a duplicate event_id."""
+        event_id = dims.get("event_id")
+        if event_id is not None:
+            if event_id in self.seen_ids:
+                self.summary_duplicates += 1
+                return False
+            self.seen_ids.add(event_id)
+        self.ts_us.append(ts_us)
+        self.has_ccu.append(ccu_micro is not None)
+        self.ccu_micro.append(ccu_micro or 0)
+        meters = self.meters
+        meters["reasoning_tokens"].append(reasoning_tokens)
+        meters["tool_calls"].append(tool_calls)
+        meters["output_tokens"].append(output_tokens)
+        meters["input_tokens"].append(input_tokens)
+        meters["cached_input_tokens"].append(cached_input_tokens)
+        self.sandbox_micro_minutes.append(sandbox_micro_minutes)
+        self.fast.append(fast)
+        self.labels["sandbox_class"].append(sandbox_class)
+        for name in DIMENSIONS:
+            self.labels[name].append(dims.get(name))
+        return True
+
+    def add_event(self, event: UsageEvent) -> bool:
+        """Append a validated :class:`UsageEvent`."""
+        return self.add(
+            _to_us(event.timestamp),
+            ccu_micro=None if event.ccu is None else to_micro(event.ccu),
+            reasoning_tokens=event.reasoning_tokens,
+            tool_calls=event.tool_calls,
+            output_tokens=event.output_tokens,
+            input_tokens=event.input_tokens,
+            cached_input_tokens=event.cached_input_tokens,
+            sandbox_micro_minutes=to_micro(event.sandbox_minutes),
+            sandbox_class=event.sandbox_class,
+            fast=event.fast,
+            **{name: getattr(event, name) for name in DIMENSIONS},
+        )
+
+    def skip(self, problem: str) -> None:
+        """Count a row that could not be read, keeping its message."""
+        self.summary_skipped += 1
+        if len(self.problems) < 1000:
+            self.problems.append(problem)
+
+    def build(self) -> UsageLog:
+        """The finished log, sorted by time (stable: ties keep their file order)."""
+        n = len(self.ts_us)
+        summary = LogSummary(
+            rows=self.summary_rows,
+            events=n,
+            skipped=self.summary_skipped,
+            duplicates=self.summary_duplicates,
+            problems=tuple(self.problems),
+        )
+        columns: dict[str, npt.NDArray[Any]] = {
+            "ts_us": np.array(self.ts_us, dtype=np.int64),
+            "ccu_micro": np.array(self.ccu_micro, dtype=np.int64),
+            "has_ccu": np.array(self.has_ccu, dtype=np.bool_),
+            "sandbox_micro_minutes": np.array(self.sandbox_micro_minutes, dtype=np.int64),
+            "fast": np.array(self.fast, dtype=np.bool_),
+        }
+        for name, values in self.meters.items():
+            columns[name] = np.array(values, dtype=np.int64)
+        labels: dict[str, tuple[str | None, ...]] = {}
+        for name, column in self.labels.items():
+            columns[name] = np.array(column.codes, dtype=np.int32)
+            labels[name] = tuple(column.labels)
+        log = UsageLog(columns, labels, summary)
+        return log.sorted()
+
+
+class UsageLog(Sequence[UsageEvent]):
+    """An ordered, immutable collection of usage events, stored as columns.
+
+    Build one with :meth:`from_events`, :func:`codex_credits.read_usage` or a
+    :class:`UsageLogBuilder`. ``summary`` says how many rows were read,
+    skipped and dropped as duplicates.
+    """
+
+    __slots__ = ("_columns", "_labels", "summary")
+
+    def __init__(
+        self,
+        columns: dict[str, npt.NDArray[Any]],
+        labels: dict[str, tuple[str | None, ...]],
+        summary: LogSummary | None = None,
+    ) -> None:
+        self._columns = columns
+        self._labels = labels
+        self.summary = summary if summary is not None else LogSummary(events=len(columns["ts_us"]))
+        for array in columns.values():
+            array.setflags(write=False)
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_events(cls, events: Iterable[UsageEvent]) -> UsageLog:
+        """A log of ``events``, sorted by time; duplicate event_ids are dropped and counted."""
+        builder = UsageLogBuilder()
+        for event in events:
+            builder.summary_rows += 1
+            builder.add_event(event)
+        return builder.build()
+
+    @classmethod
+    def empty(cls) -> UsageLog:
+        """A log with no events."""
+        return UsageLogBuilder().build()
+
+    # -- sequence protocol -------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._columns["ts_us"].shape[0])
+
+    @overload
+    def __getitem__(self, index: int) -> UsageEvent: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> UsageLog: ...
+
+    def __getitem__(self, index: int | slice) -> UsageEvent | UsageLog:
+        if isinstance(index, slice):
+            return self.take(np.arange(len(self))[index])
+        n = len(self)
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(f"event index {index} out of range for a log of {n}")
+        return self._event(index)
+
+    def __iter__(self) -> Iterator[UsageEvent]:
+        for i in range(len(self)):
+            yield self._event(i)
+
+    def __repr__(self) -> str:
+        if not len(self):
+            return "UsageLog(0 events)"
+        return f"UsageLog({len(self)} events, {self.start.isoformat()} .. {self.end.isoformat()})"
+
+    def _event(self, i: int) -> UsageEvent:
+        c = self._columns
+        label = self.label
+        return UsageEvent(
+            timestamp=_from_us(int(c["ts_us"][i])),
+            ccu=from_micro(int(c["ccu_micro"][i])) if c["has_ccu"][i] else None,
+            reasoning_tokens=int(c["reasoning_tokens"][i]),
+            tool_calls=int(c["tool_calls"][i]),
+            sandbox_minutes=_micro_quantity(int(c["sandbox_micro_minutes"][i])),
+            sandbox_class=label("sandbox_class", i),
+            output_tokens=int(c["output_tokens"][i]),
+            input_tokens=int(c["input_tokens"][i]),
+            cached_input_tokens=int(c["cached_input_tokens"][i]),
+            fast=bool(c["fast"][i]),
+            **{name: label(name, i) for name in DIMENSIONS},
+        )
+
+    # -- columns -----------------------------------------------------------------------------
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """A raw, read-only column (``ts_us``, ``ccu_micro``, a meter, or a label's codes)."""
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise KeyError(f"no column {name!r}; columns: {', '.join(self._columns)}") from None
+
+    def labels(self, name: str) -> tuple[str | None, ...]:
+        """The label table of a dimension: ``labels(name)[code]``; code 0 is None."""
+        return self._labels[name]
+
+    def label(self, name: str, i: int) -> str | None:
+        """The label of dimension ``name`` for event ``i``."""
+        return self._labels[name][int(self._columns[name][i])]
+
+    def dimension_values(self, name: str) -> list[str | None]:
+        """The label of dimension ``name`` for every event, in order."""
+        table = self._labels[name]
+        return [table[code] for code in self._columns[name].tolist()]
+
+    @property
+    def timestamps_us(self) -> Int64Array:
+        """Event times as integer microseconds since the Unix epoch (UTC), ascending."""
+        return self._columns["ts_us"]
+
+    @property
+    def start(self) -> datetime:
+        """Time of the first event."""
+        return _from_us(int(self._columns["ts_us"][0]))
+
+    @property
+    def end(self) -> datetime:
+        """Time of the last event."""
+        return _from_us(int(self._columns["ts_us"][-1]))
+
+    # -- derived logs ------------------------------------------------------------------------
+
+    def take(self, indices: npt.NDArray[Any]) -> UsageLog:
+        """A new log of the events at ``indices`` (an integer or boolean array)."""
+        columns = {name: np.ascontiguousarray(col[indices]) for name, col in self._columns.items()}
+        n = len(columns["ts_us"])
+        return UsageLog(columns, self._labels, LogSummary(rows=n, events=n))
+
+    def sorted(self) -> UsageLog:
+        """The log in time order (stable). Returns ``self`` when already sorted."""
+        ts = self._columns["ts_us"]
+        if ts.size < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+            return self
+        order = np.argsort(ts, kind="stable")
+        columns = {name: np.ascontiguousarray(col[order]) for name, col in self._columns.items()}
+        return UsageLog(columns, self._labels, self.summary)
+
+    def between(self, start: datetime | None = None, end: datetime | None = None) -> UsageLog:
+        """Events in ``[start, end)``; either bound may be omitted."""
+        ts = self._columns["ts_us"]
+        lo = 0 if start is None else int(np.searchsorted(ts, _to_us(start), side="left"))
+        hi = len(ts) if end is None else int(np.searchsorted(ts, _to_us(end), side="left"))
+        return self.take(np.arange(lo, hi))
+
+    # -- pricing -----------------------------------------------------------------------------
+
+    def amounts_micro(self, card: RateCard) -> Int64Array:
+        """Every event's amount in integer micro-units of ``card``'s unit.
+
+        Equal, event for event, to ``to_micro(event.amount(card))``. Rates with
+        at most six decimals are priced in one vectorised integer pass; other
+        cards fall back to exact per-event Decimal pricing.
+        """
+        c = self._columns
+        if bool(np.all(c["has_ccu"])):
+            return c["ccu_micro"]
+        try:
+            priced = _price_vectorised(self, card)
+        except _NotVectorisable:
+            priced = np.array([to_micro(e.amount(card)) for e in self], dtype=np.int64)
+            priced.setflags(write=False)
+            return priced
+        result = np.where(c["has_ccu"], c["ccu_micro"], priced)
+        result.setflags(write=False)
+        return result
+
+    def amounts(self, card: RateCard) -> list[Decimal]:
+        """Every event's amount as an exact Decimal."""
+        return [from_micro(v) for v in self.amounts_micro(card).tolist()]
+
+
+class _NotVectorisable(Exception):
+    pass
+
+
+def _rate_micro(rate: Decimal) -> int:
+    scaled = rate * MICRO
+    if scaled != scaled.to_integral_value():
+        raise _NotVectorisable
+    return int(scaled)
+
+
+def _div_half_even(num: Int64Array, den: int) -> Int64Array:
+    q = num // den
+    r = num - q * den
+    twice = 2 * r
+    up = (twice > den) | ((twice == den) & (q % 2 == 1))
+    result: Int64Array = q + up.astype(np.int64)
+    return result
+
+
+def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
+    c = log._columns
+    n = len(log)
+    f_num, f_den = card.options.fast_mode_factor.as_integer_ratio()
+    # Fast events are multiplied by f_num / f_den, other events by f_den / f_den.
+    factor_num = np.where(c["fast"], f_num, f_den).astype(np.int64)
+    total = np.zeros(n, dtype=np.int64)
+
+    def category(qty: Int64Array, rate_micro: int | Int64Array, divisor: int) -> Int64Array:
+        # quantize(qty * rate * factor / divisor) in micro-units, half-even, per event.
+        if isinstance(rate_micro, int) and rate_micro == 0:
+            return np.zeros(n, dtype=np.int64)
+        num = qty * rate_micro * factor_num
+        if np.any(num < 0):  # int64 overflow: let exact Decimal pricing take over
+            raise _NotVectorisable
+        return _div_half_even(num, divisor * f_den)
+
+    meters = card.meters
+    if meters is not None:
+        table = log.labels("sandbox_class")
+        codes = c["sandbox_class"]
+        class_rates = np.zeros(len(table), dtype=np.int64)
+        for code, name in enumerate(table):
+            key = name if name is not None else meters.default_sandbox_class
+            if key not in meters.sandbox_per_minute:
+                if np.any(codes == code):
+                    raise ConfigError(
+                        f"unknown sandbox class {key!r}; card {card.name} has "
+                        f"{', '.join(meters.sandbox_per_minute)}"
+                    )
+                continue
+            class_rates[code] = _rate_micro(meters.sandbox_per_minute[key])
+        total += category(c["reasoning_tokens"], _rate_micro(meters.reasoning_per_1k_tokens), 1000)
+        total += category(c["tool_calls"], _rate_micro(meters.tool_call), 1)
+        total += category(c["sandbox_micro_minutes"], class_rates[codes], MICRO)
+        total += category(c["output_tokens"], _rate_micro(meters.output_per_1k_tokens), 1000)
+        if meters.input_per_1k_tokens or meters.cached_input_per_1k_tokens:
+            uncached = c["input_tokens"] - c["cached_input_tokens"]
+            total += category(uncached, _rate_micro(meters.input_per_1k_tokens), 1000)
+            total += category(
+                c["cached_input_tokens"], _rate_micro(meters.cached_input_per_1k_tokens), 1000
+            )
+        return total
+    table = log.labels("model")
+    codes = c["model"]
+    needs = ~c["has_ccu"]
+    in_rate = np.zeros(len(table), dtype=np.int64)
+    cached_rate = np.zeros(len(table), dtype=np.int64)
+    out_rate = np.zeros(len(table), dtype=np.int64)
+    for code, name in enumerate(table):
+        if not np.any((codes == code) & needs):
+            continue
+        _, rates, _ = card.model_rates(name)
+        in_rate[code] = _rate_micro(rates.input_per_1m)
+        cached_rate[code] = _rate_micro(rates.cached_input_per_1m)
+        out_rate[code] = _rate_micro(rates.output_per_1m)
+    uncached = c["input_tokens"] - c["cached_input_tokens"]
+    total += category(uncached, in_rate[codes], MICRO)
+    total += category(c["cached_input_tokens"], cached_rate[codes], MICRO)
+    total += category(c["output_tokens"], out_rate[codes], MICRO)
+    return total
+
+
+def _to_us(at: datetime) -> int:
+    at = require_utc(at)
+    delta = at - _EPOCH_DT
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_us(us: int) -> datetime:
+    return _EPOCH_DT + timedelta(microseconds=us)
+
+
+def _micro_quantity(micro: int) -> Decimal:
+    return from_micro(micro).normalize() if micro else Decimal(0)

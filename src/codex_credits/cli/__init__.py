@@ -78,6 +78,8 @@ def main(
         return _fail(err, problems, ExitCode.USAGE_ERROR)
     except CreditError as exc:
         return _fail(err, exc, ExitCode.USAGE_ERROR)
+    except argparse.ArgumentTypeError as exc:  # a missing or inconsistent option
+        return _fail(err, exc, ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:
         err.write("codex-credits: interrupted\n")
         return 130

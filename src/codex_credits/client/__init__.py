@@ -1,0 +1,88 @@
+"""The usage API client: ``UsageClient``, ``AsyncUsageClient`` and their payloads.
+
+This package is the only one (with :mod:`codex_credits.testing`) that imports
+httpx; ``import codex_credits`` does not load it. See docs/api-client.md.
+
+>>> from codex_credits.client import UsageClient
+>>> with UsageClient(api_key="sk-admin-test") as client:    # doctest: +SKIP
+...     log = client.usage_log(start="2026-06-01T00:00:00Z", end="2026-07-01T00:00:00Z")
+"""
+
+from __future__ import annotations
+
+from codex_credits.client._bridge import (
+    AccountStatus,
+    account_status,
+    bucket_event_id,
+    usage_events,
+    usage_log,
+)
+from codex_credits.client._client import DEFAULT_TIMEOUT, AsyncUsageClient, RawResponse, UsageClient
+from codex_credits.client._models import (
+    Bucket,
+    CodexUsageBucket,
+    CodexUsagePage,
+    CodexUsageResult,
+    CompletionsUsageBucket,
+    CompletionsUsagePage,
+    CompletionsUsageResult,
+    CostAmount,
+    CostsBucket,
+    CostsPage,
+    CostsResult,
+    CreditStatus,
+    Page,
+    RateLimitEvent,
+    RateLimitEventsPage,
+    Subscription,
+)
+from codex_credits.client._wire import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    Call,
+    check_base_url,
+    codex_usage_call,
+    completions_usage_call,
+    costs_call,
+    credit_status_call,
+    rate_limit_events_call,
+    subscription_call,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "AccountStatus",
+    "AsyncUsageClient",
+    "Bucket",
+    "Call",
+    "CodexUsageBucket",
+    "CodexUsagePage",
+    "CodexUsageResult",
+    "CompletionsUsageBucket",
+    "CompletionsUsagePage",
+    "CompletionsUsageResult",
+    "CostAmount",
+    "CostsBucket",
+    "CostsPage",
+    "CostsResult",
+    "CreditStatus",
+    "Page",
+    "RateLimitEvent",
+    "RateLimitEventsPage",
+    "RawResponse",
+    "Subscription",
+    "UsageClient",
+    "account_status",
+    "bucket_event_id",
+    "check_base_url",
+    "codex_usage_call",
+    "completions_usage_call",
+    "costs_call",
+    "credit_status_call",
+    "rate_limit_events_call",
+    "subscription_call",
+    "usage_events",
+    "usage_log",
+]

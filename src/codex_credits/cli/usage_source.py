@@ -1,38 +1,99 @@
-"""Where a command's usage comes from: ``--usage FILE`` (or, later, ``--from-api``).
+"""Where a command's usage comes from: ``--usage FILE`` or ``--from-api``.
 
 Every command that reads usage calls :func:`add_usage_source` when configuring
-its parser and :func:`load_usage` when running, so all of them accept the same
-options and report problems the same way.
+its parser (after its own options) and :func:`load_usage` when running, so all
+of them accept the same options and report problems the same way.
+
+With ``--from-api`` the usage is fetched from the usage API for
+``[--start, --end)`` in ``--bucket-width`` buckets grouped by user, project and
+task type; the key comes from ``OPENAI_ADMIN_KEY`` (else ``OPENAI_API_KEY``)
+and the server from ``CODEX_CREDITS_BASE_URL``. A command that already has a
+``--start`` option (a billing anchor, say) keeps it, and with ``--from-api``
+that instant is also where fetching begins. Progress goes to standard error
+only when it is a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from codex_credits.cli.args import instant_arg
 from codex_credits.core.usage import UsageLog
 from codex_credits.io.usagefile import read_usage
 
-__all__ = ["add_usage_source", "load_usage"]
+if TYPE_CHECKING:
+    from codex_credits.client import CodexUsageBucket
+
+__all__ = ["UsageSource", "add_usage_source", "load_usage", "load_usage_source"]
+
+API_GROUPS = ("user_id", "project_id", "task_type")
 
 
 def add_usage_source(parser: argparse.ArgumentParser) -> None:
-    """Add ``--usage FILE`` and ``--lenient``."""
-    group = parser.add_argument_group("usage source")
+    """Add the usage-source options: a file, or the API and its range."""
+    group = parser.add_argument_group("usage source (a file, or the usage API)")
     group.add_argument("--usage", metavar="FILE", type=Path, help="a CSV or JSONL usage file")
     group.add_argument(
         "--lenient",
         action="store_true",
         help="skip (and count) bad rows instead of stopping at the first one",
     )
+    group.add_argument(
+        "--from-api",
+        action="store_true",
+        help="fetch usage from the usage API instead of --usage (key in OPENAI_ADMIN_KEY, "
+        "server in CODEX_CREDITS_BASE_URL); needs --start and --end",
+    )
+    options = parser._option_string_actions
+    if "--start" not in options:
+        group.add_argument(
+            "--start",
+            type=instant_arg,
+            metavar="ISO",
+            help="with --from-api: first instant fetched (inclusive), e.g. 2026-06-01",
+        )
+    if "--end" not in options:
+        group.add_argument(
+            "--end",
+            type=instant_arg,
+            metavar="ISO",
+            help="with --from-api: end of the range (exclusive)",
+        )
+    group.add_argument(
+        "--bucket-width",
+        choices=("1h", "1d"),
+        default="1h",
+        help="with --from-api: bucket width (default 1h; events are stamped at bucket start)",
+    )
+
+
+@dataclass(frozen=True)
+class UsageSource:
+    """What was read: the log, and (from the API) the buckets it came from."""
+
+    log: UsageLog
+    buckets: tuple[CodexUsageBucket, ...] | None = None
+    pages: int = 0
 
 
 def load_usage(args: argparse.Namespace, err: TextIO) -> UsageLog:
     """Read the usage the arguments name; skipped rows are reported on ``err``."""
+    return load_usage_source(args, err).log
+
+
+def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
+    """Like :func:`load_usage`, keeping the API's buckets (exact totals, task counts)."""
     path: Path | None = getattr(args, "usage", None)
+    if getattr(args, "from_api", False):
+        if path is not None:
+            raise argparse.ArgumentTypeError("give either --usage FILE or --from-api, not both")
+        return _fetch(args, err)
     if path is None:
-        raise argparse.ArgumentTypeError("give --usage FILE")
+        raise argparse.ArgumentTypeError("give --usage FILE, or --from-api --start ISO --end ISO")
     log = read_usage(path, strict=not getattr(args, "lenient", False))
     summary = log.summary
     if summary.skipped:
@@ -41,4 +102,51 @@ def load_usage(args: argparse.Namespace, err: TextIO) -> UsageLog:
             err.write(f"  {problem}\n")
     if summary.duplicates:
         err.write(f"codex-credits: dropped {summary.duplicates} duplicate event_id(s) in {path}\n")
-    return log
+    return UsageSource(log)
+
+
+def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
+    from codex_credits.client import UsageClient, codex_usage_call, usage_log
+
+    start: datetime | None = getattr(args, "start", None)
+    end: datetime | None = getattr(args, "end", None)
+    if start is None or end is None:
+        raise argparse.ArgumentTypeError("--from-api needs --start ISO and --end ISO")
+    if end <= start:
+        raise argparse.ArgumentTypeError("--end must be later than --start")
+    call = codex_usage_call(
+        start=start, end=end, bucket_width=args.bucket_width, group_by=API_GROUPS
+    )
+    progress = _Progress(err)
+    buckets: list[CodexUsageBucket] = []
+    pages = 0
+    try:
+        with UsageClient() as client:
+            for page in client.iter_pages(call):
+                pages += 1
+                buckets.extend(page.data)
+                progress.show(pages, len(buckets))
+    finally:
+        progress.done()
+    return UsageSource(usage_log(buckets), tuple(buckets), pages)
+
+
+class _Progress:
+    """``fetching usage: page N (M buckets)`` on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, err: TextIO) -> None:
+        isatty = getattr(err, "isatty", None)
+        self._err = err
+        self._on = bool(isatty and isatty())
+        self._shown = False
+
+    def show(self, pages: int, buckets: int) -> None:
+        if self._on:
+            self._err.write(f"\rfetching usage: page {pages} ({buckets} buckets)")
+            self._err.flush()
+            self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            self._err.write("\n")
+            self._err.flush()

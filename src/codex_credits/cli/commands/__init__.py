@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from codex_credits.cli.commands import card, demo, estimate
+from codex_credits.cli.commands import account_status, card, demo, estimate, usage
 
 __all__ = ["COMMANDS"]
 
@@ -12,4 +12,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     card,
     estimate,
     demo,
+    usage,
+    account_status,
 )

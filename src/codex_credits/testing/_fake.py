@@ -214,6 +214,8 @@ class FakeUsageApi:
         except _BadRequest as exc:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "invalid_value")
             body = _error(str(exc), "invalid_request_error", code, exc.param)
+            if exc.status == 405:
+                headers["allow"] = "GET"
             return FakeResponse(exc.status, headers, body, delay)
         body_text = dumps(payload)
         if fault is not None and fault.body == "malformed":

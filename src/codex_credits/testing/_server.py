@@ -15,6 +15,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 
 from codex_credits.testing._fake import FakeUsageApi
 
@@ -27,7 +28,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "codex-credits-fake/1"
     sys_version = ""
 
-    def _serve(self) -> None:
+    def _serve(self, body: bool = True) -> None:
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
@@ -41,6 +42,8 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.truncated:
             self.send_header("connection", "close")
         self.end_headers()
+        if not body:
+            return
         if answer.truncated:
             self.wfile.write(answer.body[: len(answer.body) // 2])
             self.wfile.flush()
@@ -48,7 +51,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(answer.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):  # any other method: the fake answers 405 itself
+            return self._serve
+        raise AttributeError(name)
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: the fake records requests in ``api.requests`` instead."""

@@ -240,3 +240,14 @@ def test_next_cursor_detects_repeats() -> None:
         next_cursor(call, first, seen)
     last = CodexUsagePage.model_validate(json.loads('{"data": [], "has_more": false}'))
     assert next_cursor(call, last, seen) is None
+
+
+def test_iso_times_from_a_lenient_server_are_read_as_seconds() -> None:
+    text = (
+        '{"data": [{"start_time": "2026-06-01T00:00:00Z", "end_time": 1780275600,'
+        ' "results": []}], "has_more": false}'
+    )
+    bucket = decode(codex_usage_call(start=0), text).data[0]
+    assert (bucket.start_time, bucket.end_time) == (1780272000, 1780275600)
+    with pytest.raises(ApiDecodeError, match=r"\$\.data\[0\]\.start_time"):
+        decode(codex_usage_call(start=0), text.replace("2026-06-01T00:00:00Z", "yesterday"))

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from codex_credits.core.timeutil import from_epoch
+from codex_credits.core.timeutil import epoch_seconds, from_epoch, parse_instant
 from codex_credits.core.units import Ccu, Quantity, Usd
 
 __all__ = [
@@ -60,6 +60,20 @@ NonNegativeCcu = Annotated[Ccu, BeforeValidator(_null_is_zero), Field(ge=0)]
 Minutes = Annotated[Quantity, BeforeValidator(_null_is_zero), Field(ge=0)]
 
 
+def _unix_seconds(value: Any) -> Any:
+    """Unix seconds as sent; an ISO 8601 instant from a lenient server is converted."""
+    if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+        try:
+            return epoch_seconds(parse_instant(value))
+        except ValueError:
+            return value
+    return value
+
+
+Seconds = Annotated[int, BeforeValidator(_unix_seconds)]
+"""A Unix time in whole seconds."""
+
+
 class WireModel(BaseModel):
     """Base of every payload: frozen, and tolerant of fields it does not know."""
 
@@ -79,8 +93,8 @@ class Bucket(WireModel, Generic[R]):
     """One time bucket ``[start_time, end_time)`` and its results."""
 
     object: str = "bucket"
-    start_time: int
-    end_time: int
+    start_time: Seconds
+    end_time: Seconds
     results: tuple[R, ...]
 
     @property
@@ -117,7 +131,7 @@ class RateLimitEvent(WireModel):
     """A request that met the hourly limit: served from the reserve, or rate limited."""
 
     object: str = "codex.rate_limit_event"
-    timestamp: int
+    timestamp: Seconds
     requested_ccu: NonNegativeCcu
     outcome: Literal["reserve", "rate_limited"]
     reserve_ccu_consumed: NonNegativeCcu = Decimal(0)
@@ -147,8 +161,8 @@ class Subscription(WireModel):
     codex_monthly_ccu: NonNegativeCcu | None = None
     codex_rollover_balance: NonNegativeCcu = Decimal(0)
     codex_overage_rate: Usd | None = None
-    current_period_start: int | None = None
-    current_period_end: int | None = None
+    current_period_start: Seconds | None = None
+    current_period_end: Seconds | None = None
 
 
 class CreditStatus(WireModel):
@@ -162,8 +176,8 @@ class CreditStatus(WireModel):
     billing_period_days_total: int | None = None
     tier: str | None = None
     seats: int | None = None
-    current_period_start: int | None = None
-    current_period_end: int | None = None
+    current_period_start: Seconds | None = None
+    current_period_end: Seconds | None = None
     savings_reserve_ccu: NonNegativeCcu = Decimal(0)
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +44,7 @@ from codex_credits.core.ledger import (
     LedgerEntry,
 )
 from codex_credits.core.periods import period_at
-from codex_credits.core.replay import HOUR_US, Attempt, Setup, _Out
+from codex_credits.core.replay import HOUR_US, Attempt, Piece, Setup, _Out
 from codex_credits.core.reserve import ReserveState
 from codex_credits.core.statement import EPOCH, REASON_CODES, PeriodTally
 from codex_credits.core.units import from_micro, quantize_ccu, to_micro
@@ -65,6 +66,13 @@ def _us(at: datetime) -> int:
 
 def _dt(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
+
+
+def _clamp(
+    values: npt.NDArray[np.int64], top: npt.NDArray[np.int64] | int
+) -> npt.NDArray[np.int64]:
+    result: npt.NDArray[np.int64] = np.minimum(np.maximum(values, 0), top)
+    return result
 
 
 class _Block:
@@ -135,6 +143,7 @@ class BatchProcessor:
         self.c = 0
         self.period_rollover_in: list[int] = [self.rb_in]
         self.period_split: list[tuple[int, int, int]] = []
+        self.drawing_hours: list[int] = []
         # demand per hour
         amounts = setup.amounts
         lo, hi = setup.lo, setup.hi
@@ -307,7 +316,6 @@ class BatchProcessor:
             nt = self.next_threshold[b]
             if nt is not None and self.spend[b] + d >= nt:
                 return None
-        out.served[lo:hi] = self.setup.amounts[lo:hi]
         out.serve_range(lo, hi)
         s = self.S
         before = s - self.L if s > self.L else 0
@@ -323,11 +331,127 @@ class BatchProcessor:
             self.spend[b] += self.budget_demand[b][h]
         return demand
 
+    def hot_hour(
+        self,
+        h: int,
+        retry: list[Piece],
+        lo: int,
+        hi: int,
+        out: _Out,
+        tally: PeriodTally,
+        deferred: list[Piece],
+        defer: bool,
+        timeline: dict[str, npt.NDArray[np.int64]],
+    ) -> int | None:
+        """A busy hour without budgets on a tier with overage: a tight loop.
+
+        Only the rate limit can refuse here, so each piece needs one
+        comparison; the bookkeeping is the driver's, done in bulk.
+        """
+        if self.nb or not self.overage:
+            return None
+        fluid = self.fluid
+        most = self.most
+        capacity = self.L + self.level_start
+        s = self.S
+        served_idx: list[int] = []
+        served_amt: list[int] = []
+        reason = out.reason
+        for idx, seq, amount, _ in retry:  # without budgets, retried work was counted
+            room = capacity - s
+            if amount <= room:
+                s += amount
+                served_idx.append(idx)
+                served_amt.append(amount)
+                continue
+            part = room if fluid and room > 0 else 0
+            if part:
+                s += part
+                served_idx.append(idx)
+                served_amt.append(part)
+            reason[idx] = _RL
+            deferred.append((idx, seq, amount - part, True))
+        rate_limited = blocked = unserved = events = 0
+        counted_set = out.counted
+        amounts = self.setup.amounts[lo:hi]
+        # the events that fit before the first refusal are served in bulk
+        prefix = int(np.searchsorted(np.cumsum(amounts), capacity - s, side="right"))
+        if prefix:
+            s += int(amounts[:prefix].sum())
+        tail_idx: list[int] = []
+        tail_amt: list[int] = []
+        for j, amount in enumerate(amounts[prefix:].tolist()):
+            i = lo + prefix + j
+            if not fluid and amount > most:
+                blocked += amount
+                out.blocked[i] += amount
+                reason[i] = _TOO_LARGE
+                continue
+            room = capacity - s
+            if amount <= room:
+                s += amount
+                tail_idx.append(i)
+                tail_amt.append(amount)
+                continue
+            part = room if fluid and room > 0 else 0
+            if part:
+                s += part
+                tail_idx.append(i)
+                tail_amt.append(part)
+            rest = amount - part
+            rate_limited += rest
+            out.rate_limited[i] += rest
+            reason[i] = _RL
+            if i not in counted_set:
+                counted_set.add(i)
+                events += 1
+            if defer:
+                deferred.append((i, 0, rest, True))
+            else:
+                unserved += rest
+                out.unserved[i] += rest
+        idx_arr = np.concatenate(
+            (
+                np.array(served_idx, dtype=np.int64),
+                np.arange(lo, lo + prefix, dtype=np.int64),
+                np.array(tail_idx, dtype=np.int64),
+            )
+        )
+        if len(idx_arr):
+            amt_arr = np.concatenate(
+                (
+                    np.array(served_amt, dtype=np.int64),
+                    amounts[:prefix],
+                    np.array(tail_amt, dtype=np.int64),
+                )
+            )
+            out.served[idx_arr] += amt_arr
+            out.segments.append((2, idx_arr, amt_arr, h))
+        total = s - self.S
+        before = self.S - self.L if self.S > self.L else 0
+        after = s - self.L if s > self.L else 0
+        self.S = s
+        self.level -= after - before
+        self.c += total
+        take = min(total, self.rb_left)
+        self.rb_left -= take
+        self.grant_left -= min(total - take, self.grant_left)
+        micro = tally.micro
+        micro["rate_limited_ccu"] += rate_limited
+        micro["blocked_ccu"] += blocked
+        micro["unserved_ccu"] += unserved
+        tally.rate_limited_events += events
+        timeline["rate_limited"][h] += rate_limited
+        timeline["blocked"][h] += blocked
+        return total
+
     # -- time --------------------------------------------------------------------------------
 
     def close_hour(self, h: int) -> tuple[int, int, int]:
         s = self.S
         drawn = s - self.L if s > self.L else 0
+        if drawn:
+            self.drawing_hours.append(h)
         growth = 0
         if s < self.T and self.level < self.C:
             num = (self.T - s) * self.eff_num
@@ -459,62 +583,90 @@ class BatchProcessor:
         idx_parts: list[npt.NDArray[np.int64]] = []
         amt_parts: list[npt.NDArray[np.int64]] = []
         hour_parts: list[npt.NDArray[np.int64]] = []
-        pieces: list[tuple[int, int, int]] = []
+        p_idx: list[int] = []
+        p_amt: list[int] = []
+        p_hour: list[int] = []
 
         def flush() -> None:
-            if pieces:
-                arr = np.array(pieces, dtype=np.int64)
-                idx_parts.append(arr[:, 0])
-                amt_parts.append(arr[:, 1])
-                hour_parts.append(arr[:, 2])
-                pieces.clear()
+            if p_idx:
+                idx_parts.append(np.array(p_idx, dtype=np.int64))
+                amt_parts.append(np.array(p_amt, dtype=np.int64))
+                hour_parts.append(np.array(p_hour, dtype=np.int64))
+                p_idx.clear()
+                p_amt.clear()
+                p_hour.clear()
 
-        for a, b, h in out.segments:
-            if h == -1:
-                flush()
+        for kind, a, b, h in out.segments:
+            if kind == 1:
+                p_idx.append(a)
+                p_amt.append(b)
+                p_hour.append(h)
+                continue
+            flush()
+            if kind == 0:
+                out.served[a:b] = setup.amounts[a:b]
                 idx_parts.append(np.arange(a, b, dtype=np.int64))
                 amt_parts.append(setup.amounts[a:b])
                 hour_parts.append((ts[a:b] - setup.start_us) // HOUR_US)
             else:
-                pieces.append((a, b, h))
+                idx_parts.append(a)
+                amt_parts.append(b)
+                hour_parts.append(np.full(len(a), h, dtype=np.int64))
         flush()
         idx = np.concatenate(idx_parts)
         amt = np.concatenate(amt_parts).astype(np.int64)
         hour = np.concatenate(hour_parts)
         csum = np.cumsum(amt)
-        before = csum - amt
-        # within each hour: what the hour had served before the piece
-        new_hour = np.empty(len(hour), dtype=np.bool_)
-        new_hour[0] = True
-        new_hour[1:] = hour[1:] != hour[:-1]
-        run_start = np.maximum.accumulate(np.where(new_hour, np.arange(len(hour)), 0))
-        s_before = before - before[run_start]
+        fluid = self.fluid
+
+        def add(column: npt.NDArray[np.int64], sel: npt.NDArray[np.int64], values: Any) -> None:
+            if fluid:  # an event may have several pieces
+                np.add.at(column, sel, values)
+            else:
+                column[sel] += values
+
+        # the reserve: only hours that served more than L drew from it
         limit = self.L
-        from_reserve = np.maximum(s_before + amt - limit, 0) - np.maximum(s_before - limit, 0)
-        # within each period: what the period had consumed before the piece
+        for h in self.drawing_hours:
+            lo, hi = (int(x) for x in np.searchsorted(hour, [h, h + 1]))
+            part = amt[lo:hi]
+            after = csum[lo:hi] - (csum[lo] - part[0])
+            drawn = np.maximum(after - limit, 0) - np.maximum(after - part - limit, 0)
+            add(out.from_reserve, idx[lo:hi], drawn)
+        # the ledger: rollover, then grant, then overage, per period in serve order;
+        # everything is grant first, then the rollover and overage stretches move
+        add(out.from_grant, idx, amt)
         firsts = np.array(setup.period_first_hour, dtype=np.int64)
-        period = np.searchsorted(firsts, hour, side="right") - 1
-        new_period = np.empty(len(period), dtype=np.bool_)
-        new_period[0] = True
-        new_period[1:] = period[1:] != period[:-1]
-        pstart = np.maximum.accumulate(np.where(new_period, np.arange(len(period)), 0))
-        c_before = before - before[pstart]
-        c_after = c_before + amt
-        rb = np.array(self.period_rollover_in, dtype=np.int64)[period]
+        cuts = [*np.searchsorted(hour, firsts).tolist(), len(amt)]
         grant = self.G
-        from_rollover = np.clip(c_after, 0, rb) - np.clip(c_before, 0, rb)
-        from_grant = np.clip(c_after - rb, 0, grant) - np.clip(c_before - rb, 0, grant)
-        from_overage = amt - from_rollover - from_grant
-        if self.fluid:
-            np.add.at(out.from_rollover, idx, from_rollover)
-            np.add.at(out.from_grant, idx, from_grant)
-            np.add.at(out.from_overage, idx, from_overage)
-            np.add.at(out.from_reserve, idx, from_reserve)
-        else:
-            out.from_rollover[idx] = from_rollover
-            out.from_grant[idx] = from_grant
-            out.from_overage[idx] = from_overage
-            out.from_reserve[idx] = from_reserve
+        for k, rb in enumerate(self.period_rollover_in[: len(firsts)]):
+            lo, hi = cuts[k], cuts[k + 1]
+            if lo == hi:
+                continue
+            base = int(csum[lo] - amt[lo])
+            total = int(csum[hi - 1]) - base
+            if total <= 0 or (rb == 0 and total <= grant):
+                continue
+            c_after = csum[lo:hi] - base
+            j1 = lo + int(np.searchsorted(c_after, rb, side="right"))
+            j2 = lo + int(np.searchsorted(c_after, rb + grant, side="right"))
+            if j1 > lo:
+                add(out.from_grant, idx[lo:j1], -amt[lo:j1])
+                add(out.from_rollover, idx[lo:j1], amt[lo:j1])
+            if j2 + 1 < hi:
+                add(out.from_grant, idx[j2 + 1 : hi], -amt[j2 + 1 : hi])
+                add(out.from_overage, idx[j2 + 1 : hi], amt[j2 + 1 : hi])
+            for j in sorted({j1, j2}):
+                if j < hi:
+                    piece = int(amt[j])
+                    after = int(csum[j]) - base
+                    before = after - piece
+                    r = min(max(after, 0), rb) - min(max(before, 0), rb)
+                    g = min(max(after - rb, 0), grant) - min(max(before - rb, 0), grant)
+                    event = int(idx[j])
+                    out.from_rollover[event] += r
+                    out.from_grant[event] += g - piece
+                    out.from_overage[event] += piece - r - g
 
     def _final_state(self) -> AccountState:
         setup = self.setup

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +62,7 @@ from codex_credits.core.usage import UsageLog
 __all__ = [
     "HOUR_US",
     "Attempt",
+    "Piece",
     "Processor",
     "ReferenceProcessor",
     "Setup",
@@ -76,6 +77,9 @@ LABEL_DIMENSIONS = ("project_id", "user_id", "task_type", "feature")
 Attempt = tuple[int, int, int, int, int, int, int, int, int, int, int]
 """``(served, from_rollover, from_grant, from_overage, from_reserve, waived,
 rate_limited, blocked, queued, reason code, queue budget index)`` in micro-CCU."""
+
+Piece = tuple[int, int, int, bool]
+"""Work waiting for a retry: ``(event index, sequence, amount, already counted)``."""
 
 _REASON_INDEX = {reason: code for code, reason in enumerate(REASON_CODES)}
 _RATE_LIMITED = _REASON_INDEX[Reason.RATE_LIMITED]
@@ -136,6 +140,19 @@ class Processor(Protocol):
 
     def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None: ...
 
+    def hot_hour(
+        self,
+        h: int,
+        retry: list[Piece],
+        lo: int,
+        hi: int,
+        out: _Out,
+        tally: PeriodTally,
+        deferred: list[Piece],
+        defer: bool,
+        timeline: dict[str, npt.NDArray[np.int64]],
+    ) -> int | None: ...
+
     def close_hour(self, h: int) -> tuple[int, int, int]: ...
 
     def close_period(self, k: int) -> tuple[int, int]: ...
@@ -161,9 +178,10 @@ class _Out:
     unserved: npt.NDArray[np.int64] = field(init=False)
     reason: npt.NDArray[np.int8] = field(init=False)
     counted: set[int] = field(default_factory=set)
-    segments: list[tuple[int, int, int]] = field(default_factory=list)
-    """Served pieces in serve order: ``(lo, hi, -1)`` a range of whole events
-    served in their own hours, or ``(idx, amount, hour)`` one piece."""
+    segments: list[tuple[Any, Any, Any, int]] = field(default_factory=list)
+    """Served work in serve order: ``(0, lo, hi, -1)`` events ``lo..hi`` served
+    whole in their own hours, ``(1, idx, amount, hour)`` one piece, or
+    ``(2, indexes, amounts, hour)`` arrays of pieces served in one hour."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -181,11 +199,13 @@ class _Out:
         self.reason = np.zeros(self.n, dtype=np.int8)
 
     def serve_range(self, lo: int, hi: int) -> None:
-        """Record events ``lo..hi`` as served whole in their own hour."""
-        if self.segments and self.segments[-1][2] == -1 and self.segments[-1][1] == lo:
-            self.segments[-1] = (self.segments[-1][0], hi, -1)
+        """Record events ``lo..hi`` as served whole in their own hour (``served`` is
+        filled from these ranges at the end)."""
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last[0] == 0 and last[2] == lo:
+            self.segments[-1] = (0, last[1], hi, -1)
         else:
-            self.segments.append((lo, hi, -1))
+            self.segments.append((0, lo, hi, -1))
 
 
 def run(setup: Setup, proc: Processor) -> SimulationResult:
@@ -210,8 +230,8 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
         for name in ("served", "reserve", "drawn", "rate_limited", "blocked", "waiting")
     }
     tl_rl, tl_blocked = timeline["rate_limited"], timeline["blocked"]
-    deferred: list[tuple[int, int, int, bool]] = []
-    held: list[list[tuple[int, int, int, bool]]] = [[] for _ in setup.budgets]
+    deferred: list[Piece] = []
+    held: list[list[Piece]] = [[] for _ in setup.budgets]
     seq = 0
     k = 0
     tally = tallies[0]
@@ -236,7 +256,7 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
                 micro["consumed_from_grant"] += g
                 micro["overage_ccu"] += o
             else:
-                out.segments.append((idx, served, h))
+                out.segments.append((1, idx, served, h))
         if waived:
             out.waived[idx] += waived
         if reason:
@@ -281,10 +301,12 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
             ov_i += 1
         lo, hi = lo_arr[h], hi_arr[h]
         batched = None if retry else proc.try_batch(h, lo, hi, out)
+        if batched is None:
+            retry.sort()
+            batched = proc.hot_hour(h, retry, lo, hi, out, tally, deferred, defer, timeline)
         if batched is not None:
             micro["consumed"] += batched
         else:
-            retry.sort()
             for idx, _, amount, counted in retry:
                 attempt(idx, amount, 0, hour_us, counted, h)
             for i in range(lo, hi):
@@ -421,6 +443,20 @@ class ReferenceProcessor:
         )
 
     def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None:
+        return None
+
+    def hot_hour(
+        self,
+        h: int,
+        retry: list[Piece],
+        lo: int,
+        hi: int,
+        out: _Out,
+        tally: PeriodTally,
+        deferred: list[Piece],
+        defer: bool,
+        timeline: dict[str, npt.NDArray[np.int64]],
+    ) -> int | None:
         return None
 
     def close_hour(self, h: int) -> tuple[int, int, int]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from codex_credits.cli.args import instant_arg
+from codex_credits.core.timeutil import add_months_clamped
 from codex_credits.core.usage import UsageLog
 from codex_credits.io.usagefile import read_usage
 
@@ -109,7 +110,7 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
     from codex_credits.client import UsageClient, codex_usage_call, usage_log
 
     start: datetime | None = getattr(args, "start", None)
-    end: datetime | None = getattr(args, "end", None)
+    end: datetime | None = _fetch_end(args, start)
     if start is None or end is None:
         raise argparse.ArgumentTypeError("--from-api needs --start ISO and --end ISO")
     if end <= start:
@@ -129,6 +130,20 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
     finally:
         progress.done()
     return UsageSource(usage_log(buckets), tuple(buckets), pages)
+
+
+def _fetch_end(args: argparse.Namespace, start: datetime | None) -> datetime | None:
+    """``--end``; else the command's ``--at``; else ``--start`` plus ``--months``."""
+    end: datetime | None = getattr(args, "end", None)
+    if end is not None:
+        return end
+    at: datetime | None = getattr(args, "at", None)
+    if at is not None:
+        return at
+    months: int | None = getattr(args, "months", None)
+    if start is not None and months:
+        return add_months_clamped(start, months)
+    return None
 
 
 class _Progress:

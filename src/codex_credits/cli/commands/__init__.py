@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from codex_credits.cli.commands import account_status, card, demo, estimate, usage
+from codex_credits.cli.commands import (
+    account_status,
+    card,
+    compare,
+    demo,
+    estimate,
+    simulate,
+    usage,
+)
 
 __all__ = ["COMMANDS"]
 
@@ -14,4 +22,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     demo,
     usage,
     account_status,
+    simulate,
+    compare,
 )

@@ -13,6 +13,7 @@ from codex_credits.cli.output import Table
 from codex_credits.core.meters import estimate
 from codex_credits.core.ratecard import TOKEN_CARD, RateCard
 from codex_credits.core.units import ZERO, from_micro
+from codex_credits.core.usage import UsageLog
 from codex_credits.data import sample_usage_path
 from codex_credits.io.usagefile import read_usage
 
@@ -67,5 +68,16 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         share = (ccu / total * 100).quantize(Decimal("0.1")) if total else ZERO
         table.add(project, ccu, f"{share}%")
     sections.append(table.render(fmt))
+    sections.append(_tier_comparison(log, fmt))
     out.write("\n\n".join(sections) + "\n")
     return ExitCode.OK
+
+
+def _tier_comparison(log: UsageLog, fmt: str) -> str:
+    """The sample month through every tier, up to 3 seats, ranked by total cost."""
+    from codex_credits.cli.commands.compare import comparison_text
+    from codex_credits.core.compare import compare_tiers
+
+    anchor = log.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    comparison = compare_tiers(log, start=anchor, months=1, max_seats=3, tolerance="0.01")
+    return comparison_text(comparison, fmt)

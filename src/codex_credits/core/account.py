@@ -1,0 +1,554 @@
+"""The account state machine: one function decides every request.
+
+Theory of operation (docs/engine.md, "The order of checks"):
+
+* :class:`AccountState` is frozen. :func:`apply` returns a
+  :class:`Transition` (the new state and the :class:`Outcome`); nothing else
+  changes a state. :func:`evaluate` runs the very same code without keeping
+  the result (a dry run).
+* Time only moves forward. :func:`advance` closes every UTC hour up to an
+  instant, one :class:`HourClosed` per hour (the reserve accrues in idle
+  hours too), and every billing period boundary on the way
+  (:class:`PeriodClosed` then :class:`PeriodStarted`, which grants the pool).
+  An instant earlier than the state's raises :class:`OutOfOrderEventError`.
+* The order of checks for one request, all in :func:`_decide`:
+  budgets -> can it be paid (credits, or overage allowed; a tier without
+  overage is blocked when credits run out) -> rate limit (the hour's
+  allowance, then the reserve; request mode is all or nothing, fluid mode
+  serves the part that fits) -> commit to the ledger, the reserve and the
+  budgets. A refused request commits nothing: the state after it equals the
+  state advanced to its instant.
+
+>>> from datetime import datetime, UTC
+>>> acct = Account(tier="pro", seats=1, anchor=datetime(2026, 1, 1, tzinfo=UTC))
+>>> acct.apply(Decimal(100), at=datetime(2026, 1, 1, 9, tzinfo=UTC)).from_grant
+Decimal('100')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import final
+
+from pydantic import Field
+
+from codex_credits.clock import Clock, SystemClock
+from codex_credits.core.budgets import (
+    Budget,
+    BudgetState,
+    Control,
+    Override,
+    check_budgets,
+    raise_budget,
+    record_spend,
+    reset_budgets,
+)
+from codex_credits.core.events import (
+    HourClosed,
+    Mode,
+    Outcome,
+    PeriodClosed,
+    PeriodStarted,
+    Reason,
+    Refusal,
+    Request,
+)
+from codex_credits.core.ledger import BlockKind, Ledger, close_period, grant, spend
+from codex_credits.core.meters import price_usage
+from codex_credits.core.model import Frozen
+from codex_credits.core.periods import BillingPeriod, check_anchor, period_at, period_containing
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.ratelimit import HourlyLimits, admit
+from codex_credits.core.reserve import ReserveState, close_hour
+from codex_credits.core.timeutil import HOUR, UtcDatetime, add_months_clamped, require_utc
+from codex_credits.core.units import ZERO, Ccu, Usd, amount, quantize_ccu
+from codex_credits.core.usage import UsageEvent
+from codex_credits.errors import ConfigError, OutOfOrderEventError
+
+__all__ = [
+    "Account",
+    "AccountState",
+    "Engine",
+    "OpeningBlock",
+    "Plan",
+    "Transition",
+    "advance",
+    "apply",
+    "apply_override",
+    "evaluate",
+    "open_account",
+    "request_from_event",
+]
+
+Engine = HourClosed | PeriodClosed | PeriodStarted
+"""What the passing of time emits."""
+
+
+@final
+class Plan(Frozen):
+    """The fixed terms of an account: tier and seats on a card, from an anchor."""
+
+    card: str
+    tier: str
+    seats: int = Field(ge=1)
+    anchor: UtcDatetime
+    pool: Ccu
+    limits: HourlyLimits
+    rollover_periods: int = Field(ge=0)
+    rollover_cap: Ccu
+    overage_usd_per_ccu: Usd | None
+    price_per_seat_usd: Usd
+
+    @classmethod
+    def from_card(cls, card: RateCard, tier: str, seats: int, anchor: datetime) -> Plan:
+        """The plan for ``seats`` seats of ``tier`` on ``card``, billed from ``anchor``."""
+        spec = card.tier(tier)
+        spec.check_seats(seats, tier)
+        pool = spec.pool(seats)
+        return cls(
+            card=card.name,
+            tier=tier,
+            seats=seats,
+            anchor=check_anchor(anchor),
+            pool=pool,
+            limits=HourlyLimits.for_tier(card, tier, seats),
+            rollover_periods=spec.rollover_periods,
+            rollover_cap=quantize_ccu(spec.rollover_cap_pools * pool),
+            overage_usd_per_ccu=spec.overage_usd_per_ccu,
+            price_per_seat_usd=spec.price_per_seat_usd,
+        )
+
+    @property
+    def has_overage(self) -> bool:
+        """True when spending past the balance is billed rather than blocked."""
+        return self.overage_usd_per_ccu is not None
+
+    @property
+    def subscription_usd(self) -> Decimal:
+        """Seats x price: the subscription cost of one period."""
+        return self.price_per_seat_usd * self.seats
+
+    def rollover_expiry(self, period: BillingPeriod) -> datetime | None:
+        """When credit rolled over at the end of ``period`` expires (None: no rollover)."""
+        if self.rollover_periods == 0:
+            return None
+        return add_months_clamped(self.anchor, period.index + 1 + self.rollover_periods)
+
+
+@final
+class OpeningBlock(Frozen):
+    """Rollover credit an account starts with, usable until ``expires``."""
+
+    amount: Ccu = Field(ge=0)
+    expires: UtcDatetime
+
+
+@final
+class AccountState(Frozen):
+    """Everything the engine knows about one account at one instant."""
+
+    plan: Plan
+    period: BillingPeriod
+    hour: UtcDatetime = Field(description="start of the open UTC hour")
+    as_of: UtcDatetime = Field(description="the latest instant seen")
+    served_in_hour: Ccu = ZERO
+    reserve: ReserveState = Field(default_factory=ReserveState)
+    ledger: Ledger = Field(default_factory=Ledger)
+    budgets: tuple[BudgetState, ...] = ()
+
+    @property
+    def reserve_at_hour_start(self) -> Decimal:
+        """The reserve level when the open hour began (draws are what passed ``L``)."""
+        return self.reserve.level + max(self.served_in_hour - self.plan.limits.limit, ZERO)
+
+
+@final
+class Transition(Frozen):
+    """The result of :func:`apply`: the new state, the outcome, and what time closed."""
+
+    state: AccountState
+    outcome: Outcome
+    events: tuple[Engine, ...] = ()
+
+
+def open_account(
+    card: RateCard,
+    tier: str,
+    seats: int,
+    anchor: datetime,
+    *,
+    start: datetime | None = None,
+    rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None = None,
+    reserve: Decimal | int | str | None = None,
+    budgets: Sequence[Budget] = (),
+) -> AccountState:
+    """A new account at ``start`` (default: the anchor), its period's pool granted.
+
+    Args:
+        card: the rate card.
+        tier: a tier of the card.
+        seats: seats sharing the pool.
+        anchor: the billing anchor (a whole UTC hour).
+        start: the instant the account starts (a whole hour, default the anchor).
+        rollover_balance: one number (a block expiring at the end of the first
+            period) or explicit :class:`OpeningBlock` values.
+        reserve: the starting reserve level (at most the tier's cap).
+        budgets: budgets to enforce.
+
+    Raises:
+        ConfigError: a bad tier, seat count, anchor, start or reserve.
+    """
+    plan = Plan.from_card(card, tier, seats, anchor)
+    start = plan.anchor if start is None else check_anchor(start)
+    period = period_containing(plan.anchor, start)
+    ledger = Ledger()
+    blocks: Sequence[OpeningBlock]
+    if rollover_balance is None:
+        blocks = ()
+    elif isinstance(rollover_balance, Decimal | int | str):
+        value = amount(rollover_balance)
+        if value < 0:
+            raise ConfigError(f"rollover balance must be >= 0, got {value}")
+        blocks = (OpeningBlock(amount=value, expires=period.end),) if value else ()
+    else:
+        blocks = tuple(rollover_balance)
+    for block in blocks:
+        if block.expires <= start:
+            raise ConfigError(f"an opening rollover block expires at {block.expires}, before start")
+        ledger = grant(
+            ledger, block.amount, at=start, expires=block.expires, kind=BlockKind.ROLLOVER
+        )
+    ledger = grant(ledger, plan.pool, at=start, expires=period.end)
+    level = ZERO if reserve is None else amount(reserve)
+    if not ZERO <= level <= plan.limits.reserve_cap:
+        raise ConfigError(
+            f"reserve must be between 0 and the tier's cap {plan.limits.reserve_cap}, got {level}"
+        )
+    names = [b.name for b in budgets]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"budget names must be unique: {names}")
+    return AccountState(
+        plan=plan,
+        period=period,
+        hour=start,
+        as_of=start,
+        reserve=ReserveState(level=level),
+        ledger=ledger,
+        budgets=tuple(BudgetState(budget=b) for b in budgets),
+    )
+
+
+def advance(state: AccountState, to: datetime) -> tuple[AccountState, tuple[Engine, ...]]:
+    """Close every hour (and period) that ends at or before ``to``.
+
+    Raises:
+        OutOfOrderEventError: ``to`` is earlier than ``state.as_of``.
+    """
+    to = require_utc(to, "to")
+    if to < state.as_of:
+        raise OutOfOrderEventError(
+            f"cannot go back to {to.isoformat()}: the account is at {state.as_of.isoformat()}"
+        )
+    plan = state.plan
+    terms = plan.limits.reserve_terms
+    limit = plan.limits.limit
+    hour, served = state.hour, state.served_in_hour
+    reserve, ledger, period, budgets = state.reserve, state.ledger, state.period, state.budgets
+    events: list[Engine] = []
+    while hour + HOUR <= to:
+        before = reserve.level
+        reserve = close_hour(reserve, served, terms)
+        events.append(
+            HourClosed(
+                hour=hour,
+                served=served,
+                drawn=max(served - limit, ZERO),
+                accrued=reserve.level - before,
+                reserve=reserve.level,
+            )
+        )
+        hour += HOUR
+        served = ZERO
+        if hour == period.end:
+            ledger, closing = close_period(
+                ledger,
+                at=hour,
+                rollover_expires=plan.rollover_expiry(period),
+                rollover_cap=plan.rollover_cap,
+            )
+            events.append(
+                PeriodClosed(
+                    start=period.start,
+                    end=period.end,
+                    expired=closing.expired,
+                    rolled_over=closing.rolled_over,
+                    rollover_balance=ledger.rollover_balance,
+                )
+            )
+            period = period_at(plan.anchor, period.index + 1)
+            ledger = grant(ledger, plan.pool, at=period.start, expires=period.end)
+            budgets = reset_budgets(budgets)
+            events.append(
+                PeriodStarted(
+                    start=period.start,
+                    end=period.end,
+                    granted=plan.pool,
+                    rollover_balance=ledger.rollover_balance,
+                )
+            )
+    if not events and to == state.as_of:
+        return state, ()
+    new = AccountState(
+        plan=plan,
+        period=period,
+        hour=hour,
+        as_of=to,
+        served_in_hour=served,
+        reserve=reserve,
+        ledger=ledger,
+        budgets=budgets,
+    )
+    return new, tuple(events)
+
+
+def _decide(state: AccountState, request: Request, at: datetime, mode: Mode) -> Transition:
+    """The order of checks for one request, at an instant within ``state``'s open hour."""
+    plan = state.plan
+    verdict = check_budgets(state.budgets, request, mode)
+    wanted = verdict.amount
+    fit = verdict.fit
+    rate_limited = blocked = queued = ZERO
+    reason: Reason | None = None
+    budget = verdict.degraded_by
+    # 1. budgets
+    if fit < wanted:
+        budget = verdict.budget
+        if verdict.control is Control.QUEUE:
+            queued, reason = wanted - fit, Reason.BUDGET_QUEUED
+        else:
+            blocked, reason = wanted - fit, Reason.BUDGET_HARD_STOP
+    # 2. can it be paid
+    payable = fit
+    if not plan.has_overage:
+        balance = state.ledger.balance
+        if payable > balance:
+            payable = balance if mode is Mode.FLUID else ZERO
+            blocked += fit - payable
+            reason = reason or Reason.NO_CREDITS
+    # 3. rate limit
+    served = from_reserve = ZERO
+    if payable > 0:
+        admission = admit(
+            plan.limits, state.served_in_hour, state.reserve_at_hour_start, payable, mode
+        )
+        if isinstance(admission, Refusal):
+            if admission.reason is Reason.TOO_LARGE:
+                blocked += payable
+            else:
+                rate_limited += payable
+            reason = reason or admission.reason
+        else:
+            served, from_reserve = admission.served, admission.from_reserve
+            if admission.refused:
+                rate_limited += admission.refused
+                reason = reason or Reason.RATE_LIMITED
+    outcome_fields = {
+        "requested": request.amount,
+        "served": served,
+        "from_reserve": from_reserve,
+        "waived": verdict.waived,
+        "rate_limited": rate_limited,
+        "blocked": blocked,
+        "queued": queued,
+        "reason": reason,
+        "budget": budget,
+    }
+    if served == 0:
+        return Transition(state=state, outcome=Outcome(**outcome_fields))
+    # 4. commit
+    spent = spend(state.ledger, served, at=at, allow_overage=plan.has_overage)
+    assert not isinstance(spent, Refusal), "payability was checked above"
+    ledger, split = spent
+    budgets, alerts = record_spend(
+        state.budgets, request, served, at=at, period_start=state.period.start
+    )
+    new = AccountState(
+        plan=plan,
+        period=state.period,
+        hour=state.hour,
+        as_of=at,
+        served_in_hour=state.served_in_hour + served,
+        reserve=ReserveState(level=state.reserve.level - from_reserve, recent=state.reserve.recent),
+        ledger=ledger,
+        budgets=budgets,
+    )
+    outcome = Outcome(
+        **outcome_fields,
+        from_rollover=split.from_rollover,
+        from_grant=split.from_grant,
+        from_overage=split.overage,
+        alerts=alerts,
+    )
+    return Transition(state=new, outcome=outcome)
+
+
+def apply(
+    state: AccountState, request: Request, at: datetime, mode: Mode | str = Mode.REQUEST
+) -> Transition:
+    """Advance to ``at``, then decide and commit ``request``.
+
+    Raises:
+        OutOfOrderEventError: ``at`` is earlier than ``state.as_of``.
+    """
+    state, events = advance(state, at)
+    transition = _decide(state, request, state.as_of, Mode(mode))
+    if not events:
+        return transition
+    return Transition(state=transition.state, outcome=transition.outcome, events=events)
+
+
+def evaluate(
+    state: AccountState, request: Request, at: datetime, mode: Mode | str = Mode.REQUEST
+) -> Outcome:
+    """What :func:`apply` would do, without changing anything (a dry run)."""
+    return apply(state, request, at, mode).outcome
+
+
+def apply_override(
+    state: AccountState, override: Override
+) -> tuple[AccountState, tuple[Engine, ...]]:
+    """Raise a budget from the start of the UTC hour ``override.at`` falls in.
+
+    Raises:
+        ConfigError: no budget of that name.
+        OutOfOrderEventError: the override is earlier than the state.
+    """
+    if override.budget not in {b.budget.name for b in state.budgets}:
+        raise ConfigError(f"override for unknown budget {override.budget!r}")
+    if override.at < state.as_of:
+        raise OutOfOrderEventError(
+            f"override at {override.at.isoformat()} is before {state.as_of.isoformat()}"
+        )
+    hour = override.at.replace(minute=0, second=0, microsecond=0)
+    state, events = advance(state, max(hour, state.as_of))
+    new = AccountState(
+        plan=state.plan,
+        period=state.period,
+        hour=state.hour,
+        as_of=state.as_of,
+        served_in_hour=state.served_in_hour,
+        reserve=state.reserve,
+        ledger=state.ledger,
+        budgets=raise_budget(state.budgets, override),
+    )
+    return new, events
+
+
+def request_from_event(event: UsageEvent, card: RateCard) -> Request:
+    """A request for a usage event: its amount on ``card`` and its sandbox part."""
+    sandbox = ZERO
+    if event.ccu is None:
+        breakdown = price_usage(event.usage(), card)
+        total, sandbox = breakdown.total, breakdown.categories.get("sandbox", ZERO)
+    else:
+        total = event.ccu
+    return Request(
+        amount=total,
+        sandbox_ccu=sandbox,
+        project_id=event.project_id,
+        user_id=event.user_id,
+        task_type=event.task_type,
+        feature=event.feature,
+    )
+
+
+class Account:
+    """A live, in-process account: a mutable holder of an :class:`AccountState`.
+
+    Instants default to the clock's now; pass ``at=`` (or a ``FixedClock``) for
+    reproducible results.
+    """
+
+    def __init__(
+        self,
+        tier: str = "pro",
+        seats: int = 1,
+        anchor: datetime | None = None,
+        card: RateCard | str | None = None,
+        *,
+        rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None = None,
+        reserve: Decimal | int | str | None = None,
+        budgets: Sequence[Budget] = (),
+        start: datetime | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.card = card if isinstance(card, RateCard) else RateCard.resolve(card)
+        self.clock = clock if clock is not None else SystemClock()
+        if anchor is None:
+            anchor = self.clock.now().replace(minute=0, second=0, microsecond=0)
+        self.state = open_account(
+            self.card,
+            tier,
+            seats,
+            anchor,
+            start=start,
+            rollover_balance=rollover_balance,
+            reserve=reserve,
+            budgets=budgets,
+        )
+        self.events: list[Engine] = []
+
+    def __repr__(self) -> str:
+        s = self.state
+        return (
+            f"Account({s.plan.tier} x{s.plan.seats}, at {s.as_of.isoformat()}, "
+            f"balance {s.ledger.balance}, reserve {s.reserve.level})"
+        )
+
+    def _request(self, request: Request | UsageEvent | Decimal | int | str) -> Request:
+        if isinstance(request, Request):
+            return request
+        if isinstance(request, UsageEvent):
+            return request_from_event(request, self.card)
+        return Request(amount=amount(request))
+
+    def _at(self, request: object, at: datetime | None) -> datetime:
+        if at is not None:
+            return at
+        if isinstance(request, UsageEvent):
+            return request.timestamp
+        return self.clock.now()
+
+    def evaluate(
+        self,
+        request: Request | UsageEvent | Decimal | int | str,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.REQUEST,
+    ) -> Outcome:
+        """Would ``request`` be served at ``at``, and how? Changes nothing."""
+        return evaluate(self.state, self._request(request), self._at(request, at), mode)
+
+    def apply(
+        self,
+        request: Request | UsageEvent | Decimal | int | str,
+        at: datetime | None = None,
+        mode: Mode | str = Mode.REQUEST,
+    ) -> Outcome:
+        """Decide and commit ``request`` at ``at``; returns its outcome."""
+        transition = apply(self.state, self._request(request), self._at(request, at), mode)
+        self.state = transition.state
+        self.events.extend(transition.events)
+        return transition.outcome
+
+    def advance(self, to: datetime | None = None) -> tuple[Engine, ...]:
+        """Let time pass to ``to``, closing hours and periods; returns what closed."""
+        self.state, events = advance(self.state, to if to is not None else self.clock.now())
+        self.events.extend(events)
+        return events
+
+    def override(self, override: Override) -> None:
+        """Apply an approved budget override."""
+        self.state, events = apply_override(self.state, override)
+        self.events.extend(events)

@@ -1,0 +1,501 @@
+"""Replaying a usage log hour by hour: the rules of a simulation around the account.
+
+Theory of operation (docs/engine.md, "Simulation"): the account decides one
+request at a time; a simulation adds what happens around it.
+
+* The simulation starts at the billing anchor and runs whole UTC hours to
+  the end of the last period. Events outside that window are ignored.
+* Each hour first retries, in original order, the work deferred by the rate
+  limit in the previous hour and the work a queue budget released (at a
+  period start, or at an override), then the hour's own events in time order.
+* Rate-limited work is deferred to the next hour or dropped (``Policy``).
+  ``rate_limited_ccu`` and ``rate_limited_events`` count work once, in the
+  period of its first refusal. ``unserved_ccu`` is work never served: dropped
+  (counted when dropped) or still waiting when the simulation ends (counted
+  in the last period), including work still held by a queue budget.
+* A refused part is retried as an amount-only piece: a degraded budget's
+  waiver is decided when the event is first seen.
+
+The driver (:func:`run`) is shared by two processors that decide each piece:
+:class:`ReferenceProcessor` calls :func:`~codex_credits.core.account.apply`
+on a frozen :class:`~codex_credits.core.account.AccountState`, the readable
+reference; the batch processor (``core/batch.py``) works on integer micro-CCU
+and serves whole quiet hours at once. Property tests hold them equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.core.account import AccountState, Plan, advance, apply, apply_override
+from codex_credits.core.budgets import Budget, Override
+from codex_credits.core.events import (
+    BudgetAlert,
+    HourClosed,
+    Mode,
+    PeriodClosed,
+    Policy,
+    Reason,
+    Request,
+    Status,
+)
+from codex_credits.core.periods import BillingPeriod, period_at
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.statement import (
+    EPOCH,
+    REASON_CODES,
+    STATUS_CODES,
+    EventOutcomes,
+    PeriodStatement,
+    PeriodTally,
+    SimulationResult,
+    Timeline,
+)
+from codex_credits.core.units import from_micro, to_micro
+from codex_credits.core.usage import UsageLog
+
+__all__ = [
+    "HOUR_US",
+    "Attempt",
+    "Piece",
+    "Processor",
+    "ReferenceProcessor",
+    "Setup",
+    "hour_bounds",
+    "periods_between",
+    "run",
+]
+
+HOUR_US = 3_600_000_000
+LABEL_DIMENSIONS = ("project_id", "user_id", "task_type", "feature")
+
+Attempt = tuple[int, int, int, int, int, int, int, int, int, int, int]
+"""``(served, from_rollover, from_grant, from_overage, from_reserve, waived,
+rate_limited, blocked, queued, reason code, queue budget index)`` in micro-CCU."""
+
+Piece = tuple[int, int, int, bool]
+"""Work waiting for a retry: ``(event index, sequence, amount, already counted)``."""
+
+_REASON_INDEX = {reason: code for code, reason in enumerate(REASON_CODES)}
+_RATE_LIMITED = _REASON_INDEX[Reason.RATE_LIMITED]
+_QUEUED = _REASON_INDEX[Reason.BUDGET_QUEUED]
+
+
+@dataclass
+class Setup:
+    """Everything both processors need, prepared once."""
+
+    card: RateCard
+    state: AccountState
+    log: UsageLog
+    amounts: npt.NDArray[np.int64]
+    sandbox: npt.NDArray[np.int64] | None
+    mode: Mode
+    policy: Policy
+    budgets: tuple[Budget, ...]
+    overrides: tuple[Override, ...]
+    periods: tuple[BillingPeriod, ...]
+    start_us: int
+    hours: int
+    lo: npt.NDArray[np.int64]
+    hi: npt.NDArray[np.int64]
+    period_first_hour: tuple[int, ...]
+    override_hours: tuple[int, ...]
+    matches: tuple[npt.NDArray[np.bool_], ...]
+
+    @property
+    def plan(self) -> Plan:
+        """The account's terms."""
+        return self.state.plan
+
+    @property
+    def start(self) -> datetime:
+        """The first hour."""
+        return self.periods[0].start
+
+    def hour_start(self, h: int) -> datetime:
+        """The start of hour ``h``."""
+        return self.start + timedelta(hours=h)
+
+    def labels(self) -> dict[str, list[str | None]]:
+        """Every event's budget labels (only needed when there are budgets)."""
+        return {dim: self.log.dimension_values(dim) for dim in LABEL_DIMENSIONS}
+
+
+class Processor(Protocol):
+    """Decides pieces of work and keeps the account's state between them."""
+
+    alerts: list[BudgetAlert]
+    splits: bool
+    """True when :meth:`attempt` returns the ledger split and the reserve draw."""
+
+    def override(self, j: int) -> None: ...
+
+    def attempt(self, idx: int, amount: int, sandbox: int, at_us: int) -> Attempt: ...
+
+    def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None: ...
+
+    def hot_hour(
+        self,
+        h: int,
+        retry: list[Piece],
+        lo: int,
+        hi: int,
+        out: _Out,
+        tally: PeriodTally,
+        deferred: list[Piece],
+        defer: bool,
+        timeline: dict[str, npt.NDArray[np.int64]],
+    ) -> int | None: ...
+
+    def close_hour(self, h: int) -> tuple[int, int, int]: ...
+
+    def close_period(self, k: int) -> tuple[int, int]: ...
+
+    def rollover_balance(self) -> int: ...
+
+    def finish(self, out: _Out, tallies: list[PeriodTally]) -> AccountState: ...
+
+
+@dataclass
+class _Out:
+    """Per-event columns being filled, and the record of what was served when."""
+
+    n: int
+    served: npt.NDArray[np.int64] = field(init=False)
+    from_rollover: npt.NDArray[np.int64] = field(init=False)
+    from_grant: npt.NDArray[np.int64] = field(init=False)
+    from_overage: npt.NDArray[np.int64] = field(init=False)
+    from_reserve: npt.NDArray[np.int64] = field(init=False)
+    waived: npt.NDArray[np.int64] = field(init=False)
+    rate_limited: npt.NDArray[np.int64] = field(init=False)
+    blocked: npt.NDArray[np.int64] = field(init=False)
+    unserved: npt.NDArray[np.int64] = field(init=False)
+    reason: npt.NDArray[np.int8] = field(init=False)
+    counted: set[int] = field(default_factory=set)
+    segments: list[tuple[Any, Any, Any, int]] = field(default_factory=list)
+    """Served work in serve order: ``(0, lo, hi, -1)`` events ``lo..hi`` served
+    whole in their own hours, ``(1, idx, amount, hour)`` one piece, or
+    ``(2, indexes, amounts, hour)`` arrays of pieces served in one hour."""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "served",
+            "from_rollover",
+            "from_grant",
+            "from_overage",
+            "from_reserve",
+            "waived",
+            "rate_limited",
+            "blocked",
+            "unserved",
+        ):
+            setattr(self, name, np.zeros(self.n, dtype=np.int64))
+        self.reason = np.zeros(self.n, dtype=np.int8)
+
+    def serve_range(self, lo: int, hi: int) -> None:
+        """Record events ``lo..hi`` as served whole in their own hour (``served`` is
+        filled from these ranges at the end)."""
+        last = self.segments[-1] if self.segments else None
+        if last is not None and last[0] == 0 and last[2] == lo:
+            self.segments[-1] = (0, last[1], hi, -1)
+        else:
+            self.segments.append((0, lo, hi, -1))
+
+
+def run(setup: Setup, proc: Processor) -> SimulationResult:
+    """Replay ``setup``'s log through ``proc``; see the module docs for the rules."""
+    n = len(setup.log)
+    nh = setup.hours
+    plan = setup.plan
+    out = _Out(n)
+    pool = to_micro(plan.pool)
+    tallies = [PeriodTally(start=p.start, end=p.end) for p in setup.periods]
+    tallies[0].micro["granted"] = pool
+    tallies[0].micro["rollover_in"] = proc.rollover_balance()
+    boundaries = set(setup.period_first_hour[1:])
+    period_last_hour = {first - 1 for first in setup.period_first_hour[1:]} | {nh - 1}
+    amounts = setup.amounts
+    sandbox = setup.sandbox
+    ts = setup.log.timestamps_us
+    lo_arr, hi_arr = setup.lo.tolist(), setup.hi.tolist()
+    defer = setup.policy is Policy.DEFER
+    timeline = {
+        name: np.zeros(nh, dtype=np.int64)
+        for name in ("served", "reserve", "drawn", "rate_limited", "blocked", "waiting")
+    }
+    tl_rl, tl_blocked = timeline["rate_limited"], timeline["blocked"]
+    deferred: list[Piece] = []
+    held: list[list[Piece]] = [[] for _ in setup.budgets]
+    seq = 0
+    k = 0
+    tally = tallies[0]
+    micro = tally.micro
+    ov_hours = setup.override_hours
+    ov_i = 0
+    while ov_i < len(ov_hours) and ov_hours[ov_i] < 0:
+        ov_i += 1  # overrides before the simulation starts are ignored
+
+    def attempt(idx: int, amount: int, sb: int, at_us: int, counted: bool, h: int) -> None:
+        nonlocal seq
+        (served, r, g, o, fr, waived, rl, bl, q, reason, qb) = proc.attempt(idx, amount, sb, at_us)
+        if served:
+            out.served[idx] += served
+            micro["consumed"] += served
+            if proc.splits:
+                out.from_rollover[idx] += r
+                out.from_grant[idx] += g
+                out.from_overage[idx] += o
+                out.from_reserve[idx] += fr
+                micro["consumed_from_rollover"] += r
+                micro["consumed_from_grant"] += g
+                micro["overage_ccu"] += o
+            else:
+                out.segments.append((1, idx, served, h))
+        if waived:
+            out.waived[idx] += waived
+        if reason:
+            out.reason[idx] = reason
+        if bl:
+            out.blocked[idx] += bl
+            micro["blocked_ccu"] += bl
+            tl_blocked[h] += bl
+        if rl:
+            if not counted:
+                micro["rate_limited_ccu"] += rl
+                out.rate_limited[idx] += rl
+                tl_rl[h] += rl
+                if idx not in out.counted:
+                    out.counted.add(idx)
+                    tally.rate_limited_events += 1
+            if defer:
+                seq += 1
+                deferred.append((idx, seq, rl, True))
+            else:
+                micro["unserved_ccu"] += rl
+                out.unserved[idx] += rl
+        if q:
+            seq += 1
+            held[qb].append((idx, seq, q, counted))
+
+    for h in range(nh):
+        hour_us = setup.start_us + h * HOUR_US
+        retry = deferred
+        deferred = []
+        if h in boundaries:
+            for pieces in held:
+                retry.extend(pieces)
+                pieces.clear()
+        while ov_i < len(ov_hours) and ov_hours[ov_i] == h:
+            proc.override(ov_i)
+            name = setup.overrides[ov_i].budget
+            for b, budget in enumerate(setup.budgets):
+                if budget.name == name:
+                    retry.extend(held[b])
+                    held[b].clear()
+            ov_i += 1
+        lo, hi = lo_arr[h], hi_arr[h]
+        batched = None if retry else proc.try_batch(h, lo, hi, out)
+        if batched is None:
+            retry.sort()
+            batched = proc.hot_hour(h, retry, lo, hi, out, tally, deferred, defer, timeline)
+        if batched is not None:
+            micro["consumed"] += batched
+        else:
+            for idx, _, amount, counted in retry:
+                attempt(idx, amount, 0, hour_us, counted, h)
+            for i in range(lo, hi):
+                sb = int(sandbox[i]) if sandbox is not None else 0
+                attempt(i, int(amounts[i]), sb, int(ts[i]), False, h)
+        served, drawn, level = proc.close_hour(h)
+        timeline["served"][h] = served
+        timeline["drawn"][h] = drawn
+        timeline["reserve"][h] = level
+        timeline["waiting"][h] = sum(piece[2] for piece in deferred)
+        micro["reserve_drawn"] += drawn
+        if h in period_last_hour:
+            expired, rollover_out = proc.close_period(k)
+            micro["expired"] = expired
+            micro["rollover_out"] = rollover_out
+            if h + 1 < nh:
+                k += 1
+                tally = tallies[k]
+                micro = tally.micro
+                micro["granted"] = pool
+                micro["rollover_in"] = rollover_out
+
+    last = tallies[-1].micro
+    for idx, _, amount, _ in sorted(deferred):
+        last["unserved_ccu"] += amount
+        out.unserved[idx] += amount
+        out.reason[idx] = _RATE_LIMITED
+    for pieces in held:
+        for idx, _, amount, _ in pieces:
+            last["unserved_ccu"] += amount
+            out.unserved[idx] += amount
+            out.reason[idx] = _QUEUED
+    final_state = proc.finish(out, tallies)
+    return _result(setup, proc, out, tallies, timeline, final_state)
+
+
+def _result(
+    setup: Setup,
+    proc: Processor,
+    out: _Out,
+    tallies: list[PeriodTally],
+    timeline: dict[str, npt.NDArray[np.int64]],
+    final_state: AccountState,
+) -> SimulationResult:
+    nh = setup.hours
+    amounts = setup.amounts
+    n = len(amounts)
+    csum = np.concatenate(([0], np.cumsum(amounts, dtype=np.int64)))
+    demand = csum[setup.hi] - csum[setup.lo]
+    first = int(setup.lo[0]) if nh else 0
+    last = int(setup.hi[-1]) if nh else 0
+    inside = np.zeros(n, dtype=np.bool_)
+    inside[first:last] = True
+    status = np.full(n, STATUS_CODES.index(Status.IGNORED), dtype=np.int8)
+    refused = out.blocked + out.unserved
+    full = inside & (refused == 0)
+    status[full] = STATUS_CODES.index(Status.SERVED)
+    status[inside & ~full & (out.served == 0)] = STATUS_CODES.index(Status.REFUSED)
+    status[inside & ~full & (out.served > 0)] = STATUS_CODES.index(Status.PARTIAL)
+    reason = np.where(full, np.int8(0), out.reason).astype(np.int8)
+    outcomes = EventOutcomes(
+        requested=np.array(amounts, dtype=np.int64),
+        served=out.served,
+        from_rollover=out.from_rollover,
+        from_grant=out.from_grant,
+        from_overage=out.from_overage,
+        from_reserve=out.from_reserve,
+        waived=out.waived,
+        rate_limited=out.rate_limited,
+        blocked=out.blocked,
+        unserved=out.unserved,
+        status=status,
+        reason=reason,
+    )
+    hour_us = setup.start_us + np.arange(nh, dtype=np.int64) * HOUR_US
+    tl = Timeline(hour_us=hour_us, demand=demand.astype(np.int64), **timeline)
+    periods = tuple(t.statement(setup.plan) for t in tallies)
+    return SimulationResult(
+        plan=setup.plan,
+        mode=setup.mode,
+        on_rate_limit=setup.policy,
+        periods=periods,
+        totals=PeriodStatement.total(periods),
+        timeline=tl,
+        outcomes=outcomes,
+        alerts=tuple(proc.alerts),
+        final_state=final_state,
+        ignored_events=int(n - (last - first)),
+    )
+
+
+class ReferenceProcessor:
+    """Decides every piece with :func:`~codex_credits.core.account.apply` (Decimal state)."""
+
+    splits = True
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.state = setup.state
+        self.alerts: list[BudgetAlert] = []
+        self.mode = setup.mode
+        self.budget_index = {b.name: i for i, b in enumerate(setup.budgets)}
+        self.labels = setup.labels() if setup.budgets else None
+        self.closed: PeriodClosed | None = None
+
+    def override(self, j: int) -> None:
+        self.state, _ = apply_override(self.state, self.setup.overrides[j])
+
+    def attempt(self, idx: int, amount: int, sandbox: int, at_us: int) -> Attempt:
+        labels = self.labels
+        request = Request(
+            amount=from_micro(amount),
+            sandbox_ccu=from_micro(sandbox),
+            **({dim: values[idx] for dim, values in labels.items()} if labels else {}),
+        )
+        at = _from_us(at_us)
+        transition = apply(self.state, request, at, self.mode)
+        self.state = transition.state
+        o = transition.outcome
+        self.alerts.extend(o.alerts)
+        queue_budget = self.budget_index[o.budget] if o.queued and o.budget else -1
+        return (
+            to_micro(o.served),
+            to_micro(o.from_rollover),
+            to_micro(o.from_grant),
+            to_micro(o.from_overage),
+            to_micro(o.from_reserve),
+            to_micro(o.waived),
+            to_micro(o.rate_limited),
+            to_micro(o.blocked),
+            to_micro(o.queued),
+            _REASON_INDEX[o.reason],
+            queue_budget,
+        )
+
+    def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None:
+        return None
+
+    def hot_hour(
+        self,
+        h: int,
+        retry: list[Piece],
+        lo: int,
+        hi: int,
+        out: _Out,
+        tally: PeriodTally,
+        deferred: list[Piece],
+        defer: bool,
+        timeline: dict[str, npt.NDArray[np.int64]],
+    ) -> int | None:
+        return None
+
+    def close_hour(self, h: int) -> tuple[int, int, int]:
+        self.state, events = advance(self.state, self.setup.hour_start(h + 1))
+        closed = events[0]
+        assert isinstance(closed, HourClosed)
+        for event in events[1:]:
+            if isinstance(event, PeriodClosed):
+                self.closed = event
+        return to_micro(closed.served), to_micro(closed.drawn), to_micro(closed.reserve)
+
+    def close_period(self, k: int) -> tuple[int, int]:
+        closed = self.closed
+        assert closed is not None
+        assert closed.end == self.setup.periods[k].end
+        return to_micro(closed.expired), to_micro(closed.rollover_balance)
+
+    def rollover_balance(self) -> int:
+        return to_micro(self.state.ledger.rollover_balance)
+
+    def finish(self, out: _Out, tallies: list[PeriodTally]) -> AccountState:
+        return self.state
+
+
+def hour_bounds(
+    ts: npt.NDArray[np.int64], start_us: int, hours: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``(lo, hi)``: the events of hour ``h`` are ``lo[h]..hi[h]`` (a sorted log)."""
+    edges = start_us + np.arange(hours + 1, dtype=np.int64) * HOUR_US
+    cut = np.searchsorted(ts, edges, side="left").astype(np.int64)
+    return cut[:-1], cut[1:]
+
+
+def periods_between(
+    first: BillingPeriod, months: int, anchor: datetime
+) -> tuple[BillingPeriod, ...]:
+    """``months`` consecutive periods from ``first``."""
+    return tuple(period_at(anchor, first.index + j) for j in range(months))
+
+
+def _from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)

@@ -166,7 +166,7 @@ def estimate_overage(
     rate: Decimal | int | str,
     period_days: Decimal | int | str = 30,
 ) -> OverageEstimate:
-    """The usage report's estimate: ``max(0, consumed - (allocation + rollover) x days / 30) x rate``.
+    """The usage report's estimate: ``max(0, consumed - budget) x rate``.
 
     Args:
         consumed: CCU consumed in the report window.

@@ -21,21 +21,17 @@ def main() -> None:
     parser.add_argument("--method", default="montecarlo")
     parser.add_argument("--months", type=int, default=5)
     args = parser.parse_args()
-    scenarios = [s for seed in range(args.seeds) for s in standard_scenarios(seed * 10, args.months)]
+    scenarios = [
+        s for seed in range(args.seeds) for s in standard_scenarios(seed * 10, args.months)
+    ]
     started = time.perf_counter()
     result = evaluate(scenarios, args.method, paths=args.paths)
     elapsed = time.perf_counter() - started
     print(f"method {result.method.value}, {len(result.cases)} cases, {elapsed:.1f} s")
     print(f"{'scenario':<14}{'MAPE':>8}{'linear':>9}{'cut by':>9}{'coverage':>10}")
-    pooled: dict[str, list[tuple[float, float, float, int]]] = {}
-    for scenario, figures in zip(scenarios, [None] * len(scenarios), strict=True):
-        del figures
-        pooled.setdefault(scenario.name, [])
-    for name in pooled:
-        rows = [c for c in result.cases if True]
-        del rows
     for name, (mape, linear, coverage, n) in result.by_scenario.items():
-        print(f"{name:<14}{mape:>7.2f}%{linear:>8.2f}%{1 - mape / linear:>8.0%}{coverage:>10.0%}  ({n})")
+        cut = 1 - mape / linear
+        print(f"{name:<14}{mape:>7.2f}%{linear:>8.2f}%{cut:>8.0%}{coverage:>10.0%}  ({n})")
     print(
         f"{'pooled':<14}{result.mape:>7.2f}%{result.linear_mape:>8.2f}%"
         f"{result.reduction:>8.0%}{result.coverage:>10.0%}"

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
 from codex_credits.cli.commands.estimate import breakdown_table
+from codex_credits.cli.commands.forecast import forecast_table
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
+from codex_credits.core.forecast.forecaster import forecast_period
 from codex_credits.core.meters import estimate
 from codex_credits.core.ratecard import TOKEN_CARD, RateCard
 from codex_credits.core.units import ZERO, from_micro
+from codex_credits.core.usage import UsageLog
 from codex_credits.data import sample_usage_path
 from codex_credits.io.usagefile import read_usage
 
@@ -67,5 +71,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         share = (ccu / total * 100).quantize(Decimal("0.1")) if total else ZERO
         table.add(project, ccu, f"{share}%")
     sections.append(table.render(fmt))
+    sections.append(_forecast_section(log, fmt))
     out.write("\n\n".join(sections) + "\n")
     return ExitCode.OK
+
+
+def _forecast_section(log: UsageLog, fmt: str) -> str:
+    """A Monte Carlo forecast of the sample month, cut at day 15, with its interval."""
+    anchor = datetime(2026, 6, 1, tzinfo=UTC)
+    result = forecast_period(
+        log, tier="pro", seats=2, anchor=anchor, at=anchor + timedelta(days=14), paths=2000
+    )
+    return forecast_table(result).render(fmt)

@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, final
 
 import numpy as np
 import numpy.typing as npt
@@ -53,20 +53,33 @@ from codex_credits.core.forecast.result import (
 )
 from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
 from codex_credits.core.forecast.state import replay_state
+from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod, check_anchor, period_containing
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.timeutil import hour_floor
-from codex_credits.core.units import CENT, ZERO, from_micro, quantize_ccu, round_cents
+from codex_credits.core.timeutil import UtcDatetime, hour_floor
+from codex_credits.core.units import CENT, ZERO, Ccu, from_micro, quantize_ccu, round_cents
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
-__all__ = ["StateSource", "forecast_period", "forecast_series"]
+__all__ = ["FanPoint", "StateSource", "forecast_fan", "forecast_period", "forecast_series"]
 
 Int64Array = npt.NDArray[np.int64]
 StateSource = Callable[[HourlyRules, datetime, Int64Array, datetime, datetime], PathStart]
 """``(rules, anchor, hourly, first_hour, at) -> state at at``: how the cut state is found."""
 
 _Z90 = 1.2815515655446004
+
+
+@final
+class FanPoint(Frozen):
+    """Consumption of the period up to ``at`` (a day end): P10, P50 and P90 over the paths."""
+
+    at: UtcDatetime
+    p10: Ccu
+    p50: Ccu
+    p90: Ccu
+
+
 _QUANTILES = (0.1, 0.5, 0.9)
 
 
@@ -103,12 +116,7 @@ def forecast_period(
     Raises:
         ConfigError: for an unknown method, tier or seat count.
     """
-    card = card or RateCard.default()
-    rules = HourlyRules.for_account(card, tier, seats, on_rate_limit=on_rate_limit)
-    anchor = check_anchor(anchor)
-    cut = hour_floor(at)
-    first = min(day_floor(log.start), anchor) if len(log) else anchor
-    hourly = hourly_totals(log, card, first, cut)
+    rules, anchor, cut, first, hourly = _prepare(log, card, tier, seats, anchor, at, on_rate_limit)
     return forecast_series(
         hourly,
         first,
@@ -163,6 +171,60 @@ def forecast_series(
     if method is ForecastMethod.SEASONAL:
         return _seasonal(rules, period, cut, start, linear, model)
     return _montecarlo(rules, period, cut, start, linear, model, paths, seed)
+
+
+def forecast_fan(
+    log: UsageLog,
+    *,
+    tier: str,
+    anchor: datetime,
+    at: datetime,
+    seats: int = 1,
+    card: RateCard | None = None,
+    paths: int = 2000,
+    seed: int = 0,
+) -> tuple[FanPoint, ...]:
+    """The Monte Carlo fan: cumulative period consumption at each UTC day end after ``at``.
+
+    The same paths as :func:`forecast_period` with ``method="montecarlo"`` and the
+    same ``paths`` and ``seed``; the last point is the period end (its P10/P50/P90
+    are that forecast's).
+    """
+    rules, anchor, cut, first, hourly = _prepare(log, card, tier, seats, anchor, at, "defer")
+    period = period_containing(anchor, cut)
+    start = replay_state(rules, anchor, hourly, first, cut)
+    model = fit_seasonal(hourly, first, cut, since=period.start)
+    demand = sample_demand(model, period.end, paths, np.random.default_rng(seed))
+    outcome = run_paths(rules, start, demand, record=True)
+    assert outcome.served_by_hour is not None
+    cumulative = start.consumed + np.cumsum(outcome.served_by_hour, axis=1)
+    points = []
+    for i in range(cumulative.shape[1]):
+        when = cut + timedelta(hours=i + 1)
+        if when.hour == 0 or when == period.end:
+            q = _quantiles(cumulative[:, i])
+            points.append(
+                FanPoint(at=when, p10=from_micro(q[0]), p50=from_micro(q[1]), p90=from_micro(q[2]))
+            )
+    return tuple(points)
+
+
+def _prepare(
+    log: UsageLog,
+    card: RateCard | None,
+    tier: str,
+    seats: int,
+    anchor: datetime,
+    at: datetime,
+    on_rate_limit: Literal["defer", "drop"],
+) -> tuple[HourlyRules, datetime, datetime, datetime, Int64Array]:
+    """``(rules, anchor, cut, first hour, hourly usage up to the cut)``."""
+    card = card or RateCard.default()
+    rules = HourlyRules.for_account(card, tier, seats, on_rate_limit=on_rate_limit)
+    anchor = check_anchor(anchor)
+    cut = hour_floor(at)
+    first = min(day_floor(log.start), anchor) if len(log) else anchor
+    return rules, anchor, cut, first, hourly_totals(log, card, first, cut)
 
 
 # -- shared pieces -----------------------------------------------------------------------------

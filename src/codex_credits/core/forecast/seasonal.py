@@ -145,7 +145,7 @@ class SeasonalModel:
         """``(paths, len(days))`` level trajectories: uncertain start and slope, random walk."""
         days = np.asarray(days, dtype=np.int64)
         state = rng.multivariate_normal(
-            [self.level, self.slope], self.state_cov * LEVEL_SPREAD, size=paths, method="cholesky"
+            [self.level, self.slope], self.state_cov * LEVEL_SPREAD, size=paths, method="eigh"
         )
         ahead = np.maximum(days - self.cut_day, 0)
         step_sd = math.sqrt(self.level_step_var * LEVEL_SPREAD)

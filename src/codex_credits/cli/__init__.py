@@ -39,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"codex-credits {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP)
+        # "resolve": a command's own --start (a billing anchor) may replace the usage
+        # source's generic --start, whichever order the options were added in.
+        child = sub.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.HELP,
+            conflict_handler="resolve",
+        )
         command.configure(child)
         child.set_defaults(_handler=command.run)
     return parser

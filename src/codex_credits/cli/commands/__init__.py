@@ -6,10 +6,12 @@ from types import ModuleType
 
 from codex_credits.cli.commands import (
     account_status,
+    alerts,
     card,
     compare,
     demo,
     estimate,
+    forecast,
     simulate,
     usage,
 )
@@ -24,4 +26,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     account_status,
     simulate,
     compare,
+    forecast,
+    alerts,
 )

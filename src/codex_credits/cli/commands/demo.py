@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
 from codex_credits.cli.commands.estimate import breakdown_table
+from codex_credits.cli.commands.forecast import forecast_table
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
+from codex_credits.core.forecast.forecaster import forecast_period
 from codex_credits.core.meters import estimate
 from codex_credits.core.ratecard import TOKEN_CARD, RateCard
 from codex_credits.core.units import ZERO, from_micro
@@ -69,6 +72,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         table.add(project, ccu, f"{share}%")
     sections.append(table.render(fmt))
     sections.append(_tier_comparison(log, fmt))
+    sections.append(_forecast_section(log, fmt))
     out.write("\n\n".join(sections) + "\n")
     return ExitCode.OK
 
@@ -81,3 +85,12 @@ def _tier_comparison(log: UsageLog, fmt: str) -> str:
     anchor = log.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     comparison = compare_tiers(log, start=anchor, months=1, max_seats=3, tolerance="0.01")
     return comparison_text(comparison, fmt)
+
+
+def _forecast_section(log: UsageLog, fmt: str) -> str:
+    """A Monte Carlo forecast of the sample month, cut at day 15, with its interval."""
+    anchor = datetime(2026, 6, 1, tzinfo=UTC)
+    result = forecast_period(
+        log, tier="pro", seats=2, anchor=anchor, at=anchor + timedelta(days=14), paths=2000
+    )
+    return forecast_table(result).render(fmt)

@@ -1,0 +1,118 @@
+"""``codex-credits forecast``: where the billing period will land, with an interval."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from codex_credits.cli.args import (
+    add_card,
+    add_format,
+    instant_arg,
+    load_card,
+    non_negative_int,
+    positive_int,
+)
+from codex_credits.cli.exitcodes import ExitCode
+from codex_credits.cli.output import Table, write_json
+from codex_credits.cli.usage_source import add_usage_source, load_usage
+from codex_credits.core.forecast.forecaster import forecast_period
+from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast
+
+NAME = "forecast"
+HELP = "forecast the billing period's consumption: P10/P50/P90, overage, exhaustion, rollover"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_usage_source(parser)
+    add_card(parser)
+    parser.add_argument("--tier", required=True, help="the account's tier (e.g. pro)")
+    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
+    parser.add_argument(
+        "--start", type=instant_arg, required=True, metavar="ANCHOR", help="the billing anchor"
+    )
+    parser.add_argument(
+        "--at", type=instant_arg, required=True, metavar="ISO", help="the forecast cut"
+    )
+    parser.add_argument(
+        "--method",
+        choices=[m.value for m in ForecastMethod],
+        default=ForecastMethod.MONTECARLO.value,
+        help="forecast method (default montecarlo)",
+    )
+    parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
+    add_format(parser, "table", "json", "markdown")
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    log = load_usage(args, err)
+    card = load_card(args)
+    result = forecast_period(
+        log,
+        tier=args.tier,
+        seats=args.seats,
+        card=card,
+        anchor=args.start,
+        at=args.at,
+        method=args.method,
+        paths=args.paths,
+        seed=args.seed,
+    )
+    for warning in result.warnings:
+        err.write(f"codex-credits: forecast warning: {warning.replace('_', ' ')}\n")
+    if args.format == "json":
+        write_json(forecast_json(result), out)
+    else:
+        out.write(forecast_table(result).render(args.format) + "\n")
+    return ExitCode.OK
+
+
+def forecast_json(f: PeriodForecast) -> dict[str, Any]:
+    """The forecast as JSON-ready data: amounts are exact decimal strings."""
+    data: dict[str, Any] = f.model_dump(mode="python")
+    data["linear_projection"] = f.linear_projection.projected if f.linear_projection else None
+    data["linear"] = f.linear_projection
+    data["period"] = {"index": f.period.index, "start": f.period.start, "end": f.period.end}
+    return data
+
+
+def forecast_table(f: PeriodForecast) -> Table:
+    """A two-column table a person can read."""
+    table = Table(
+        ["figure", "value"],
+        title=(
+            f"Forecast ({f.method.value}) of the period {f.period.start.date()} to "
+            f"{f.period.end.date()} at {f.at.isoformat().replace('+00:00', 'Z')}"
+        ),
+    )
+    table.add("consumed so far (CCU)", f.consumed)
+    table.add("credits at period start (CCU)", f.credits_at_period_start)
+    table.add("P10 period-end consumption (CCU)", f.p10)
+    table.add("P50 period-end consumption (CCU)", f.p50)
+    table.add("P90 period-end consumption (CCU)", f.p90)
+    table.add(
+        "linear projection (CCU)",
+        f.linear_projection.projected if f.linear_projection else None,
+    )
+    table.add("probability of overage", f"{f.probability_overage:.1%}")
+    table.add("expected overage (CCU)", f.expected_overage_ccu)
+    table.add("expected overage cost (USD)", f.expected_overage_cost)
+    if f.probability_rate_limited is not None:
+        table.add("probability of rate limiting", f"{f.probability_rate_limited:.1%}")
+    ex = f.exhaustion
+    table.add("probability credits run out", f"{ex.probability_before_end:.1%}")
+    table.add(
+        "credits run out (P10 / P50 / P90)", " / ".join(_when(t) for t in (ex.p10, ex.p50, ex.p90))
+    )
+    r = f.rollover
+    table.add("credits to roll over (seed formula)", r.formula.credits_to_roll_over)
+    table.add("new rollover balance (seed formula)", r.formula.new_rollover)
+    table.add("rollover cap headroom (seed formula)", r.formula.cap_headroom)
+    if r.p50 is not None:
+        table.add("new rollover balance P10 / P50 / P90", f"{r.p10} / {r.p50} / {r.p90}")
+    return table
+
+
+def _when(at: Any) -> str:
+    return "-" if at is None else at.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,85 @@
+"""Monte Carlo demand: a block bootstrap of past days, scaled to the forecast level.
+
+Theory of operation (docs/forecasts.md, "Monte Carlo"). Each path fills the
+rest of the period day by day. For a future day of cycle phase ``p`` it draws
+one past day of the same phase (a whole day of 24 hourly amounts, so a day's
+own shape and burstiness are kept), and scales it by the forecast level of the
+target day over the local level of the source day, so growth and quiet spells
+carry over. The target level is itself drawn per path
+(:meth:`~codex_credits.core.forecast.seasonal.SeasonalModel.sample_levels`):
+today's level and slope from their fitted uncertainty, plus the level's random
+walk day after day, so the spread widens with the horizon. With no past
+day of a phase, the model's expected day is used with gamma noise of the
+phase's spread. Amounts are rounded to integer micro-CCU.
+
+Everything is drawn from one :class:`numpy.random.Generator`: the same seed gives
+the same paths.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.core.forecast.hourly import hour_count
+from codex_credits.core.forecast.seasonal import SeasonalModel
+
+__all__ = ["BOOTSTRAP_WEEKS", "sample_demand"]
+
+Int64Array = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+BOOTSTRAP_WEEKS = 8
+"""How far back (in weeks) the bootstrap looks for days of the same phase."""
+
+
+def sample_demand(
+    model: SeasonalModel,
+    end: datetime,
+    paths: int,
+    rng: np.random.Generator,
+) -> Int64Array:
+    """Demand of ``paths`` paths for the hours ``[model.cut, end)``, shape ``(paths, hours)``."""
+    n_hours = hour_count(model.cut, end)
+    out = np.zeros((paths, n_hours), dtype=np.float64)
+    if n_hours == 0 or paths == 0:
+        return np.zeros((paths, n_hours), dtype=np.int64)
+    first = hour_count(model.origin, model.cut)
+    first_day = first // 24
+    future = np.arange(first_day, (first + n_hours - 1) // 24 + 1, dtype=np.int64)
+    levels = model.sample_levels(future, paths, rng)
+    n_hist = len(model.daily)
+    hist_days = np.arange(n_hist, dtype=np.int64)
+    hist_phase = model.phase(hist_days) if n_hist else hist_days
+    usable = (model.local_level > 0) & ~model.is_holiday(hist_days) if n_hist else hist_days > 0
+    oldest = n_hist - 7 * BOOTSTRAP_WEEKS
+    col = 0
+    day = first // 24
+    hour = first % 24
+    while col < n_hours:
+        span = min(24 - hour, n_hours - col)
+        phase = int(model.phase(day))
+        target_level = levels[:, day - first_day]
+        candidates = np.flatnonzero((hist_phase == phase) & usable & (hist_days >= oldest))
+        if model.is_holiday(np.array([day]))[0]:
+            quiet = int(np.argmin(model.factors))
+            candidates = np.flatnonzero((hist_phase == quiet) & usable & (hist_days >= oldest))
+            target_level = target_level * float(model.factors.min() / model.factors[quiet])
+        if len(candidates):
+            pick = candidates[rng.integers(0, len(candidates), paths)]
+            scale = target_level / model.local_level[pick]
+            block = model.hourly[pick, hour : hour + span] * scale[:, np.newaxis]
+        else:
+            expected = target_level * float(model.day_factor(np.array([day]))[0])
+            cv = float(model.day_cv[phase])
+            shape_k = 1.0 / max(cv, 1e-3) ** 2
+            noise = rng.gamma(shape_k, 1.0 / shape_k, paths)
+            block = np.outer(expected * noise, model.hour_shape[phase, hour : hour + span])
+        out[:, col : col + span] = block
+        col += span
+        day += 1
+        hour = 0
+    result: Int64Array = np.rint(out * 1e6).astype(np.int64)
+    return result

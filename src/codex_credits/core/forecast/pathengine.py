@@ -1,0 +1,366 @@
+"""The credit rules of one account, run over many demand paths at once.
+
+Theory of operation (docs/forecasts.md, "Monte Carlo"; the rules themselves are
+docs/credits.md and the engine's): a forecast runs thousands of sampled demand
+paths through the same hourly rules as the credit engine in *fluid* mode, so
+one step handles every path with NumPy arrays of shape ``(paths,)`` holding
+integer micro-CCU. Each UTC hour, for every path:
+
+1. Work deferred by the rate limit is retried first, then the hour's own work.
+2. **Balance**: a tier with an overage rate can always pay (rollover blocks,
+   then the grant, then overage); a tier without one (free) serves only what
+   its credits cover and blocks the rest (blocked work is not deferred).
+3. **Throughput**: what can be paid is served up to what is left of the hour's
+   allowance ``L = rate_limit_multiple x H``, then from the savings reserve; the
+   rest is rate limited and deferred to the next hour (or dropped). Work is
+   counted as rate limited once, at its first refusal.
+4. **Reserve**: at the end of the hour, if served CCU is below
+   ``T = threshold x H``, the reserve grows by ``efficiency x (T - served)``
+   (quantized to the micro-CCU, half-even), capped at ``reserve_cap_hours x H``.
+
+Within one billing period the rollover blocks cannot expire, so the period's
+credits are one number per path; how much each block gave is settled at the
+period end (soonest expiry first), when expiring blocks lapse and what is left of
+the grant rolls over, truncated at the cap (:func:`close_period`).
+
+The optional trailing-window rule of the reserve is not modelled here;
+:meth:`HourlyRules.for_account` refuses a card that enables it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.units import quantize_ccu, to_micro
+from codex_credits.errors import ConfigError
+
+__all__ = [
+    "HourlyRules",
+    "PathOutcome",
+    "PathStart",
+    "close_period",
+    "div_half_even",
+    "run_path",
+    "run_paths",
+]
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def div_half_even(num: Int64Array, den: int) -> Int64Array:
+    """``num / den`` rounded half-even, element-wise, for integer arrays (``den > 0``)."""
+    q = num // den
+    r = num - q * den
+    twice = 2 * r
+    up = (twice > den) | ((twice == den) & (q % 2 == 1))
+    result: Int64Array = q + up.astype(np.int64)
+    return result
+
+
+@dataclass(frozen=True)
+class HourlyRules:
+    """One account's credit rules as integer micro-CCU figures.
+
+    Attributes:
+        pool: the grant of every period.
+        allowance: ``L``, the most an hour may serve before the reserve.
+        threshold: ``T``; an hour serving less adds to the reserve.
+        reserve_cap: the reserve's ceiling (0 when the tier has none).
+        efficiency: the reserve efficiency as an exact fraction ``(num, den)``.
+        overage_rate: USD per CCU, or None for a hard stop.
+        rollover_periods: how many periods a rolled-over block lives.
+        rollover_cap: the most the rollover balance may hold.
+        defer: True to retry rate-limited work next hour, False to drop it.
+    """
+
+    pool: int
+    allowance: int
+    threshold: int
+    reserve_cap: int
+    efficiency: tuple[int, int]
+    overage_rate: Decimal | None
+    rollover_periods: int
+    rollover_cap: int
+    defer: bool = True
+
+    @classmethod
+    def for_account(
+        cls,
+        card: RateCard,
+        tier: str,
+        seats: int = 1,
+        *,
+        on_rate_limit: Literal["defer", "drop"] = "defer",
+    ) -> HourlyRules:
+        """Derive the figures from a card, a tier and a seat count."""
+        spec = card.tier(tier)
+        spec.check_seats(seats, tier)
+        if card.options.reserve_window_hours is not None:
+            raise ConfigError(
+                "the forecast path engine does not model the reserve's trailing-window rule "
+                "(reserve_window_hours); forecast with a card that leaves it unset"
+            )
+        pool = spec.pool(seats)
+        h = card.hourly_allocation(tier, seats)
+        eff = card.options.reserve_efficiency.as_integer_ratio()
+        return cls(
+            pool=to_micro(pool),
+            allowance=to_micro(quantize_ccu(spec.rate_limit_multiple * h)),
+            threshold=to_micro(quantize_ccu(card.options.reserve_threshold * h)),
+            reserve_cap=to_micro(quantize_ccu(spec.reserve_cap_hours * h)),
+            efficiency=(int(eff[0]), int(eff[1])),
+            overage_rate=spec.overage_usd_per_ccu,
+            rollover_periods=spec.rollover_periods,
+            rollover_cap=to_micro(quantize_ccu(spec.rollover_cap_pools * pool)),
+            defer=on_rate_limit == "defer",
+        )
+
+    def accrual(self, served: Int64Array) -> Int64Array:
+        """What an hour that served ``served`` adds to the reserve (before the cap)."""
+        short = np.maximum(self.threshold - served, 0)
+        return div_half_even(short * self.efficiency[0], self.efficiency[1])
+
+
+@dataclass(frozen=True)
+class PathStart:
+    """The account at the start of an hour inside billing period ``period_index``.
+
+    Attributes:
+        period_index: the billing period the next hour belongs to.
+        consumed: CCU served so far in that period.
+        rollover: rollover blocks as ``(amount left, index of the period at whose end
+            it expires)``, soonest expiry first.
+        grant_left: what is left of this period's grant.
+        overage: overage CCU so far in the period.
+        reserve: the savings reserve.
+        backlog: deferred work waiting for the next hour.
+    """
+
+    period_index: int
+    consumed: int
+    rollover: tuple[tuple[int, int], ...]
+    grant_left: int
+    overage: int
+    reserve: int
+    backlog: int = 0
+
+    @property
+    def credits_left(self) -> int:
+        """Rollover plus grant still unspent."""
+        return sum(a for a, _ in self.rollover) + self.grant_left
+
+
+@dataclass(frozen=True)
+class PathOutcome:
+    """What the rest of the period gave on every path (arrays of shape ``(paths,)``)."""
+
+    consumed: Int64Array
+    overage: Int64Array
+    credits_left: Int64Array
+    reserve: Int64Array
+    backlog: Int64Array
+    rate_limited: Int64Array
+    blocked: Int64Array
+    unserved: Int64Array
+    exhausted_hour: Int64Array
+    """Index of the hour in which the credits ran out; -1 if they did not."""
+    served_by_hour: Int64Array | None = field(default=None)
+    """``(paths, hours)`` served per hour, when asked for."""
+
+
+def run_paths(
+    rules: HourlyRules,
+    start: PathStart,
+    demand: Int64Array,
+    *,
+    record: bool = False,
+) -> PathOutcome:
+    """Run ``demand`` (shape ``(paths, hours)``, micro-CCU of new work per hour) from ``start``.
+
+    The hours must all lie in ``start.period_index``; call :func:`close_period`
+    at the period end.
+    """
+    demand = np.asarray(demand, dtype=np.int64)
+    if demand.ndim != 2:
+        raise ValueError("demand must have shape (paths, hours)")
+    paths, n_hours = demand.shape
+    credits = np.full(paths, start.credits_left, dtype=np.int64)
+    consumed = np.full(paths, start.consumed, dtype=np.int64)
+    overage = np.full(paths, start.overage, dtype=np.int64)
+    reserve = np.full(paths, start.reserve, dtype=np.int64)
+    backlog = np.full(paths, start.backlog if rules.defer else 0, dtype=np.int64)
+    limited = np.zeros(paths, dtype=np.int64)
+    blocked = np.zeros(paths, dtype=np.int64)
+    unserved = np.zeros(paths, dtype=np.int64)
+    exhausted = np.full(paths, -1, dtype=np.int64)
+    if start.credits_left <= 0:
+        exhausted[:] = 0
+    served_log = np.zeros((paths, n_hours), dtype=np.int64) if record else None
+    hard_stop = rules.overage_rate is None
+    allowance = rules.allowance
+
+    for h in range(n_hours):
+        # Deferred work first, then the hour's own work.
+        if hard_stop:
+            pay_b = np.minimum(backlog, credits)
+            blocked += backlog - pay_b
+        else:
+            pay_b = backlog
+        serve_b = np.minimum(pay_b, allowance + reserve)
+        left_b = pay_b - serve_b
+        new = demand[:, h]
+        if hard_stop:
+            pay_n = np.minimum(new, credits - np.minimum(serve_b, credits))
+            blocked += new - pay_n
+        else:
+            pay_n = new
+        serve_n = np.minimum(pay_n, allowance + reserve - serve_b)
+        refused = pay_n - serve_n
+        limited += refused
+        if rules.defer:
+            backlog = left_b + refused
+        else:
+            unserved += refused
+            backlog = left_b  # always zero when dropping: kept for clarity
+        served = serve_b + serve_n
+        reserve -= np.maximum(served - allowance, 0)
+        paid = np.minimum(served, credits)
+        overage += served - paid
+        before = credits
+        credits = credits - paid
+        consumed += served
+        exhausted = np.where((exhausted < 0) & (before > 0) & (credits == 0), h, exhausted)
+        reserve = np.minimum(reserve + rules.accrual(served), np.maximum(rules.reserve_cap, 0))
+        if served_log is not None:
+            served_log[:, h] = served
+
+    return PathOutcome(
+        consumed=consumed,
+        overage=overage,
+        credits_left=credits,
+        reserve=reserve,
+        backlog=backlog,
+        rate_limited=limited,
+        blocked=blocked,
+        unserved=unserved,
+        exhausted_hour=exhausted,
+        served_by_hour=served_log,
+    )
+
+
+def close_period(
+    rules: HourlyRules, start: PathStart, credits_left: Int64Array
+) -> tuple[Int64Array, Int64Array, tuple[Int64Array, ...]]:
+    """Settle the period end on every path.
+
+    Args:
+        rules: the account's rules.
+        start: the state the period's remaining hours started from.
+        credits_left: credits unspent at the period end, per path.
+
+    Returns:
+        ``(new rollover balance, expired, surviving block amounts)`` where the
+        surviving blocks are those of ``start.rollover`` that do not expire now,
+        followed by the new block rolled over from the grant.
+    """
+    spent = start.credits_left - credits_left  # drawn from credits since ``start``
+    remaining_draw = spent.copy()
+    surviving: list[Int64Array] = []
+    expired = np.zeros_like(credits_left)
+    kept_total = np.zeros_like(credits_left)
+    for amount_left, expires in start.rollover:
+        take = np.minimum(remaining_draw, amount_left)
+        remaining_draw -= take
+        left = amount_left - take
+        if expires <= start.period_index:
+            expired += left
+        else:
+            surviving.append(left)
+            kept_total += left
+    grant_left = start.grant_left - remaining_draw
+    if rules.rollover_periods > 0:
+        rolled = np.minimum(grant_left, np.maximum(rules.rollover_cap - kept_total, 0))
+    else:
+        rolled = np.zeros_like(grant_left)
+    expired += grant_left - rolled
+    surviving.append(rolled)
+    return kept_total + rolled, expired, tuple(surviving)
+
+
+def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> PathOutcome:
+    """The same rules as :func:`run_paths` for one path, in plain Python integers.
+
+    It is the reference the vectorised engine is checked against, the fast way
+    to replay one account's history, and the benchmark's baseline.
+    """
+    credits = start.credits_left
+    consumed = start.consumed
+    overage = start.overage
+    reserve = start.reserve
+    backlog = start.backlog if rules.defer else 0
+    limited = blocked = unserved = 0
+    exhausted = 0 if credits <= 0 else -1
+    hard_stop = rules.overage_rate is None
+    allowance = rules.allowance
+    threshold = rules.threshold
+    eff_num, eff_den = rules.efficiency
+    cap = max(rules.reserve_cap, 0)
+    served_log = []
+    for h, new in enumerate(demand):
+        pay_b = min(backlog, credits) if hard_stop else backlog
+        blocked += backlog - pay_b
+        serve_b = min(pay_b, allowance + reserve)
+        pay_n = min(new, credits - min(serve_b, credits)) if hard_stop else new
+        blocked += new - pay_n
+        serve_n = min(pay_n, allowance + reserve - serve_b)
+        refused = pay_n - serve_n
+        limited += refused
+        if rules.defer:
+            backlog = pay_b - serve_b + refused
+        else:
+            unserved += refused
+            backlog = pay_b - serve_b
+        served = serve_b + serve_n
+        reserve -= max(served - allowance, 0)
+        paid = min(served, credits)
+        overage += served - paid
+        if exhausted < 0 and credits > 0 and credits == paid:
+            exhausted = h
+        credits -= paid
+        consumed += served
+        if served < threshold:
+            reserve = min(reserve + _half_even(eff_num * (threshold - served), eff_den), cap)
+        else:
+            reserve = min(reserve, cap)
+        served_log.append(served)
+
+    def one(value: int) -> Int64Array:
+        return np.array([value], dtype=np.int64)
+
+    return PathOutcome(
+        consumed=one(consumed),
+        overage=one(overage),
+        credits_left=one(credits),
+        reserve=one(reserve),
+        backlog=one(backlog),
+        rate_limited=one(limited),
+        blocked=one(blocked),
+        unserved=one(unserved),
+        exhausted_hour=one(exhausted),
+        served_by_hour=np.array([served_log], dtype=np.int64),
+    )
+
+
+def _half_even(num: int, den: int) -> int:
+    q, r = divmod(num, den)
+    if 2 * r > den or (2 * r == den and q % 2 == 1):
+        q += 1
+    return q

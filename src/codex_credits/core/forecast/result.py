@@ -1,0 +1,104 @@
+"""What a forecast reports: frozen values with exact amounts and plain probabilities.
+
+Amounts (CCU) are Decimals quantized to 0.000001; money is rounded to cents;
+probabilities are floats in ``[0, 1]`` (docs/forecasts.md, "Reading a forecast").
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import final
+
+from pydantic import Field
+
+from codex_credits.core.forecast.projection import LinearProjection, RolloverForecast
+from codex_credits.core.model import Frozen
+from codex_credits.core.periods import BillingPeriod
+from codex_credits.core.timeutil import UtcDatetime
+from codex_credits.core.units import Ccu, Usd
+
+__all__ = ["Exhaustion", "ForecastMethod", "PeriodForecast", "RolloverOutlook"]
+
+
+class ForecastMethod(StrEnum):
+    """How the rest of the period is forecast."""
+
+    LINEAR = "linear"
+    SEASONAL = "seasonal"
+    MONTECARLO = "montecarlo"
+
+
+@final
+class Exhaustion(Frozen):
+    """When the credits (rollover plus grant) run out, if they do within the period.
+
+    ``p10``/``p50``/``p90`` are the times by which 10%, 50% and 90% of outcomes have
+    run out (the start of the hour in which the balance reached zero); None when
+    fewer outcomes than that run out before the period ends.
+    """
+
+    credits_at_cut: Ccu
+    already_exhausted: bool
+    probability_before_end: float = Field(ge=0, le=1)
+    p10: UtcDatetime | None = None
+    p50: UtcDatetime | None = None
+    p90: UtcDatetime | None = None
+
+
+@final
+class RolloverOutlook(Frozen):
+    """The rollover forecast: the seed's formula on the P50, and the rules' own figures.
+
+    ``formula`` applies ``min(current + max(0, allocation - projected), cap)`` to the
+    method's P50. ``p10``/``p50``/``p90`` are the rollover balance after the period
+    end as the rules settle it (blocks expire, the grant's leftover rolls over up
+    to the cap), where the method runs the rules.
+    """
+
+    formula: RolloverForecast
+    p10: Ccu | None = None
+    p50: Ccu | None = None
+    p90: Ccu | None = None
+
+
+@final
+class PeriodForecast(Frozen):
+    """Where the billing period containing ``at`` will land.
+
+    Attributes:
+        method: how the rest of the period was forecast.
+        at: the cut (whole hour); usage before it is known.
+        period: the billing period.
+        consumed: CCU served in the period before ``at``.
+        credits_at_period_start: rollover plus the period's grant.
+        p10, p50, p90: period-end consumption (CCU).
+        linear_projection: the seed's linear projection, for comparison.
+        probability_overage: chance that consumption exceeds the credits.
+        expected_overage_ccu / expected_overage_cost: means over outcomes; the cost
+            of each outcome is rounded to cents before averaging.
+        probability_rate_limited: chance that any work is rate limited before the
+            period ends (None when the method does not run the rules).
+        exhaustion: when the credits run out.
+        rollover: the rollover forecast.
+        paths / seed: the Monte Carlo sample (None for the other methods).
+        warnings: what the model could not learn (e.g. ``short_history``).
+    """
+
+    method: ForecastMethod
+    at: UtcDatetime
+    period: BillingPeriod
+    consumed: Ccu
+    credits_at_period_start: Ccu
+    p10: Ccu
+    p50: Ccu
+    p90: Ccu
+    linear_projection: LinearProjection | None
+    probability_overage: float = Field(ge=0, le=1)
+    expected_overage_ccu: Ccu
+    expected_overage_cost: Usd | None
+    probability_rate_limited: float | None = Field(default=None, ge=0, le=1)
+    exhaustion: Exhaustion
+    rollover: RolloverOutlook
+    paths: int | None = None
+    seed: int | None = None
+    warnings: tuple[str, ...] = ()

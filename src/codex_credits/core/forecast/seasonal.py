@@ -1,0 +1,485 @@
+"""A seasonal demand model: a daily cycle, a level with a trend, and an hour-of-day shape.
+
+Theory of operation (docs/forecasts.md, "The seasonal model"). Team usage has
+rhythms that a constant daily rate misses: quiet weekends, review-day peaks in
+two-week sprints, growth. :func:`fit_seasonal` learns, from whole UTC days of
+history before the cut:
+
+1. **Daily cycle.** Each day's total is divided by a centred 14-day moving
+   average (its local level); the median ratio per phase of the cycle is that
+   phase's factor. Medians make holidays and outage days (missing hours show as
+   zeros) count for little. A 7-day cycle is the default; a 14-day cycle (sprints)
+   is used when leave-one-out it explains the history clearly better.
+2. **Level and trend.** Deseasonalised days (total / factor) get a weighted
+   straight-line fit over recent weeks, weighted by the factor (a quiet weekend
+   day says little about the level), by recency, and refitted once with days
+   far from the line (holidays) set aside.
+3. **Hour of day.** The share of each hour in a day's total, per phase, shrunk
+   towards the shape of all days.
+
+The model also measures its own uncertainty: the spread of days around the fit
+per phase (``day_cv``), and how wrong the level may be over a horizon
+(``level_sigma``). With fewer than :data:`MIN_DAYS` days of history it falls
+back to simpler shapes and says so in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.core.forecast.hourly import day_floor, hour_count
+from codex_credits.core.timeutil import hour_floor, require_utc
+
+__all__ = [
+    "DAMPING",
+    "LEVEL_SPREAD",
+    "MIN_DAYS",
+    "SHORT_HISTORY",
+    "SeasonalModel",
+    "fit_seasonal",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Int64Array = npt.NDArray[np.int64]
+
+MIN_DAYS = 14
+"""Whole days of history below which the model warns that it is guessing."""
+
+LEVEL_SPREAD = 0.5
+"""Scale of the level's fitted variances in forecasts, calibrated on synthetic histories
+(docs/forecasts.md, "How good are the forecasts") so that P10-P90 holds about 80%."""
+
+SHORT_HISTORY = "short_history"
+NO_HISTORY = "no_history"
+
+_SHRINK_HOURS = 4.0
+
+
+@dataclass(frozen=True)
+class SeasonalModel:
+    """A fitted model; every figure is CCU per day or a ratio (floats: statistics).
+
+    Attributes:
+        origin: midnight UTC of the first history day (day 0).
+        cut: the first hour not in the history.
+        cycle: 7 or 14 days.
+        factors: the daily factor of each phase (mean 1).
+        level: the deseasonalised daily level (CCU per day) at day ``cut_day``.
+        slope: the level's change per day at the cut; it decays by ``damping`` a day.
+        state_cov: ``(2, 2)`` covariance of (level, slope) at the cut.
+        level_step_var: variance the level gains per day (a random walk).
+        hour_shape: ``(cycle, 24)`` share of each hour in a day of that phase.
+        day_cv: ``(cycle,)`` relative spread of a day of that phase around the fit.
+        daily: history daily totals (CCU), whole days only.
+        local_level: each history day's local (deseasonalised) level.
+        hourly: ``(days, 24)`` history hourly CCU, whole days only.
+        warnings: what the model could not learn, e.g. ``short_history``.
+    """
+
+    origin: datetime
+    cut: datetime
+    cycle: int
+    factors: FloatArray
+    level: float
+    slope: float
+    state_cov: FloatArray
+    level_step_var: float
+    hour_shape: FloatArray
+    day_cv: FloatArray
+    daily: FloatArray
+    local_level: FloatArray
+    hourly: FloatArray
+    holidays: frozenset[date]
+    warnings: tuple[str, ...]
+
+    @property
+    def cut_day(self) -> int:
+        """Index of the day containing the cut."""
+        return (self.cut - self.origin).days
+
+    def phase(self, day: int | Int64Array) -> Int64Array:
+        """The cycle phase of day index ``day`` (phases are anchored on the calendar)."""
+        ordinal = self.origin.toordinal() + np.asarray(day, dtype=np.int64)
+        result: Int64Array = ordinal % self.cycle
+        return result
+
+    def is_holiday(self, day: Int64Array) -> npt.NDArray[np.bool_]:
+        """Whether each day index is a declared holiday."""
+        if not self.holidays:
+            return np.zeros(np.shape(day), dtype=bool)
+        first = self.origin.date()
+        return np.array(
+            [first + timedelta(days=int(d)) in self.holidays for d in np.ravel(day)], dtype=bool
+        ).reshape(np.shape(day))
+
+    def trend_sum(self, days: Int64Array) -> FloatArray:
+        """How many days of today's slope the level has gained by each day index."""
+        ahead = np.maximum(np.asarray(days, dtype=np.float64) - self.cut_day, 0.0)
+        result: FloatArray = (1.0 - DAMPING**ahead) / (1.0 - DAMPING)
+        return result
+
+    def expected_level(self, days: Int64Array) -> FloatArray:
+        """Expected deseasonalised level of each day index from the cut on."""
+        result: FloatArray = np.maximum(self.level + self.slope * self.trend_sum(days), 0.0)
+        return result
+
+    def day_factor(self, days: Int64Array) -> FloatArray:
+        """The cycle factor of each day index (a declared holiday gets the quietest)."""
+        days = np.asarray(days, dtype=np.int64)
+        factor = self.factors[self.phase(days)]
+        result: FloatArray = np.where(self.is_holiday(days), float(self.factors.min()), factor)
+        return result
+
+    def expected_daily(self, days: Int64Array) -> FloatArray:
+        """Expected total CCU of each day index from the cut on."""
+        result: FloatArray = self.expected_level(days) * self.day_factor(days)
+        return result
+
+    def sample_levels(self, days: Int64Array, paths: int, rng: np.random.Generator) -> FloatArray:
+        """``(paths, len(days))`` level trajectories: uncertain start and slope, random walk."""
+        days = np.asarray(days, dtype=np.int64)
+        state = rng.multivariate_normal(
+            [self.level, self.slope], self.state_cov * LEVEL_SPREAD, size=paths, method="eigh"
+        )
+        ahead = np.maximum(days - self.cut_day, 0)
+        step_sd = math.sqrt(self.level_step_var * LEVEL_SPREAD)
+        steps = rng.normal(0.0, step_sd, (paths, len(days)))
+        walk = np.cumsum(np.where(ahead > 0, 1.0, 0.0) * steps, axis=1)
+        levels = state[:, :1] + state[:, 1:] * self.trend_sum(days) + walk
+        result: FloatArray = np.maximum(levels, 0.0)
+        return result
+
+    def sum_variance(self, days: Int64Array, weights: FloatArray) -> float:
+        """Variance of ``sum(weights x level[day])`` from level, slope and random-walk errors."""
+        days = np.asarray(days, dtype=np.int64)
+        a = np.array([weights.sum(), float(np.sum(weights * self.trend_sum(days)))])
+        state_var = float(a @ self.state_cov @ a)
+        ahead = np.maximum(days - self.cut_day, 0)
+        moving = np.where(ahead > 0, weights, 0.0)
+        tails = np.cumsum(moving[::-1])[::-1]
+        return LEVEL_SPREAD * (state_var + self.level_step_var * float(np.sum(tails**2)))
+
+    def expected_hourly(self, start: datetime, end: datetime) -> FloatArray:
+        """Expected CCU of every hour in ``[start, end)``."""
+        start = hour_floor(start)
+        n = hour_count(start, end)
+        first = hour_count(self.origin, start)
+        idx = first + np.arange(n, dtype=np.int64)
+        days = idx // 24
+        hours = idx % 24
+        result: FloatArray = (
+            self.expected_daily(days) * self.hour_shape[self.phase(days), hours]
+        ).astype(np.float64)
+        return result
+
+
+def fit_seasonal(
+    hourly_micro: Int64Array,
+    first_hour: datetime,
+    cut: datetime,
+    *,
+    holidays: Sequence[date] = (),
+    since: datetime | None = None,
+) -> SeasonalModel:
+    """Fit the model on the hours ``[first_hour, cut)``.
+
+    Args:
+        hourly_micro: micro-CCU per hour from ``first_hour`` (at least up to ``cut``).
+        first_hour: the hour of ``hourly_micro[0]``.
+        cut: the forecast cut; history is everything before its hour.
+        holidays: known holiday dates, in the past (set aside) or the future
+            (forecast at the quietest phase's level).
+        since: the start of the current billing period: its days are also read
+            on their own, in case the level shifted within the period.
+    """
+    cut = hour_floor(require_utc(cut, "cut"))
+    origin = day_floor(first_hour)
+    lead = hour_count(origin, hour_floor(first_hour))
+    n_hours = hour_count(origin, cut)
+    series = np.zeros(n_hours, dtype=np.float64)
+    take = min(len(hourly_micro), n_hours - lead)
+    if take > 0:
+        series[lead : lead + take] = hourly_micro[:take] / 1e6
+    n_days = n_hours // 24
+    hourly = series[: n_days * 24].reshape(n_days, 24)
+    daily = hourly.sum(axis=1)
+    holiday_set = frozenset(holidays)
+    first_date = origin.date()
+    is_holiday = np.array(
+        [first_date + timedelta(days=d) in holiday_set for d in range(n_days)], dtype=bool
+    )
+    warnings: list[str] = []
+    if n_days < MIN_DAYS:
+        warnings.append(NO_HISTORY if n_days == 0 or daily.sum() <= 0 else SHORT_HISTORY)
+
+    local = _local_level(daily)
+    ratio = np.where(local > 0, daily / np.where(local > 0, local, 1.0), np.nan)
+    ratio[is_holiday] = np.nan
+    ordinals = origin.toordinal() + np.arange(n_days)
+    cycle = _choose_cycle(ratio, ordinals)
+    factors = _factors(ratio, ordinals, cycle)
+    phases = ordinals % cycle
+    fitted_local = local * factors[phases] if n_days else daily
+    day_cv = _day_cv(daily, fitted_local, phases, cycle, is_holiday)
+    z = daily / factors[phases] if n_days else daily
+    level, slope, cov, step_var, filtered = _local_trend(z, day_cv[phases], is_holiday)
+    if since is not None and n_days:
+        first_current = max(0, (day_floor(since) - origin).days)
+        level, slope, cov = _shift_check(
+            z, day_cv[phases], is_holiday, filtered, first_current, (level, slope, cov)
+        )
+    if n_days < MIN_DAYS:
+        cov = cov + np.diag([(0.25 * level) ** 2, 0.0])
+    local_z = np.where(filtered > 0, filtered, np.where(local > 0, local, level))
+    shape = _hour_shape(hourly, phases, cycle, is_holiday)
+    return SeasonalModel(
+        origin=origin,
+        cut=cut,
+        cycle=cycle,
+        factors=factors,
+        level=level,
+        slope=slope,
+        state_cov=cov,
+        level_step_var=step_var,
+        hour_shape=shape,
+        day_cv=day_cv,
+        daily=daily,
+        local_level=local_z,
+        hourly=hourly,
+        holidays=holiday_set,
+        warnings=tuple(warnings),
+    )
+
+
+def _local_level(daily: FloatArray) -> FloatArray:
+    """A centred 14-day moving average (shifted inwards at the edges)."""
+    n = len(daily)
+    if n == 0:
+        return daily.copy()
+    width = min(14, n)
+    cumulative = np.concatenate(([0.0], np.cumsum(daily)))
+    lo = np.clip(np.arange(n) - width // 2, 0, n - width)
+    result: FloatArray = (cumulative[lo + width] - cumulative[lo]) / width
+    return result
+
+
+def _factors(ratio: FloatArray, ordinals: Int64Array, cycle: int) -> FloatArray:
+    phases = ordinals % cycle
+    factors = np.ones(cycle)
+    weekly = np.ones(7)
+    for p in range(7):
+        values = ratio[(ordinals % 7 == p) & ~np.isnan(ratio)]
+        if len(values):
+            weekly[p] = float(np.median(values))
+    for p in range(cycle):
+        values = ratio[(phases == p) & ~np.isnan(ratio)]
+        fallback = weekly[p % 7]
+        if len(values) == 0:
+            factors[p] = fallback
+        else:
+            # Shrink a phase with few days towards its weekday.
+            k = len(values)
+            factors[p] = (k * float(np.median(values)) + fallback) / (k + 1)
+    mean = float(factors.mean())
+    result: FloatArray = factors / mean if mean > 0 else np.ones(cycle)
+    return np.maximum(result, 1e-3)
+
+
+def _choose_cycle(ratio: FloatArray, ordinals: Int64Array) -> int:
+    valid = ~np.isnan(ratio)
+    if np.count_nonzero(valid) < 42:
+        return 7
+    errors = {}
+    for cycle in (7, 14):
+        phases = ordinals % cycle
+        total = 0.0
+        for i in np.flatnonzero(valid):
+            others = ratio[(phases == phases[i]) & valid]
+            others = others[others != ratio[i]] if len(others) > 1 else others
+            total += abs(ratio[i] - float(np.median(others)))
+        errors[cycle] = total
+    return 14 if errors[14] < 0.85 * errors[7] else 7
+
+
+def _local_trend(
+    z: FloatArray, cv: FloatArray, is_holiday: npt.NDArray[np.bool_]
+) -> tuple[float, float, FloatArray, float, FloatArray]:
+    """A local linear trend filtered through the deseasonalised days.
+
+    The level follows a random walk plus a damped slope; each day is one noisy
+    observation of the level with relative spread ``cv`` (its phase's). The
+    random-walk variances are picked by likelihood from a small grid, so a
+    steady history gets a steady level and a history with shifts (a quiet
+    month) a level that follows the recent days. An outlying day counts less
+    (Huber); declared holidays do not count at all. A shift within the current
+    period is weighed apart (:func:`_shift_check`).
+
+    Returns:
+        ``(level, slope, covariance of both, level variance gained per day,
+        filtered level of every day)``.
+    """
+    n = len(z)
+    if n == 0:
+        return 0.0, 0.0, np.zeros((2, 2)), 0.0, z.copy()
+    usable = ~is_holiday
+    recent = z[max(0, n - 28) :][usable[max(0, n - 28) :]]
+    scale = float(np.median(recent)) if len(recent) else 0.0
+    if scale <= 0 or n < 7:
+        level = float(np.mean(z[usable])) if np.any(usable) else 0.0
+        spread = (0.3 * level) ** 2
+        return level, 0.0, np.diag([spread, 0.0]), (0.02 * level) ** 2, np.full(n, level)
+    best: tuple[float, tuple[float, float, FloatArray, FloatArray]] | None = None
+    best_q = (0.0, 0.0)
+    for q_level in _Q_LEVEL:
+        for q_slope in _Q_SLOPE:
+            ll, state = _filter(z, cv, usable, scale, q_level, q_slope)
+            if best is None or ll > best[0]:
+                best = (ll, state)
+                best_q = (q_level, q_slope)
+    assert best is not None
+    level, slope, cov, filtered = best[1]
+    return level, slope, cov, best_q[0] * scale**2, filtered
+
+
+def _shift_check(
+    z: FloatArray,
+    cv: FloatArray,
+    is_holiday: npt.NDArray[np.bool_],
+    filtered: FloatArray,
+    first: int,
+    fit: tuple[float, float, FloatArray],
+) -> tuple[float, float, FloatArray]:
+    """Weigh "the level held" against "the level moved at the period start".
+
+    The current period's days give their own level estimate. Under "held" it
+    should agree with the level filtered up to the period start; under "moved"
+    it may differ by about half the level. Each reading gets its posterior
+    probability (a shift is a priori one chance in ten) and the two are mixed.
+    """
+    level, slope, cov = fit
+    n = len(z)
+    days = np.arange(first, n)
+    days = days[~is_holiday[days]] if len(days) else days
+    if first < 1 or len(days) == 0:
+        return fit
+    before = float(filtered[first - 1])
+    if before <= 0:
+        return fit
+    var_day = (cv[days] * before) ** 2
+    precision = float(np.sum(1.0 / var_day))
+    current = float(np.sum(z[days] / var_day)) / precision
+    var_current = 1.0 / precision
+    gap = current - before
+    held_var = float(cov[0, 0]) + var_current + (_HELD_SD * before) ** 2
+    moved_var = held_var + (_MOVED_SD * before) ** 2
+    held = math.exp(-0.5 * gap * gap / held_var) / math.sqrt(held_var) * (1 - _SHIFT_PRIOR)
+    moved = math.exp(-0.5 * gap * gap / moved_var) / math.sqrt(moved_var) * _SHIFT_PRIOR
+    p = moved / (held + moved)
+    mixed = (1 - p) * level + p * current
+    var = (1 - p) * float(cov[0, 0]) + p * var_current + p * (1 - p) * (level - current) ** 2
+    new_cov = np.array([[var, (1 - p) * cov[0, 1]], [(1 - p) * cov[0, 1], cov[1, 1]]])
+    return max(mixed, 0.0), (1 - p) * slope, new_cov
+
+
+_SHIFT_PRIOR = 0.1
+_HELD_SD = 0.03
+_MOVED_SD = 0.5
+_Q_LEVEL = (0.0002, 0.001, 0.004, 0.016)
+_Q_SLOPE = (0.0, 1e-6, 1e-5)
+DAMPING = 0.97
+"""Daily damping of the trend's slope."""
+
+
+def _filter(
+    z: FloatArray,
+    cv: FloatArray,
+    usable: npt.NDArray[np.bool_],
+    scale: float,
+    q_level: float,
+    q_slope: float,
+) -> tuple[float, tuple[float, float, FloatArray, FloatArray]]:
+    """Kalman filter of the local linear trend; returns (log-likelihood, final state)."""
+    s2 = scale * scale
+    first = z[:7][usable[:7]]
+    level = float(np.mean(first)) if len(first) else scale
+    slope = 0.0
+    p11, p12, p22 = s2 * 0.25, 0.0, s2 * 1e-4
+    ql, qs = q_level * s2, q_slope * s2
+    ll = 0.0
+    phi = DAMPING
+    zs = z.tolist()
+    cvs = cv.tolist()
+    ok = usable.tolist()
+    filtered = np.zeros(len(zs))
+    for i in range(len(zs)):
+        # Predict.
+        level = level + slope
+        slope = phi * slope
+        p11, p12, p22 = (
+            p11 + 2 * p12 + p22 + ql,
+            phi * (p12 + p22),
+            phi * phi * p22 + qs,
+        )
+        if not ok[i]:
+            filtered[i] = level
+            continue
+        r = (cvs[i] * max(level, 0.05 * scale)) ** 2
+        v = zs[i] - level
+        s = p11 + r
+        e = v / math.sqrt(s)
+        if abs(e) > 3.0:  # an outlier (unknown holiday, outage): count it for less
+            r *= (abs(e) / 3.0) ** 2
+            s = p11 + r
+        if i >= 7:
+            ll += -0.5 * (math.log(s) + v * v / s)
+        k1, k2 = p11 / s, p12 / s
+        level += k1 * v
+        slope += k2 * v
+        p11, p12, p22 = (1 - k1) * p11, (1 - k1) * p12, p22 - k2 * p12
+        filtered[i] = level
+    cov = np.array([[p11, p12], [p12, p22]])
+    return ll, (max(level, 0.0), slope, cov, filtered)
+
+
+def _hour_shape(
+    hourly: FloatArray, phases: Int64Array, cycle: int, is_holiday: npt.NDArray[np.bool_]
+) -> FloatArray:
+    usable = ~is_holiday
+    overall_sum = hourly[usable].sum(axis=0) if np.any(usable) else np.zeros(24)
+    total = float(overall_sum.sum())
+    overall = overall_sum / total if total > 0 else np.full(24, 1 / 24)
+    shape = np.empty((cycle, 24))
+    for p in range(cycle):
+        rows = hourly[(phases == p) & usable]
+        sums = rows.sum(axis=0) if len(rows) else np.zeros(24)
+        mass = float(sums.sum())
+        # A phase with little mass borrows the overall shape.
+        weight = mass / (mass + _SHRINK_HOURS * total / max(1, len(hourly))) if mass > 0 else 0.0
+        own = sums / mass if mass > 0 else overall
+        shape[p] = weight * own + (1 - weight) * overall
+    return shape
+
+
+def _day_cv(
+    daily: FloatArray,
+    fitted: FloatArray,
+    phases: Int64Array,
+    cycle: int,
+    is_holiday: npt.NDArray[np.bool_],
+) -> FloatArray:
+    cv = np.full(cycle, 0.3)
+    ok = (fitted > 0) & ~is_holiday
+    rel = np.where(ok, daily / np.where(ok, fitted, 1.0) - 1.0, np.nan)
+    pooled = float(np.nanstd(rel)) if np.count_nonzero(ok) > 2 else 0.3
+    for p in range(cycle):
+        values = rel[(phases == p) & ok]
+        k = len(values)
+        own = float(np.sqrt(np.mean(values**2))) if k else pooled
+        cv[p] = (k * own + 2 * pooled) / (k + 2)
+    return cv

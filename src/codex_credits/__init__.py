@@ -49,6 +49,13 @@ from codex_credits.errors import (
     UnknownModelError,
     UsageDataError,
 )
+from codex_credits.io.rollout import (
+    CodexLogs,
+    PlanWindow,
+    RolloutSummary,
+    find_rollout_files,
+    read_codex_logs,
+)
 from codex_credits.io.usagefile import read_usage, write_usage
 
 __all__ = [
@@ -64,11 +71,13 @@ __all__ = [
     "BUILTIN_CARDS",
     "Ccu",
     "Clock",
+    "CodexLogs",
     "ConfigError",
     "CostBreakdown",
     "CreditError",
     "DEFAULT_CARD",
     "estimate",
+    "find_rollout_files",
     "FixedClock",
     "LogSummary",
     "ManualClock",
@@ -81,13 +90,16 @@ __all__ = [
     "period_at",
     "period_containing",
     "PermissionDeniedError",
+    "PlanWindow",
     "price_usage",
     "quantize_ccu",
     "RateCard",
     "RateLimitError",
+    "read_codex_logs",
     "read_usage",
     "require_utc",
     "ReservePolicy",
+    "RolloutSummary",
     "round_cents",
     "ServerError",
     "SystemClock",

@@ -275,12 +275,13 @@ class _Reader:
     def __init__(self, since_us: int | None) -> None:
         self.since_us = since_us
         self.builder = UsageLogBuilder()
-        self.seen_full: set[int] = set()
-        self.seen_totals: set[int] = set()
-        self.seen_responses: set[int] = set()
+        # key -> row of the counted event (-1: counted, but before ``since``)
+        self.seen_full: dict[int, int] = {}
+        self.seen_totals: dict[int, int] = {}
+        self.seen_responses: dict[int, int] = {}
         self.deferred: list[Candidate] = []
         self.sessions: set[str | None] = set()
-        self.windows: dict[tuple[str | None, int], WindowObservation] = {}
+        self.windows: dict[tuple[str, int], WindowObservation] = {}
         self.counts = dict.fromkeys(
             (
                 "lines",
@@ -313,6 +314,7 @@ class _Reader:
         c["repeated_totals"] += result.repeats
         c["total_resets"] += result.resets
         c["usage_records"] += result.records
+        c["copied_requests"] += result.duplicate_records
         c["unknown_records"] += result.unknown
         c["unattributed_tool_calls"] += result.unattributed_tools
         for problem in result.problems:
@@ -326,25 +328,55 @@ class _Reader:
                 self.windows[key] = seen
         for candidate in result.candidates:
             if candidate.response_id is not None:
-                if candidate.key_full in self.seen_responses:
-                    c["copied_requests"] += 1
-                    continue
-                self.seen_responses.add(candidate.key_full)
-                self._emit(candidate)
+                self._record(candidate)
             elif candidate.suspect:
                 self.deferred.append(candidate)
-            elif candidate.key_full in self.seen_full:
-                c["copied_requests"] += 1
             else:
-                self.seen_full.add(candidate.key_full)
-                self.seen_totals.add(candidate.key_totals)
-                self._emit(candidate)
+                row = self.seen_full.get(candidate.key_full)
+                if row is not None:
+                    self._copied(row, candidate)
+                    continue
+                row = self._emit(candidate)
+                self.seen_full[candidate.key_full] = row
+                self.seen_totals[candidate.key_totals] = row
 
-    def _emit(self, candidate: Candidate) -> None:
+    def _record(self, record: Candidate) -> None:
+        """A per-response record: once per response id, and once with its token_count."""
+        row = self.seen_responses.get(record.key_full)
+        paired = record.paired
+        if row is None and paired is not None:
+            # a copy of the token_count alone may have been counted already
+            row = self.seen_full.get(paired.key_full)
+        if row is not None:
+            self.seen_responses[record.key_full] = row
+            self._copied(row, record)
+            return
+        row = self._emit(record)
+        self.seen_responses[record.key_full] = row
+        if paired is not None:
+            self.seen_full[paired.key_full] = row
+            self.seen_totals[paired.key_totals] = row
+
+    def _copied(self, row: int, candidate: Candidate) -> None:
+        """A second sighting of a counted request: count it, keep the fuller tool count.
+
+        A copy made mid-request holds only the tool calls written before the
+        copy; the original (or a later copy) may hold more.
+        """
+        self.counts["copied_requests"] += 1
+        if row < 0:
+            return
+        tools = self.builder.meters["tool_calls"]
+        if candidate.tools > tools[row]:
+            self.counts["tool_calls"] += candidate.tools - tools[row]
+            tools[row] = candidate.tools
+
+    def _emit(self, candidate: Candidate) -> int:
+        """Add ``candidate`` as an event; returns its row (-1 when before ``since``)."""
         c = self.counts
         if self.since_us is not None and candidate.ts_us < self.since_us:
             c["before_since"] += 1
-            return
+            return -1
         inp, cached, out, reasoning, _ = candidate.usage
         c["requests"] += 1
         c["input_tokens"] += inp
@@ -366,17 +398,21 @@ class _Reader:
             session_id=candidate.session,
             project_id=candidate.project,
         )
+        return len(self.builder.ts_us) - 1
 
     def finish(self, files: int, size: int) -> CodexLogs:
         c = self.counts
         self.deferred.sort(key=lambda cand: cand.ts_us)
         for candidate in self.deferred:
-            if candidate.key_full in self.seen_full or candidate.key_totals in self.seen_totals:
-                c["copied_requests"] += 1
+            row = self.seen_full.get(candidate.key_full)
+            if row is None:
+                row = self.seen_totals.get(candidate.key_totals)
+            if row is not None:
+                self._copied(row, candidate)
                 continue
-            self.seen_full.add(candidate.key_full)
-            self.seen_totals.add(candidate.key_totals)
-            self._emit(candidate)
+            row = self._emit(candidate)
+            self.seen_full[candidate.key_full] = row
+            self.seen_totals[candidate.key_totals] = row
         self.deferred = []
         self.builder.summary_rows = c["requests"]
         log = self.builder.build()

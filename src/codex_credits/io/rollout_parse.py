@@ -67,6 +67,7 @@ _USAGE_FIELDS: Final = (
     "reasoning_output_tokens",
 )
 _PROBLEM_LIMIT: Final = 1000
+_REPLAY_SPAN_US: Final = 2_000_000
 
 Usage = tuple[int, int, int, int, int]
 """input, cached input, output, reasoning output, total tokens."""
@@ -86,6 +87,7 @@ class Candidate:
         "key_totals",
         "line",
         "model",
+        "paired",
         "project",
         "response_id",
         "session",
@@ -119,6 +121,7 @@ class Candidate:
         self.line = line
         self.response_id = response_id
         self.cache_write = cache_write
+        self.paired: Candidate | None = None
 
 
 class WindowObservation:
@@ -149,6 +152,7 @@ class FileResult:
     __slots__ = (
         "bad_lines",
         "candidates",
+        "duplicate_records",
         "lines",
         "problems",
         "records",
@@ -162,6 +166,7 @@ class FileResult:
 
     def __init__(self) -> None:
         self.candidates: list[Candidate] = []
+        self.duplicate_records = 0
         self.lines = 0
         self.bad_lines = 0
         self.problems: list[str] = []
@@ -171,19 +176,23 @@ class FileResult:
         self.token_counts = 0
         self.unattributed_tools = 0
         self.unknown = 0
-        self.windows: dict[tuple[str | None, int], WindowObservation] = {}
+        self.windows: dict[tuple[str, int], WindowObservation] = {}
 
 
 class _FileState:
     __slots__ = (
+        "duplicate_records",
         "fast",
         "forked",
         "last",
         "model",
+        "observing",
         "pending_tools",
         "prev_total",
         "project",
         "replay",
+        "replay_us",
+        "responses",
         "root_id",
         "session",
         "start_us",
@@ -197,10 +206,14 @@ class _FileState:
         self.fast = False
         self.forked = False
         self.replay = False
+        self.replay_us = 0
+        self.observing = True
         self.start_us = -(2**62)
         self.prev_total: Usage | None = None
         self.last: Candidate | None = None
         self.pending_tools = 0
+        self.responses: dict[str, Candidate] = {}
+        self.duplicate_records = 0
 
 
 def parse_rollout_file(path: Path) -> FileResult:
@@ -242,7 +255,7 @@ def parse_rollout_file(path: Path) -> FileResult:
                         _tool_call(state)
                 elif kind == "turn_context":
                     if type(payload) is dict:
-                        _turn_context(payload, state)
+                        _turn_context(obj, payload, state)
                 elif kind == "session_meta":
                     if type(payload) is dict:
                         _session_meta(obj, payload, state)
@@ -260,6 +273,7 @@ def parse_rollout_file(path: Path) -> FileResult:
                 _bad(result, path, line_no, str(exc))
     result.lines = line_no
     result.unattributed_tools = state.pending_tools
+    result.duplicate_records = state.duplicate_records
     if records:
         _pair_records(candidates, records)
     return result
@@ -275,7 +289,9 @@ def _token_count(
     ts_us: int | None = None
     if limits is not None:
         ts_us = _timestamp(obj)
-        _rate_limits(limits, ts_us, result)
+        # Copied history repeats old observations: they are not new ones.
+        if state.observing and ts_us >= state.start_us:
+            _rate_limits(limits, ts_us, result)
     info = payload.get("info")
     if info is None:
         return
@@ -332,9 +348,17 @@ def _usage_record(
         state.model = model
     rid = payload.get("response_id")
     response_id = rid if type(rid) is str and rid else None
+    if response_id is not None:
+        same = state.responses.get(response_id)
+        if same is not None:  # the same response written twice in this file
+            state.last = same
+            state.duplicate_records += 1
+            return None
     key = hash(("record", ts_us, usage)) if response_id is None else hash(response_id)
     cache_write = _int_field(raw, "cache_write_input_tokens")
     candidate = Candidate(ts_us, usage, key, key, state, line, response_id, cache_write)
+    if response_id is not None:
+        state.responses[response_id] = candidate
     # A record is the request itself; tool calls that follow it are its own.
     if state.pending_tools:
         candidate.tools += state.pending_tools
@@ -358,7 +382,13 @@ def _tool_call(state: _FileState) -> None:
         state.pending_tools += 1
 
 
-def _turn_context(payload: dict[str, Any], state: _FileState) -> None:
+def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: _FileState) -> None:
+    if not state.observing:
+        # A fork replays its parent within moments of its creation; a turn
+        # context written later is the fork's own, and so are its rate limits.
+        stamp = obj.get("timestamp")
+        if type(stamp) is str and _parse_ts(stamp) > state.replay_us + _REPLAY_SPAN_US:
+            state.observing = True
     model = payload.get("model")
     if type(model) is str and model:
         state.model = model
@@ -394,6 +424,10 @@ def _session_meta(obj: dict[str, Any], payload: dict[str, Any], state: _FileStat
     # Another session's header inside this file starts copied history; the
     # file's own header ends it.
     state.replay = sid != state.root_id
+    state.observing = not state.replay
+    if state.replay:
+        stamp = obj.get("timestamp")
+        state.replay_us = _parse_ts(stamp) if type(stamp) is str else state.start_us
 
 
 def _names_parent(payload: dict[str, Any]) -> bool:
@@ -417,6 +451,7 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
             index = queue.popleft()
             dropped.add(index)
             record.tools += candidates[index].tools
+            record.paired = candidates[index]
     kept = [c for i, c in enumerate(candidates) if i not in dropped]
     kept.extend(records)
     kept.sort(key=lambda c: c.line)
@@ -451,7 +486,8 @@ def _rate_limits(limits: Any, ts_us: int, result: FileResult) -> None:
             if after is None:
                 after = window.get("reset_after_seconds")
             resets_at = ts_us // 1_000_000 + int(after) if _is_number(after) else None
-        key = (limit_id, minutes)
+        # CLIs before limit ids reported only the Codex limit itself.
+        key = (limit_id or "codex", minutes)
         seen = result.windows.get(key)
         if seen is None or seen.observed_us <= ts_us:
             result.windows[key] = WindowObservation(ts_us, limit_id, minutes, used, resets_at, plan)

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RolloutTruth", "write_rollout_history"]
+__all__ = ["RolloutTruth", "usage_object", "write_rollout_history"]
 
 _MODELS = ("gpt-5.1-codex-max", "gpt-5.3-codex", "gpt-5.4", "gpt-5.5", "gpt-5.4-mini")
 _TOOLS = ("function_call", "custom_tool_call", "local_shell_call")
@@ -77,7 +77,8 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
-def _usage(inp: int, cached: int, out: int, reasoning: int) -> dict[str, int]:
+def usage_object(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str, int]:
+    """A Codex ``TokenUsage`` object (``total_tokens`` = input + output)."""
     return {
         "input_tokens": inp,
         "cached_input_tokens": cached,
@@ -174,8 +175,8 @@ class _Session:
         last = [inp, cached, out, reasoning]
         self.total = [a + b for a, b in zip(self.total, last, strict=True)]
         info = {
-            "total_token_usage": _usage(*self.total),
-            "last_token_usage": _usage(*last),
+            "total_token_usage": usage_object(*self.total),
+            "last_token_usage": usage_object(*last),
             "model_context_window": 258400,
         }
         response_id = f"resp_{rng.getrandbits(64):016x}"
@@ -206,7 +207,7 @@ class _Session:
             self.truth.fast_requests += int(self.fast)
 
     def record(self, response_id: str, last: list[int]) -> None:
-        payload = {"response_id": response_id, "usage": _usage(*last), "turn_id": self.id}
+        payload = {"response_id": response_id, "usage": usage_object(*last), "turn_id": self.id}
         self.line("token_usage_record", payload)
         if self.rng.random() < 0.1:  # written twice: the response id says it is one
             self.line("token_usage_record", payload)
@@ -216,17 +217,17 @@ class _Session:
         self.tick(0.0, 2.0)
         self.turn_context()
         if self.total[0]:
-            last = self.last_usage()
-            info = {"total_token_usage": _usage(*self.total), "last_token_usage": last}
+            last = self.lastusage_object()
+            info = {"total_token_usage": usage_object(*self.total), "last_token_usage": last}
             self.line("event_msg", {"type": "token_count", "info": info, "rate_limits": None})
 
-    def last_usage(self) -> dict[str, int]:
+    def lastusage_object(self) -> dict[str, int]:
         for raw in reversed(self.lines):
             obj = json.loads(raw)
             if obj["payload"].get("type") == "token_count" and obj["payload"].get("info"):
                 usage: dict[str, int] = obj["payload"]["info"]["last_token_usage"]
                 return usage
-        return _usage(0, 0, 0, 0)
+        return usage_object(0, 0, 0, 0)
 
     def compact(self) -> None:
         self.tick()

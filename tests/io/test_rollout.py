@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from codex_credits import RateCard, read_codex_logs
 from codex_credits.io.rollout import find_rollout_files
+from codex_credits.synthetic_rollouts import usage_object as usage
 from codex_credits.synthetic_rollouts import write_rollout_history
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "codex-rollout"
@@ -21,16 +22,6 @@ HEAD = DATA / "rtchess-cli-0.60.1-head.jsonl"
 TOOLS = DATA / "rtchess-cli-0.60.1-tools.jsonl"
 NAZAR = DATA / "nazar-tray-cli-0.153.4-token-count.jsonl"
 PREMIUM = DATA / "nazar-tray-cli-0.153.4-premium-null.jsonl"
-
-
-def usage(inp: int, cached: int, out: int, reasoning: int = 0) -> dict[str, int]:
-    return {
-        "input_tokens": inp,
-        "cached_input_tokens": cached,
-        "output_tokens": out,
-        "reasoning_output_tokens": reasoning,
-        "total_tokens": inp + out,
-    }
 
 
 def line(ts: str, kind: str, payload: dict[str, Any]) -> str:

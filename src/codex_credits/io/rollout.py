@@ -332,13 +332,19 @@ class _Reader:
             elif candidate.suspect:
                 self.deferred.append(candidate)
             else:
-                row = self.seen_full.get(candidate.key_full)
-                if row is not None:
-                    self._copied(row, candidate)
-                    continue
-                row = self._emit(candidate)
-                self.seen_full[candidate.key_full] = row
-                self.seen_totals[candidate.key_totals] = row
+                self._once(candidate, by_totals=False)
+
+    def _once(self, candidate: Candidate, *, by_totals: bool) -> None:
+        """Count ``candidate`` unless its triple (or, ``by_totals``, its pair) was counted."""
+        row = self.seen_full.get(candidate.key_full)
+        if row is None and by_totals:
+            row = self.seen_totals.get(candidate.key_totals)
+        if row is not None:
+            self._copied(row, candidate)
+            return
+        row = self._emit(candidate)
+        self.seen_full[candidate.key_full] = row
+        self.seen_totals[candidate.key_totals] = row
 
     def _record(self, record: Candidate) -> None:
         """A per-response record: once per response id, and once with its token_count."""
@@ -404,15 +410,7 @@ class _Reader:
         c = self.counts
         self.deferred.sort(key=lambda cand: cand.ts_us)
         for candidate in self.deferred:
-            row = self.seen_full.get(candidate.key_full)
-            if row is None:
-                row = self.seen_totals.get(candidate.key_totals)
-            if row is not None:
-                self._copied(row, candidate)
-                continue
-            row = self._emit(candidate)
-            self.seen_full[candidate.key_full] = row
-            self.seen_totals[candidate.key_totals] = row
+            self._once(candidate, by_totals=True)
         self.deferred = []
         self.builder.summary_rows = c["requests"]
         log = self.builder.build()

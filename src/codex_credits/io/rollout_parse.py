@@ -185,6 +185,7 @@ class _FileState:
         "fast",
         "forked",
         "last",
+        "limits",
         "model",
         "observing",
         "pending_tools",
@@ -214,6 +215,7 @@ class _FileState:
         self.pending_tools = 0
         self.responses: dict[str, Candidate] = {}
         self.duplicate_records = 0
+        self.limits: dict[tuple[Any, str], tuple[int, Any, dict[str, Any]]] = {}
 
 
 def parse_rollout_file(path: Path) -> FileResult:
@@ -274,6 +276,7 @@ def parse_rollout_file(path: Path) -> FileResult:
     result.lines = line_no
     result.unattributed_tools = state.pending_tools
     result.duplicate_records = state.duplicate_records
+    _observe(state, result)
     if records:
         _pair_records(candidates, records)
     return result
@@ -291,7 +294,7 @@ def _token_count(
         ts_us = _timestamp(obj)
         # Copied history repeats old observations: they are not new ones.
         if state.observing and ts_us >= state.start_us:
-            _rate_limits(limits, ts_us, result)
+            _rate_limits(limits, ts_us, state)
     info = payload.get("info")
     if info is None:
         return
@@ -461,21 +464,27 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
 # -- rate limits ------------------------------------------------------------------------------
 
 
-def _rate_limits(limits: Any, ts_us: int, result: FileResult) -> None:
+def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> None:
+    """Keep the file's latest non-null window of each limit (converted at the end)."""
     if type(limits) is not dict:
-        raise _BadLine("rate_limits is not an object")
+        return  # tolerated: rate limits never decide token usage
     limit_id = limits.get("limit_id")
-    limit_id = limit_id if type(limit_id) is str else None
-    plan = limits.get("plan_type")
-    plan = plan if type(plan) is str else None
     for name in ("primary", "secondary"):
         window = limits.get(name)
         if window is None:
             window = _flat_window(limits, name)
             if window is None:
                 continue
+        key = (limit_id, name)
+        seen = state.limits.get(key)
+        if seen is None or seen[0] <= ts_us:
+            state.limits[key] = (ts_us, window, limits)
+
+
+def _observe(state: _FileState, result: FileResult) -> None:
+    for ts_us, window, limits in state.limits.values():
         if type(window) is not dict:
-            raise _BadLine(f"rate_limits.{name} is not an object")
+            continue
         minutes = window.get("window_minutes")
         used = window.get("used_percent")
         if type(minutes) is not int or minutes <= 0 or not _is_number(used):
@@ -486,6 +495,10 @@ def _rate_limits(limits: Any, ts_us: int, result: FileResult) -> None:
             if after is None:
                 after = window.get("reset_after_seconds")
             resets_at = ts_us // 1_000_000 + int(after) if _is_number(after) else None
+        limit_id = limits.get("limit_id")
+        limit_id = limit_id if type(limit_id) is str else None
+        plan = limits.get("plan_type")
+        plan = plan if type(plan) is str else None
         # CLIs before limit ids reported only the Codex limit itself.
         key = (limit_id or "codex", minutes)
         seen = result.windows.get(key)
@@ -515,12 +528,35 @@ def _flat_window(limits: dict[str, Any], name: str) -> dict[str, Any] | None:
 def _usage(value: Any, name: str) -> Usage | None:
     if value is None:
         return None
+    if type(value) is dict:
+        get = value.get
+        inp = get("input_tokens", 0)
+        cached = get("cached_input_tokens", 0)
+        out = get("output_tokens", 0)
+        reasoning = get("reasoning_output_tokens", 0)
+        if (
+            type(inp) is int
+            and type(cached) is int
+            and type(out) is int
+            and type(reasoning) is int
+            and 0 <= cached <= inp
+            and out >= 0
+            and reasoning >= 0
+        ):
+            total = get("total_tokens")
+            if type(total) is not int or total < 0:
+                total = inp + out
+            return (inp, cached, out, reasoning, total)
+    return _usage_problem(value, name)
+
+
+def _usage_problem(value: Any, name: str) -> Usage:
+    """The slow path of :func:`_usage`: ``null`` fields are 0, anything else wrong is named."""
     if type(value) is not dict:
         raise _BadLine(f"{name} is not an object")
-    get = value.get
     numbers = []
     for field in _USAGE_FIELDS:
-        number = get(field)
+        number = value.get(field)
         if number is None:
             number = 0
         elif type(number) is not int or number < 0:
@@ -529,7 +565,7 @@ def _usage(value: Any, name: str) -> Usage | None:
     inp, cached, out, reasoning = numbers
     if cached > inp:
         raise _BadLine(f"{name}: cached_input_tokens ({cached}) exceed input_tokens ({inp})")
-    total = get("total_tokens")
+    total = value.get("total_tokens")
     if type(total) is not int or total < 0:
         total = inp + out
     return (inp, cached, out, reasoning, total)

@@ -27,6 +27,14 @@ from codex_credits.core.ratecard import (
     ReservePolicy,
     TierSpec,
 )
+from codex_credits.core.reports import (
+    Report,
+    ReportRow,
+    UsageReport,
+    build_report,
+    largest_remainder,
+    usage_report,
+)
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
 from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
@@ -68,6 +76,7 @@ __all__ = [
     "ApiTimeoutError",
     "AuthenticationError",
     "BillingPeriod",
+    "build_report",
     "BUILTIN_CARDS",
     "Ccu",
     "Clock",
@@ -79,6 +88,7 @@ __all__ = [
     "estimate",
     "find_rollout_files",
     "FixedClock",
+    "largest_remainder",
     "LogSummary",
     "ManualClock",
     "MeterRates",
@@ -97,6 +107,8 @@ __all__ = [
     "RateLimitError",
     "read_codex_logs",
     "read_usage",
+    "Report",
+    "ReportRow",
     "require_utc",
     "ReservePolicy",
     "RolloutSummary",
@@ -107,10 +119,12 @@ __all__ = [
     "TOKEN_CARD",
     "UnknownModelError",
     "Usage",
+    "usage_report",
     "UsageDataError",
     "UsageEvent",
     "UsageLog",
     "UsageLogBuilder",
+    "UsageReport",
     "Usd",
     "write_usage",
 ]

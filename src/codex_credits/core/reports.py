@@ -290,7 +290,7 @@ def build_report(
                 key=str(unique[i]),
                 total=from_micro(micro[i]),
                 share=Decimal(shares[pos]) / _SHARE_UNITS,
-                share_pct=Decimal(pcts[pos]) / 100,
+                share_pct=(Decimal(pcts[pos]) / 100).quantize(CENT),
                 events=int(counts[i]),
                 subscription_usd=sub,
                 overage_usd=ovr,

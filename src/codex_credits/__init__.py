@@ -57,6 +57,7 @@ from codex_credits.errors import (
     UnknownModelError,
     UsageDataError,
 )
+from codex_credits.frames import to_dataframe
 from codex_credits.io.rollout import (
     CodexLogs,
     PlanWindow,
@@ -116,6 +117,7 @@ __all__ = [
     "ServerError",
     "SystemClock",
     "TierSpec",
+    "to_dataframe",
     "TOKEN_CARD",
     "UnknownModelError",
     "Usage",

@@ -361,3 +361,11 @@ def test_file_order_does_not_change_totals(tmp_path: Path, seed: int) -> None:
     for index, path in enumerate(reversed(files)):  # reversed order, one flat folder
         shutil.copy(path, flat / f"rollout-{index:03d}-{path.name}")
     assert by_day_model(read_codex_logs(flat).log) == truth.by_day_model
+
+
+def test_parallel_parsing_gives_the_same_log(tmp_path: Path) -> None:
+    truth = write_rollout_history(tmp_path, sessions=6, seed=11)
+    one = read_codex_logs(tmp_path, workers=1)
+    two = read_codex_logs(tmp_path, workers=2)
+    assert by_day_model(two.log) == by_day_model(one.log) == truth.by_day_model
+    assert two.summary == one.summary

@@ -369,3 +369,11 @@ def test_parallel_parsing_gives_the_same_log(tmp_path: Path) -> None:
     two = read_codex_logs(tmp_path, workers=2)
     assert by_day_model(two.log) == by_day_model(one.log) == truth.by_day_model
     assert two.summary == one.summary
+
+
+@pytest.mark.parametrize("seed", [57, 84])
+def test_fork_shapes_other_readers_miscount(tmp_path: Path, seed: int) -> None:
+    # 57: a fork made before the parent's first request; 84: a fork replaying a
+    # compaction reset and per-response records (docs/logs.md, ccusage comparison)
+    truth = write_rollout_history(tmp_path, sessions=12, turns=(3, 12), seed=seed)
+    assert by_day_model(read_codex_logs(tmp_path).log) == truth.by_day_model

@@ -377,3 +377,13 @@ def test_fork_shapes_other_readers_miscount(tmp_path: Path, seed: int) -> None:
     # compaction reset and per-response records (docs/logs.md, ccusage comparison)
     truth = write_rollout_history(tmp_path, sessions=12, turns=(3, 12), seed=seed)
     assert by_day_model(read_codex_logs(tmp_path).log) == truth.by_day_model
+
+
+def test_the_json_fallback_reads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import codex_credits.io.rollout_parse as parse
+
+    truth = write_rollout_history(tmp_path, sessions=4, seed=2, bad_line_rate=0.02)
+    monkeypatch.setattr(parse, "loads", json.loads)
+    result = read_codex_logs(tmp_path)
+    assert by_day_model(result.log) == truth.by_day_model
+    assert result.summary.bad_lines == truth.bad_lines

@@ -100,6 +100,14 @@ from codex_credits.core.ratecard import (
     TierSpec,
 )
 from codex_credits.core.ratelimit import Admission, HourlyLimits, admit
+from codex_credits.core.reports import (
+    Report,
+    ReportRow,
+    UsageReport,
+    build_report,
+    largest_remainder,
+    usage_report,
+)
 from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
 from codex_credits.core.simulate import simulate
 from codex_credits.core.statement import (
@@ -131,6 +139,14 @@ from codex_credits.errors import (
     UnknownModelError,
     UsageDataError,
 )
+from codex_credits.frames import to_dataframe
+from codex_credits.io.rollout import (
+    CodexLogs,
+    PlanWindow,
+    RolloutSummary,
+    find_rollout_files,
+    read_codex_logs,
+)
 from codex_credits.io.usagefile import read_usage, write_usage
 
 __all__ = [
@@ -161,6 +177,7 @@ __all__ = [
     "BudgetAlert",
     "BudgetState",
     "BudgetVerdict",
+    "build_report",
     "BUILTIN_CARDS",
     "burn_alerts",
     "Ccu",
@@ -168,6 +185,7 @@ __all__ = [
     "Clock",
     "close_hour",
     "close_period",
+    "CodexLogs",
     "ConfigError",
     "Control",
     "CostBreakdown",
@@ -184,6 +202,7 @@ __all__ = [
     "Exhaustion",
     "exhaustion_alerts",
     "FanPoint",
+    "find_rollout_files",
     "fit_seasonal",
     "FixedClock",
     "forecast_fan",
@@ -194,6 +213,7 @@ __all__ = [
     "HourClosed",
     "HourlyLimits",
     "HourlyRules",
+    "largest_remainder",
     "Ledger",
     "LedgerEntry",
     "LinearProjection",
@@ -220,21 +240,26 @@ __all__ = [
     "PeriodStatement",
     "PermissionDeniedError",
     "Plan",
+    "PlanWindow",
     "Policy",
     "price_usage",
     "project_linear",
     "quantize_ccu",
     "RateCard",
     "RateLimitError",
+    "read_codex_logs",
     "read_usage",
     "Reason",
     "Refusal",
+    "Report",
+    "ReportRow",
     "Request",
     "request_from_event",
     "require_utc",
     "ReservePolicy",
     "ReserveState",
     "ReserveTerms",
+    "RolloutSummary",
     "RolloverForecast",
     "RolloverOutlook",
     "round_cents",
@@ -251,14 +276,17 @@ __all__ = [
     "task_alerts",
     "TierSpec",
     "Timeline",
+    "to_dataframe",
     "TOKEN_CARD",
     "Transition",
     "UnknownModelError",
     "Usage",
+    "usage_report",
     "UsageDataError",
     "UsageEvent",
     "UsageLog",
     "UsageLogBuilder",
+    "UsageReport",
     "Usd",
     "write_usage",
 ]

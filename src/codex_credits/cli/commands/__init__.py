@@ -12,6 +12,8 @@ from codex_credits.cli.commands import (
     demo,
     estimate,
     forecast,
+    logs,
+    report,
     simulate,
     usage,
 )
@@ -28,4 +30,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     compare,
     forecast,
     alerts,
+    logs,
+    report,
 )

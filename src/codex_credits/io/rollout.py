@@ -1,0 +1,475 @@
+"""Real usage from Codex CLI session logs (rollout files).
+
+The Codex CLI writes one JSON Lines *rollout* file per session under
+``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`` and moves old ones to
+``$CODEX_HOME/archived_sessions/`` (``CODEX_HOME`` is ``~/.codex`` by
+default). :func:`read_codex_logs` reads any set of such files or folders into
+a :class:`CodexLogs`: a :class:`~codex_credits.core.usage.UsageLog` of one
+event per model request, a :class:`RolloutSummary` of what was read, skipped
+and de-duplicated, and the latest observed plan windows (:class:`PlanWindow`).
+
+Theory of operation (docs/logs.md): each file is parsed on its own by
+:func:`codex_credits.io.rollout_parse.parse_rollout_file` (one line at a
+time, small per-file state). Requests are then de-duplicated across files,
+because ``codex resume`` and ``codex fork`` copy earlier lines of a session
+into a new rollout file:
+
+1. a per-response record counts once per ``response_id``;
+2. any other request is identified by the pair (running total, request
+   usage) and by the triple (timestamp, running total, request usage). The
+   running total is the session's whole history up to that request, so it
+   names the request independently of the file and the session it was
+   copied into. A request outside copied history counts unless its triple
+   was already counted (a verbatim copy keeps its timestamp);
+3. a request in copied history (see :mod:`codex_credits.io.rollout_parse`)
+   is held back until every file is read, then counted, earliest first, only
+   if neither its pair nor its triple was counted. A fork re-stamps the
+   timestamps of the history it copies, so the pair is what finds it; and
+   when the original file is gone the copy still counts, once.
+
+The keys are kept as 64-bit hashes: a few dozen bytes per request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import final
+
+import numpy as np
+
+from codex_credits.core.model import Frozen
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, require_utc
+from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
+from codex_credits.errors import UsageDataError
+from codex_credits.io.rollout_parse import (
+    Candidate,
+    FileResult,
+    WindowObservation,
+    parse_rollout_file,
+)
+
+__all__ = [
+    "CodexLogs",
+    "PlanWindow",
+    "Progress",
+    "RolloutSummary",
+    "ccu_meter_view",
+    "codex_home",
+    "find_rollout_files",
+    "read_codex_logs",
+    "window_kind",
+]
+
+Progress = Callable[[int, int, int, int], None]
+"""``progress(files_done, files_total, bytes_done, bytes_total)``."""
+
+
+def window_kind(minutes: int) -> str:
+    """``"5h"`` for a 300-minute window, ``"weekly"`` for 10,080 minutes, else ``"<n>m"``."""
+    if minutes == 300:
+        return "5h"
+    if minutes == 10_080:
+        return "weekly"
+    return f"{minutes}m"
+
+
+@final
+class PlanWindow(Frozen):
+    """The latest observation of one plan window, exactly as the log reported it.
+
+    Codex publishes no absolute limit: only how much of a rolling window is
+    used and when it resets. Nothing here is estimated.
+    """
+
+    kind: str
+    window_minutes: int
+    used_percent: Decimal
+    resets_at: UtcDatetime | None
+    observed_at: UtcDatetime
+    limit_id: str | None = None
+    plan_type: str | None = None
+
+
+@final
+class RolloutSummary(Frozen):
+    """What reading the rollout files found, with every exclusion counted."""
+
+    files: int = 0
+    bytes: int = 0
+    lines: int = 0
+    bad_lines: int = 0
+    problems: tuple[str, ...] = ()
+    token_count_events: int = 0
+    repeated_totals: int = 0
+    total_resets: int = 0
+    usage_records: int = 0
+    copied_requests: int = 0
+    requests: int = 0
+    before_since: int = 0
+    sessions: int = 0
+    unknown_records: int = 0
+    unattributed_tool_calls: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    cache_write_input_tokens: int = 0
+    tool_calls: int = 0
+    plan_windows: tuple[PlanWindow, ...] = ()
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens (cached input is inside input, reasoning inside output)."""
+        return self.input_tokens + self.output_tokens
+
+
+class CodexLogs:
+    """The result of :func:`read_codex_logs`.
+
+    ``log`` holds the requests with Codex's own figures: ``input_tokens``
+    (cached included), ``cached_input_tokens``, ``output_tokens`` (reasoning
+    included), ``reasoning_tokens`` (Codex's ``reasoning_output_tokens``),
+    ``tool_calls``, ``model``, ``fast``, ``session_id`` and ``project_id``.
+    """
+
+    __slots__ = ("log", "summary")
+
+    def __init__(self, log: UsageLog, summary: RolloutSummary) -> None:
+        self.log = log
+        self.summary = summary
+
+    @property
+    def plan_windows(self) -> tuple[PlanWindow, ...]:
+        """The latest observation of each plan window (5-hour, weekly, ...)."""
+        return self.summary.plan_windows
+
+    def for_card(self, card: RateCard) -> UsageLog:
+        """The log mapped onto ``card``.
+
+        A token card prices Codex's figures as they are. On a card with meters
+        (the CCU card) reasoning tokens go to the reasoning meter, tool calls
+        to the tool meter and the *rest* of the output tokens (output minus
+        reasoning, which Codex counts inside output) to the output meter, so
+        no token is charged twice.
+        """
+        if card.meters is None:
+            return self.log
+        return ccu_meter_view(self.log)
+
+
+def ccu_meter_view(log: UsageLog) -> UsageLog:
+    """``log`` with output tokens reduced by reasoning tokens (see :meth:`CodexLogs.for_card`)."""
+    names = (
+        "ts_us",
+        "ccu_micro",
+        "has_ccu",
+        "sandbox_micro_minutes",
+        "fast",
+        "reasoning_tokens",
+        "tool_calls",
+        "output_tokens",
+        "input_tokens",
+        "cached_input_tokens",
+    )
+    columns = {name: log.column(name).copy() for name in names}
+    columns["output_tokens"] = np.maximum(columns["output_tokens"] - columns["reasoning_tokens"], 0)
+    labels = {}
+    for name in (*DIMENSIONS, "sandbox_class"):
+        columns[name] = log.column(name).copy()
+        labels[name] = log.labels(name)
+    return UsageLog(columns, labels, log.summary)
+
+
+def codex_home(environ: dict[str, str] | None = None) -> Path:
+    """``$CODEX_HOME`` if set, else ``~/.codex`` (the CLI's default)."""
+    env = os.environ if environ is None else environ
+    home = env.get("CODEX_HOME", "").strip()
+    return Path(home).expanduser() if home else Path("~/.codex").expanduser()
+
+
+def find_rollout_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every rollout file under ``paths``, sorted, each once.
+
+    A file is taken as it is. A folder that holds ``sessions/`` or
+    ``archived_sessions/`` (a Codex home) is searched there; any other folder
+    is searched whole for ``rollout-*.jsonl`` (or, when it has none, ``*.jsonl``).
+
+    Raises:
+        UsageDataError: a path does not exist.
+    """
+    found: dict[Path, None] = {}
+    for item in paths:
+        path = Path(item).expanduser()
+        if path.is_file():
+            found[path] = None
+            continue
+        if not path.is_dir():
+            raise UsageDataError(f"{path}: no such file or folder", path=str(path))
+        roots = [path / "sessions", path / "archived_sessions"]
+        roots = [r for r in roots if r.is_dir()] or [path]
+        files: list[Path] = []
+        for root in roots:
+            files.extend(p for p in root.rglob("rollout-*.jsonl") if p.is_file())
+        if not files:
+            files = [p for p in path.rglob("*.jsonl") if p.is_file()]
+        for file in sorted(files):
+            found[file] = None
+    return list(found)
+
+
+def read_codex_logs(
+    paths: str | Path | Sequence[str | Path] | None = None,
+    *,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> CodexLogs:
+    """Read Codex CLI rollout files into usage events, one per model request.
+
+    Args:
+        paths: files or folders (a Codex home, its ``sessions`` folder, or any
+            folder of rollout files). ``None`` reads :func:`codex_home`.
+        since: keep only requests at or after this instant (de-duplication
+            still looks at every file).
+        progress: called after each file with ``(files_done, files_total,
+            bytes_done, bytes_total)``.
+        workers: processes that parse files side by side (files are
+            independent; results are merged in file order, so the outcome is
+            the same for any number). Default 1: handing the parsed
+            requests back between processes costs about as much as parsing
+            them (benchmarks/bench_logs.py measures both).
+
+    Returns:
+        :class:`CodexLogs`. Bad lines never stop the import: each is counted in
+        ``summary.bad_lines`` (and ``log.summary.skipped``) and named, with its
+        file and line, in ``summary.problems``.
+
+    Raises:
+        UsageDataError: a path does not exist or a file cannot be read.
+    """
+    if paths is None:
+        paths = [codex_home()]
+    elif isinstance(paths, str | Path):
+        paths = [paths]
+    files = find_rollout_files(paths)
+    since_us = None if since is None else _to_us(require_utc(since, "since"))
+    sizes = [_size(f) for f in files]
+    total = sum(sizes)
+    workers = 1 if workers is None else workers
+    reader = _Reader(since_us)
+    done_bytes = 0
+    with contextlib.ExitStack() as stack:
+        if workers > 1 and len(files) > 1:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            results: Iterable[FileResult] = pool.map(_parse, files, chunksize=4)
+        else:
+            results = map(_parse, files)
+        for index, (result, size) in enumerate(zip(results, sizes, strict=True)):
+            reader.add_file(result)
+            done_bytes += size
+            if progress is not None:
+                progress(index + 1, len(files), done_bytes, total)
+    return reader.finish(len(files), total)
+
+
+def _parse(file: Path) -> FileResult:
+    try:
+        return parse_rollout_file(file)
+    except OSError as exc:
+        raise UsageDataError(
+            f"{file}: cannot read rollout file: {exc.strerror}", path=str(file)
+        ) from None
+
+
+class _Reader:
+    """Cross-file de-duplication and the event builder."""
+
+    def __init__(self, since_us: int | None) -> None:
+        self.since_us = since_us
+        self.builder = UsageLogBuilder()
+        # key -> row of the counted event (-1: counted, but before ``since``)
+        self.seen_full: dict[int, int] = {}
+        self.seen_totals: dict[int, int] = {}
+        self.seen_responses: dict[int, int] = {}
+        self.deferred: list[Candidate] = []
+        self.sessions: set[str | None] = set()
+        self.windows: dict[tuple[str, int], WindowObservation] = {}
+        self.counts = dict.fromkeys(
+            (
+                "lines",
+                "bad_lines",
+                "token_count_events",
+                "repeated_totals",
+                "total_resets",
+                "usage_records",
+                "copied_requests",
+                "requests",
+                "before_since",
+                "unknown_records",
+                "unattributed_tool_calls",
+                "input_tokens",
+                "cached_input_tokens",
+                "output_tokens",
+                "reasoning_output_tokens",
+                "cache_write_input_tokens",
+                "tool_calls",
+            ),
+            0,
+        )
+        self.problems: list[str] = []
+
+    def add_file(self, result: FileResult) -> None:
+        c = self.counts
+        c["lines"] += result.lines
+        c["bad_lines"] += result.bad_lines
+        c["token_count_events"] += result.token_counts
+        c["repeated_totals"] += result.repeats
+        c["total_resets"] += result.resets
+        c["usage_records"] += result.records
+        c["copied_requests"] += result.duplicate_records
+        c["unknown_records"] += result.unknown
+        c["unattributed_tool_calls"] += result.unattributed_tools
+        for problem in result.problems:
+            self.builder.skip(problem)
+        if result.bad_lines > len(result.problems):
+            for _ in range(result.bad_lines - len(result.problems)):
+                self.builder.summary_skipped += 1
+        for key, seen in result.windows.items():
+            mine = self.windows.get(key)
+            if mine is None or mine.observed_us <= seen.observed_us:
+                self.windows[key] = seen
+        for candidate in result.candidates:
+            if candidate.response_id is not None:
+                self._record(candidate)
+            elif candidate.suspect:
+                self.deferred.append(candidate)
+            else:
+                self._once(candidate, by_totals=False)
+
+    def _once(self, candidate: Candidate, *, by_totals: bool) -> None:
+        """Count ``candidate`` unless its triple (or, ``by_totals``, its pair) was counted."""
+        row = self.seen_full.get(candidate.key_full)
+        if row is None and by_totals:
+            row = self.seen_totals.get(candidate.key_totals)
+        if row is not None:
+            self._copied(row, candidate)
+            return
+        row = self._emit(candidate)
+        self.seen_full[candidate.key_full] = row
+        self.seen_totals[candidate.key_totals] = row
+
+    def _record(self, record: Candidate) -> None:
+        """A per-response record: once per response id, and once with its token_count."""
+        row = self.seen_responses.get(record.key_full)
+        paired = record.paired
+        if row is None and paired is not None:
+            # a copy of the token_count alone may have been counted already
+            row = self.seen_full.get(paired.key_full)
+        if row is not None:
+            self.seen_responses[record.key_full] = row
+            self._copied(row, record)
+            return
+        row = self._emit(record)
+        self.seen_responses[record.key_full] = row
+        if paired is not None:
+            self.seen_full[paired.key_full] = row
+            self.seen_totals[paired.key_totals] = row
+
+    def _copied(self, row: int, candidate: Candidate) -> None:
+        """A second sighting of a counted request: count it, keep the fuller tool count.
+
+        A copy made mid-request holds only the tool calls written before the
+        copy; the original (or a later copy) may hold more.
+        """
+        self.counts["copied_requests"] += 1
+        if row < 0:
+            return
+        tools = self.builder.meters["tool_calls"]
+        if candidate.tools > tools[row]:
+            self.counts["tool_calls"] += candidate.tools - tools[row]
+            tools[row] = candidate.tools
+
+    def _emit(self, candidate: Candidate) -> int:
+        """Add ``candidate`` as an event; returns its row (-1 when before ``since``)."""
+        c = self.counts
+        if self.since_us is not None and candidate.ts_us < self.since_us:
+            c["before_since"] += 1
+            return -1
+        inp, cached, out, reasoning, _ = candidate.usage
+        c["requests"] += 1
+        c["input_tokens"] += inp
+        c["cached_input_tokens"] += cached
+        c["output_tokens"] += out
+        c["reasoning_output_tokens"] += reasoning
+        c["cache_write_input_tokens"] += candidate.cache_write
+        c["tool_calls"] += candidate.tools
+        self.sessions.add(candidate.session)
+        self.builder.add(
+            candidate.ts_us,
+            reasoning_tokens=reasoning,
+            tool_calls=candidate.tools,
+            output_tokens=out,
+            input_tokens=inp,
+            cached_input_tokens=cached,
+            fast=candidate.fast,
+            model=candidate.model,
+            session_id=candidate.session,
+            project_id=candidate.project,
+        )
+        return len(self.builder.ts_us) - 1
+
+    def finish(self, files: int, size: int) -> CodexLogs:
+        c = self.counts
+        self.deferred.sort(key=lambda cand: cand.ts_us)
+        for candidate in self.deferred:
+            self._once(candidate, by_totals=True)
+        self.deferred = []
+        self.builder.summary_rows = c["requests"]
+        log = self.builder.build()
+        windows = tuple(
+            _window(obs)
+            for obs in sorted(self.windows.values(), key=lambda o: (o.limit_id or "", o.minutes))
+        )
+        summary = RolloutSummary(
+            files=files,
+            bytes=size,
+            problems=tuple(log.summary.problems),
+            sessions=len(self.sessions),
+            plan_windows=windows,
+            **c,
+        )
+        return CodexLogs(log, summary)
+
+
+def _window(obs: WindowObservation) -> PlanWindow:
+    return PlanWindow(
+        kind=window_kind(obs.minutes),
+        window_minutes=obs.minutes,
+        used_percent=Decimal(str(obs.used_percent)),
+        resets_at=None if obs.resets_at is None else from_epoch(obs.resets_at),
+        observed_at=_from_us(obs.observed_us),
+        limit_id=obs.limit_id,
+        plan_type=obs.plan_type,
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _to_us(at: datetime) -> int:
+    return epoch_seconds(at) * 1_000_000 + at.microsecond
+
+
+def _from_us(us: int) -> datetime:
+    return from_epoch(0) + timedelta(microseconds=us)

@@ -1,0 +1,617 @@
+"""One Codex CLI rollout file, line by line, into request candidates.
+
+Theory of operation (docs/logs.md, "How a rollout is read"):
+
+* Every line is one JSON object ``{"timestamp", "type", "payload"}``. A line
+  that is not valid JSON (a truncated last line, a torn write) or not an
+  object is reported with its file and line number and skipped; the rest of
+  the file is still read. Unknown record types and fields are ignored.
+* ``event_msg``/``token_count`` carries ``info.total_token_usage`` (the
+  session's running total) and ``info.last_token_usage`` (the latest
+  request). The CLI writes a ``token_count`` again after every turn context
+  with the totals unchanged: only a line whose running total *changed* is a
+  new request, and its usage is ``last_token_usage``. Running totals are never
+  summed. A total lower than the one before (after a context compaction) is a
+  reset, counted in the summary, never negative usage.
+* ``token_usage_record`` (newer CLIs) is a per-response record with a
+  ``response_id``. Where it exists it is the request; the ``token_count`` with
+  the same usage in the same file is the same request and is dropped.
+* The model comes from the latest ``turn_context``; fast mode from a
+  ``service_tier`` of ``priority`` (or ``fast``) there or in
+  ``thread_settings_applied``. Tool calls are the ``function_call``,
+  ``custom_tool_call`` and ``local_shell_call`` response items; each is charged
+  to the request that emitted it (the one just before it in the file).
+* A line is *copied history* when it follows a ``session_meta`` of another
+  session (a fork replays its parent), sits in a file whose session names a
+  parent (``forked_from_id``, a sub-agent spawn) or is older than the file's
+  own session start. :mod:`codex_credits.io.rollout` counts such a request
+  only when no other file holds it.
+
+Only small per-file state is kept: the running total, the model, the
+candidates of this one file and the latest plan-window observations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, TypeGuard
+
+__all__ = [
+    "Candidate",
+    "FileResult",
+    "WindowObservation",
+    "loads",
+    "parse_rollout_file",
+]
+
+try:  # orjson is the field's standard fast JSON parser; json is the fallback.
+    import orjson
+
+    loads: Callable[[bytes], Any] = orjson.loads
+except ImportError:  # pragma: no cover - exercised only without orjson installed
+    import json
+
+    loads = json.loads
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+_FAST_TIERS: Final = frozenset({"priority", "fast"})
+_USAGE_FIELDS: Final = (
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+)
+_PROBLEM_LIMIT: Final = 1000
+_REPLAY_SPAN_US: Final = 2_000_000
+
+Usage = tuple[int, int, int, int, int]
+"""input, cached input, output, reasoning output, total tokens."""
+
+
+class _BadLine(Exception):
+    pass
+
+
+class Candidate:
+    """One request found in a file, before de-duplication across files."""
+
+    __slots__ = (
+        "cache_write",
+        "fast",
+        "key_full",
+        "key_totals",
+        "line",
+        "model",
+        "paired",
+        "project",
+        "response_id",
+        "session",
+        "suspect",
+        "tools",
+        "ts_us",
+        "usage",
+    )
+
+    def __init__(
+        self,
+        ts_us: int,
+        usage: Usage,
+        key_totals: int,
+        key_full: int,
+        state: _FileState,
+        line: int,
+        response_id: str | None = None,
+        cache_write: int = 0,
+    ) -> None:
+        self.ts_us = ts_us
+        self.usage = usage
+        self.key_totals = key_totals
+        self.key_full = key_full
+        self.model = state.model
+        self.fast = state.fast
+        self.session = state.session
+        self.project = state.project
+        self.suspect = state.replay or state.forked or ts_us < state.start_us
+        self.tools = 0
+        self.line = line
+        self.response_id = response_id
+        self.cache_write = cache_write
+        self.paired: Candidate | None = None
+
+
+class WindowObservation:
+    """A plan window seen in a ``rate_limits`` object (raw values, converted later)."""
+
+    __slots__ = ("limit_id", "minutes", "observed_us", "plan_type", "resets_at", "used_percent")
+
+    def __init__(
+        self,
+        observed_us: int,
+        limit_id: str | None,
+        minutes: int,
+        used_percent: float | int,
+        resets_at: int | None,
+        plan_type: str | None,
+    ) -> None:
+        self.observed_us = observed_us
+        self.limit_id = limit_id
+        self.minutes = minutes
+        self.used_percent = used_percent
+        self.resets_at = resets_at
+        self.plan_type = plan_type
+
+
+class FileResult:
+    """What one file yielded: candidates, counters, problems and window observations."""
+
+    __slots__ = (
+        "bad_lines",
+        "candidates",
+        "duplicate_records",
+        "lines",
+        "problems",
+        "records",
+        "repeats",
+        "resets",
+        "token_counts",
+        "unattributed_tools",
+        "unknown",
+        "windows",
+    )
+
+    def __init__(self) -> None:
+        self.candidates: list[Candidate] = []
+        self.duplicate_records = 0
+        self.lines = 0
+        self.bad_lines = 0
+        self.problems: list[str] = []
+        self.records = 0
+        self.repeats = 0
+        self.resets = 0
+        self.token_counts = 0
+        self.unattributed_tools = 0
+        self.unknown = 0
+        self.windows: dict[tuple[str, int], WindowObservation] = {}
+
+
+class _FileState:
+    __slots__ = (
+        "duplicate_records",
+        "fast",
+        "forked",
+        "last",
+        "limits",
+        "model",
+        "observing",
+        "pending_tools",
+        "prev_total",
+        "project",
+        "replay",
+        "replay_us",
+        "responses",
+        "root_id",
+        "session",
+        "start_us",
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.session: str | None = _session_from_name(path)
+        self.root_id: str | None = None
+        self.project: str | None = None
+        self.model: str | None = None
+        self.fast = False
+        self.forked = False
+        self.replay = False
+        self.replay_us = 0
+        self.observing = True
+        self.start_us = -(2**62)
+        self.prev_total: Usage | None = None
+        self.last: Candidate | None = None
+        self.pending_tools = 0
+        self.responses: dict[str, Candidate] = {}
+        self.duplicate_records = 0
+        self.limits: dict[tuple[Any, str], tuple[int, Any, dict[str, Any]]] = {}
+
+
+def parse_rollout_file(path: Path) -> FileResult:
+    """Read one rollout file into a :class:`FileResult`; never raises for bad lines.
+
+    Raises:
+        OSError: the file cannot be opened or read.
+    """
+    result = FileResult()
+    state = _FileState(path)
+    candidates = result.candidates
+    records: list[Candidate] = []
+    with path.open("rb") as handle:
+        line_no = 0
+        for raw in handle:
+            line_no += 1
+            if len(raw) < 3 and not raw.strip():
+                continue
+            try:
+                obj = loads(raw)
+            except ValueError:
+                _bad(result, path, line_no, "not valid JSON (a truncated or corrupt line)")
+                continue
+            if type(obj) is not dict:
+                _bad(result, path, line_no, "not a JSON object")
+                continue
+            kind = obj.get("type")
+            payload = obj.get("payload")
+            try:
+                if kind == "event_msg":
+                    if type(payload) is dict:
+                        sub = payload.get("type")
+                        if sub == "token_count":
+                            _token_count(obj, payload, state, result, line_no)
+                        elif sub == "thread_settings_applied":
+                            _thread_settings(payload, state)
+                elif kind == "response_item":
+                    if type(payload) is dict and payload.get("type") in _TOOL_ITEMS:
+                        _tool_call(state)
+                elif kind == "turn_context":
+                    if type(payload) is dict:
+                        _turn_context(obj, payload, state)
+                elif kind == "session_meta":
+                    if type(payload) is dict:
+                        _session_meta(obj, payload, state)
+                elif kind == "token_usage_record":
+                    if type(payload) is dict:
+                        record = _usage_record(obj, payload, state, line_no)
+                        if record is not None:
+                            records.append(record)
+                            result.records += 1
+                elif kind in _TOOL_ITEMS:  # the oldest rollouts wrote items unwrapped
+                    _tool_call(state)
+                else:
+                    result.unknown += 1
+            except _BadLine as exc:
+                _bad(result, path, line_no, str(exc))
+    result.lines = line_no
+    result.unattributed_tools = state.pending_tools
+    result.duplicate_records = state.duplicate_records
+    _observe(state, result)
+    if records:
+        _pair_records(candidates, records)
+    return result
+
+
+# -- records ----------------------------------------------------------------------------------
+
+
+def _token_count(
+    obj: dict[str, Any], payload: dict[str, Any], state: _FileState, result: FileResult, line: int
+) -> None:
+    limits = payload.get("rate_limits")
+    ts_us: int | None = None
+    if limits is not None:
+        ts_us = _timestamp(obj)
+        # Copied history repeats old observations: they are not new ones.
+        if state.observing and ts_us >= state.start_us:
+            _rate_limits(limits, ts_us, state)
+    info = payload.get("info")
+    if info is None:
+        return
+    if type(info) is not dict:
+        raise _BadLine("token_count info is not an object")
+    total = _usage(info.get("total_token_usage"), "total_token_usage")
+    last = _usage(info.get("last_token_usage"), "last_token_usage")
+    if total is None and last is None:
+        return
+    result.token_counts += 1
+    if ts_us is None:
+        ts_us = _timestamp(obj)
+    model = info.get("model") or payload.get("model")
+    if type(model) is str and model:
+        state.model = model
+    if total is not None:
+        prev = state.prev_total
+        if total == prev:
+            result.repeats += 1
+            return
+        state.prev_total = total
+        dropped = prev is not None and any(t < p for t, p in zip(total, prev, strict=True))
+        if dropped:
+            result.resets += 1
+        if last is None:
+            if prev is None or dropped:
+                last = total
+            else:
+                last = (
+                    total[0] - prev[0],
+                    total[1] - prev[1],
+                    total[2] - prev[2],
+                    total[3] - prev[3],
+                    total[4] - prev[4],
+                )
+    assert last is not None
+    key_totals = hash((total, last))
+    key_full = hash((ts_us, total, last))
+    cache_write = _int_field(info.get("last_token_usage"), "cache_write_input_tokens")
+    candidate = Candidate(ts_us, last, key_totals, key_full, state, line, None, cache_write)
+    _add(state, result.candidates, candidate)
+
+
+def _usage_record(
+    obj: dict[str, Any], payload: dict[str, Any], state: _FileState, line: int
+) -> Candidate | None:
+    raw = payload.get("usage")
+    usage = _usage(raw, "usage")
+    if usage is None:
+        return None
+    ts_us = _timestamp(obj)
+    model = payload.get("model")
+    if type(model) is str and model:
+        state.model = model
+    rid = payload.get("response_id")
+    response_id = rid if type(rid) is str and rid else None
+    if response_id is not None:
+        same = state.responses.get(response_id)
+        if same is not None:  # the same response written twice in this file
+            state.last = same
+            state.duplicate_records += 1
+            return None
+    key = hash(("record", ts_us, usage)) if response_id is None else hash(response_id)
+    cache_write = _int_field(raw, "cache_write_input_tokens")
+    candidate = Candidate(ts_us, usage, key, key, state, line, response_id, cache_write)
+    if response_id is not None:
+        state.responses[response_id] = candidate
+    # A record is the request itself; tool calls that follow it are its own.
+    if state.pending_tools:
+        candidate.tools += state.pending_tools
+        state.pending_tools = 0
+    state.last = candidate
+    return candidate
+
+
+def _add(state: _FileState, candidates: list[Candidate], candidate: Candidate) -> None:
+    if state.pending_tools:
+        candidate.tools += state.pending_tools
+        state.pending_tools = 0
+    candidates.append(candidate)
+    state.last = candidate
+
+
+def _tool_call(state: _FileState) -> None:
+    if state.last is not None:
+        state.last.tools += 1
+    else:
+        state.pending_tools += 1
+
+
+def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: _FileState) -> None:
+    if not state.observing:
+        # A fork replays its parent within moments of its creation; a turn
+        # context written later is the fork's own, and so are its rate limits.
+        stamp = obj.get("timestamp")
+        if type(stamp) is str and _parse_ts(stamp) > state.replay_us + _REPLAY_SPAN_US:
+            state.observing = True
+    model = payload.get("model")
+    if type(model) is str and model:
+        state.model = model
+    if "service_tier" in payload:
+        state.fast = payload.get("service_tier") in _FAST_TIERS
+    cwd = payload.get("cwd")
+    if type(cwd) is str and cwd and not state.replay:
+        state.project = _project(cwd)
+
+
+def _thread_settings(payload: dict[str, Any], state: _FileState) -> None:
+    settings = payload.get("thread_settings")
+    if type(settings) is dict and "service_tier" in settings:
+        state.fast = settings.get("service_tier") in _FAST_TIERS
+
+
+def _session_meta(obj: dict[str, Any], payload: dict[str, Any], state: _FileState) -> None:
+    sid = payload.get("id")
+    sid = sid if type(sid) is str and sid else None
+    if state.root_id is None:
+        state.root_id = sid
+        if sid is not None:
+            state.session = sid
+        cwd = payload.get("cwd")
+        if type(cwd) is str and cwd:
+            state.project = _project(cwd)
+        state.forked = _names_parent(payload)
+        stamp = payload.get("timestamp") or obj.get("timestamp")
+        if type(stamp) is str:
+            with contextlib.suppress(_BadLine):
+                state.start_us = _parse_ts(stamp)
+        return
+    # Another session's header inside this file starts copied history; the
+    # file's own header ends it.
+    state.replay = sid != state.root_id
+    state.observing = not state.replay
+    if state.replay:
+        stamp = obj.get("timestamp")
+        state.replay_us = _parse_ts(stamp) if type(stamp) is str else state.start_us
+
+
+def _names_parent(payload: dict[str, Any]) -> bool:
+    if payload.get("forked_from_id") or payload.get("parent_thread_id"):
+        return True
+    if payload.get("thread_source") == "subagent":
+        return True
+    source = payload.get("source")
+    return type(source) is dict and bool(source.get("subagent"))
+
+
+def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None:
+    """Replace each token_count with the per-response record of the same usage."""
+    by_usage: dict[tuple[int, ...], deque[int]] = defaultdict(deque)
+    for index, candidate in enumerate(candidates):
+        by_usage[candidate.usage[:4]].append(index)
+    dropped: set[int] = set()
+    for record in records:
+        queue = by_usage.get(record.usage[:4])
+        if queue:
+            index = queue.popleft()
+            dropped.add(index)
+            record.tools += candidates[index].tools
+            record.paired = candidates[index]
+    kept = [c for i, c in enumerate(candidates) if i not in dropped]
+    kept.extend(records)
+    kept.sort(key=lambda c: c.line)
+    candidates[:] = kept
+
+
+# -- rate limits ------------------------------------------------------------------------------
+
+
+def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> None:
+    """Keep the file's latest non-null window of each limit (converted at the end)."""
+    if type(limits) is not dict:
+        return  # tolerated: rate limits never decide token usage
+    limit_id = limits.get("limit_id")
+    for name in ("primary", "secondary"):
+        window = limits.get(name)
+        if window is None:
+            window = _flat_window(limits, name)
+            if window is None:
+                continue
+        key = (limit_id, name)
+        seen = state.limits.get(key)
+        if seen is None or seen[0] <= ts_us:
+            state.limits[key] = (ts_us, window, limits)
+
+
+def _observe(state: _FileState, result: FileResult) -> None:
+    for ts_us, window, limits in state.limits.values():
+        if type(window) is not dict:
+            continue
+        minutes = window.get("window_minutes")
+        used = window.get("used_percent")
+        if type(minutes) is not int or minutes <= 0 or not _is_number(used):
+            continue
+        resets_at = window.get("resets_at")
+        if type(resets_at) is not int:
+            after = window.get("resets_in_seconds")
+            if after is None:
+                after = window.get("reset_after_seconds")
+            resets_at = ts_us // 1_000_000 + int(after) if _is_number(after) else None
+        limit_id = limits.get("limit_id")
+        limit_id = limit_id if type(limit_id) is str else None
+        plan = limits.get("plan_type")
+        plan = plan if type(plan) is str else None
+        # CLIs before limit ids reported only the Codex limit itself.
+        key = (limit_id or "codex", minutes)
+        seen = result.windows.get(key)
+        if seen is None or seen.observed_us <= ts_us:
+            result.windows[key] = WindowObservation(ts_us, limit_id, minutes, used, resets_at, plan)
+
+
+def _is_number(value: Any) -> TypeGuard[int | float]:
+    return type(value) is int or type(value) is float
+
+
+def _flat_window(limits: dict[str, Any], name: str) -> dict[str, Any] | None:
+    used = limits.get(f"{name}_used_percent")
+    if used is None:
+        return None
+    return {
+        "used_percent": used,
+        "window_minutes": limits.get(f"{name}_window_minutes"),
+        "resets_in_seconds": limits.get(f"{name}_resets_in_seconds")
+        or limits.get(f"{name}_reset_after_seconds"),
+    }
+
+
+# -- small parsers ----------------------------------------------------------------------------
+
+
+def _usage(value: Any, name: str) -> Usage | None:
+    if value is None:
+        return None
+    if type(value) is dict:
+        get = value.get
+        inp = get("input_tokens", 0)
+        cached = get("cached_input_tokens", 0)
+        out = get("output_tokens", 0)
+        reasoning = get("reasoning_output_tokens", 0)
+        if (
+            type(inp) is int
+            and type(cached) is int
+            and type(out) is int
+            and type(reasoning) is int
+            and 0 <= cached <= inp
+            and out >= 0
+            and reasoning >= 0
+        ):
+            total = get("total_tokens")
+            if type(total) is not int or total < 0:
+                total = inp + out
+            return (inp, cached, out, reasoning, total)
+    return _usage_problem(value, name)
+
+
+def _usage_problem(value: Any, name: str) -> Usage:
+    """The slow path of :func:`_usage`: ``null`` fields are 0, anything else wrong is named."""
+    if type(value) is not dict:
+        raise _BadLine(f"{name} is not an object")
+    numbers = []
+    for field in _USAGE_FIELDS:
+        number = value.get(field)
+        if number is None:
+            number = 0
+        elif type(number) is not int or number < 0:
+            raise _BadLine(f"{name}.{field} must be a whole number >= 0, got {number!r}")
+        numbers.append(number)
+    inp, cached, out, reasoning = numbers
+    if cached > inp:
+        raise _BadLine(f"{name}: cached_input_tokens ({cached}) exceed input_tokens ({inp})")
+    total = value.get("total_tokens")
+    if type(total) is not int or total < 0:
+        total = inp + out
+    return (inp, cached, out, reasoning, total)
+
+
+def _int_field(value: Any, name: str) -> int:
+    if type(value) is dict:
+        number = value.get(name)
+        if type(number) is int and number >= 0:
+            return number
+    return 0
+
+
+def _timestamp(obj: dict[str, Any]) -> int:
+    stamp = obj.get("timestamp")
+    if type(stamp) is not str:
+        raise _BadLine("missing timestamp")
+    return _parse_ts(stamp)
+
+
+def _parse_ts(stamp: str) -> int:
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError:
+        raise _BadLine(f"timestamp {stamp!r} is not ISO 8601") from None
+    if at.tzinfo is None:
+        raise _BadLine(f"timestamp {stamp!r} has no timezone")
+    delta = at - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _project(cwd: str) -> str | None:
+    name = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name or None
+
+
+def _session_from_name(path: Path) -> str:
+    stem = path.stem
+    # rollout-2025-11-22T20-45-35-<uuid>: the uuid is the last five dash groups.
+    parts = stem.split("-")
+    if stem.startswith("rollout-") and len(parts) >= 6:
+        return "-".join(parts[-5:])
+    return stem
+
+
+def _bad(result: FileResult, path: Path, line: int, message: str) -> None:
+    result.bad_lines += 1
+    if len(result.problems) < _PROBLEM_LIMIT:
+        result.problems.append(f"{path}:{line}: {message}")

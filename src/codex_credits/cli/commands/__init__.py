@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from codex_credits.cli.commands import card, demo, estimate
+from codex_credits.cli.commands import card, check, demo, estimate
 
 __all__ = ["COMMANDS"]
 
@@ -12,4 +12,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     card,
     estimate,
     demo,
+    check,
 )

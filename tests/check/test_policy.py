@@ -110,3 +110,11 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     path.write_text("[account\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid"):
         load_policy(path)
+
+
+def test_the_example_policy_is_valid() -> None:
+    root = Path(__file__).resolve().parents[2]
+    policy = load_policy(root / "examples" / "codex-credits.toml")
+    assert policy.account.seats == 2
+    assert {b.control for b in policy.budgets} == {"hard_stop", "soft_limit", "degraded"}
+    assert policy.batch[0].count == 12

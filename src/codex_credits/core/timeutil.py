@@ -23,7 +23,9 @@ __all__ = [
     "UtcDatetime",
     "add_months_clamped",
     "epoch_seconds",
+    "epoch_us",
     "from_epoch",
+    "from_epoch_us",
     "hour_floor",
     "hours",
     "parse_instant",
@@ -97,6 +99,17 @@ def epoch_seconds(at: datetime) -> int:
     """Whole seconds since the Unix epoch (sub-second part floored)."""
     delta = require_utc(at) - _EPOCH
     return delta.days * 86_400 + delta.seconds
+
+
+def epoch_us(at: datetime) -> int:
+    """Whole microseconds since the Unix epoch: exact, and ordered like the instants."""
+    delta = require_utc(at) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_epoch_us(micros: int) -> datetime:
+    """A UTC datetime from whole microseconds since the Unix epoch."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 def from_epoch(seconds: int) -> datetime:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, final, overload
 
@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.timeutil import UtcDatetime, require_utc
+from codex_credits.core.timeutil import UtcDatetime, epoch_us, from_epoch_us
 from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
 from codex_credits.errors import ConfigError
 
@@ -56,7 +56,6 @@ _INT_METERS = (
     "input_tokens",
     "cached_input_tokens",
 )
-_EPOCH_DT = datetime(1970, 1, 1, tzinfo=UTC)
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -207,7 +206,7 @@ class UsageLogBuilder:
     def add_event(self, event: UsageEvent) -> bool:
         """Append a validated :class:`UsageEvent`."""
         return self.add(
-            _to_us(event.timestamp),
+            epoch_us(event.timestamp),
             ccu_micro=None if event.ccu is None else to_micro(event.ccu),
             reasoning_tokens=event.reasoning_tokens,
             tool_calls=event.tool_calls,
@@ -325,7 +324,7 @@ class UsageLog(Sequence[UsageEvent]):
         c = self._columns
         label = self.label
         return UsageEvent(
-            timestamp=_from_us(int(c["ts_us"][i])),
+            timestamp=from_epoch_us(int(c["ts_us"][i])),
             ccu=from_micro(int(c["ccu_micro"][i])) if c["has_ccu"][i] else None,
             reasoning_tokens=int(c["reasoning_tokens"][i]),
             tool_calls=int(c["tool_calls"][i]),
@@ -368,12 +367,12 @@ class UsageLog(Sequence[UsageEvent]):
     @property
     def start(self) -> datetime:
         """Time of the first event."""
-        return _from_us(int(self._columns["ts_us"][0]))
+        return from_epoch_us(int(self._columns["ts_us"][0]))
 
     @property
     def end(self) -> datetime:
         """Time of the last event."""
-        return _from_us(int(self._columns["ts_us"][-1]))
+        return from_epoch_us(int(self._columns["ts_us"][-1]))
 
     # -- derived logs ------------------------------------------------------------------------
 
@@ -395,8 +394,8 @@ class UsageLog(Sequence[UsageEvent]):
     def between(self, start: datetime | None = None, end: datetime | None = None) -> UsageLog:
         """Events in ``[start, end)``; either bound may be omitted."""
         ts = self._columns["ts_us"]
-        lo = 0 if start is None else int(np.searchsorted(ts, _to_us(start), side="left"))
-        hi = len(ts) if end is None else int(np.searchsorted(ts, _to_us(end), side="left"))
+        lo = 0 if start is None else int(np.searchsorted(ts, epoch_us(start), side="left"))
+        hi = len(ts) if end is None else int(np.searchsorted(ts, epoch_us(end), side="left"))
         return self.take(np.arange(lo, hi))
 
     # -- pricing -----------------------------------------------------------------------------
@@ -507,16 +506,6 @@ def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
     total += category(c["cached_input_tokens"], cached_rate[codes], MICRO)
     total += category(c["output_tokens"], out_rate[codes], MICRO)
     return total
-
-
-def _to_us(at: datetime) -> int:
-    at = require_utc(at)
-    delta = at - _EPOCH_DT
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_us(us: int) -> datetime:
-    return _EPOCH_DT + timedelta(microseconds=us)
 
 
 def _micro_quantity(micro: int) -> Decimal:

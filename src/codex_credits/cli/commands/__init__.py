@@ -8,6 +8,7 @@ from codex_credits.cli.commands import (
     account_status,
     alerts,
     card,
+    check,
     compare,
     demo,
     estimate,
@@ -32,4 +33,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     alerts,
     logs,
     report,
+    check,
 )

@@ -16,48 +16,24 @@ Each rule looks at the billing period containing ``at`` and the usage before
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from codex_credits.check.policy import BudgetPolicy, Policy
-from codex_credits.check.result import CheckResult, RuleOutcome, Status
-from codex_credits.core.periods import BillingPeriod, period_containing
+from codex_credits.check.alerts import alert_rules
+from codex_credits.check.batch import batch_rules
+from codex_credits.check.budget import budget_rule
+from codex_credits.check.context import CheckContext
+from codex_credits.check.forecast import forecast_rules
+from codex_credits.check.policy import Policy
+from codex_credits.check.result import CheckResult
+from codex_credits.check.snapshot import snapshot_at
+from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import epoch_us, require_utc
-from codex_credits.core.units import from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
 
-__all__ = ["CheckContext", "budget_rule", "check"]
+__all__ = ["check"]
 
 _MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What every rule needs: the policy, the card, the usage and the period."""
-
-    policy: Policy
-    card: RateCard
-    log: UsageLog
-    at: datetime
-    period: BillingPeriod
-    amounts: npt.NDArray[np.int64]  # micro-units of every event in ``log``
-    in_period: npt.NDArray[np.bool_]  # events in [period.start, at)
-
-    def spend_micro(self, dimension: str, value: str) -> int:
-        """Micro-units spent this period by events whose ``dimension`` is ``value``."""
-        labels = self.log.labels(dimension)
-        try:
-            code = labels.index(value)
-        except ValueError:
-            return 0
-        mask = self.in_period & (self.log.column(dimension) == code)
-        return int(self.amounts[mask].sum())
 
 
 def check(
@@ -94,48 +70,13 @@ def check(
         in_period=(ts >= start_us) & (ts < at_us),
     )
     outcomes = [budget_rule(ctx, budget) for budget in policy.budgets]
+    if policy.alerts is not None:
+        outcomes += alert_rules(ctx, policy.alerts)
+    if policy.forecast is not None:
+        outcomes += forecast_rules(ctx, policy.forecast)
+    if policy.batch:
+        outcomes += batch_rules(ctx, snapshot_at(policy, card, log, at, period))
     return CheckResult(at=at, rules=tuple(outcomes))
-
-
-def budget_rule(ctx: CheckContext, budget: BudgetPolicy) -> RuleOutcome:
-    """The budget rule for one ``[[budgets]]`` entry."""
-    spent = from_micro(ctx.spend_micro(budget.dimension, budget.value))
-    amount = budget.amount
-    fraction = (spent / amount) if amount else (Decimal(1) if spent else Decimal(0))
-    crossed = [t for t in budget.thresholds if spent >= t * amount]
-    figures: dict[str, Any] = {
-        "scope": budget.scope,
-        "value": budget.value,
-        "control": budget.control,
-        "spent": spent,
-        "amount": amount,
-        "remaining": max(amount - spent, Decimal(0)),
-        "used_fraction": fraction.quantize(Decimal("0.0001")),
-        "thresholds_crossed": crossed,
-        "period_start": ctx.period.start,
-        "period_end": ctx.period.end,
-    }
-    who = f"{budget.scope} {budget.value!r}"
-    used = f"{spent} of {amount} CCU ({_percent(fraction)})"
-    if budget.control == "hard_stop" and spent >= amount:
-        status = Status.FAIL
-        message = f"budget {budget.name}: {who} has used {used}: at or past its hard stop"
-    elif crossed:
-        status = Status.WARN
-        message = (
-            f"budget {budget.name}: {who} has used {used}, past its "
-            f"{_percent(crossed[-1])} threshold ({budget.control})"
-        )
-    else:
-        status = Status.PASS
-        message = f"budget {budget.name}: {who} has used {used}"
-    return RuleOutcome(
-        name=f"budget:{budget.name}", kind="budget", status=status, figures=figures, message=message
-    )
-
-
-def _percent(fraction: Decimal) -> str:
-    return f"{(fraction * 100).quantize(Decimal('0.1'))}%"
 
 
 def _after_last_event(log: UsageLog, policy: Policy) -> datetime:

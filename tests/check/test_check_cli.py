@@ -106,3 +106,65 @@ def test_baseline_diff(
     assert "Changes since the baseline" in out
     assert "budget:api-hard: status pass -> fail" in out
     assert "spent 60.000000 -> 100.000000 (+40.000000)" in out
+
+
+def test_from_api_equals_the_same_usage_from_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+    policy_file: Path,
+    usage_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from codex_credits import read_usage
+    from codex_credits.testing import FakeServer, FakeUsageApi
+
+    key = "sk-check-test-0123456789"
+    api = FakeUsageApi(events=list(read_usage(usage_file)), api_key=key)
+    argv = [
+        "check",
+        "--policy",
+        str(policy_file),
+        "--at",
+        "2026-06-10T00:00:00Z",
+        "--format",
+        "json",
+    ]
+    with FakeServer(api) as server:
+        monkeypatch.setenv("OPENAI_ADMIN_KEY", key)
+        monkeypatch.setenv("CODEX_CREDITS_BASE_URL", server.url)
+        code, out, err = run(
+            capsys, *argv, "--from-api", "--start", "2026-05-01", "--end", "2026-06-10"
+        )
+    assert code == 1, err
+    from_api = json.loads(out)
+    code, out, _ = run(capsys, *argv, "--usage", str(usage_file))
+    from_file = json.loads(out)
+    assert [r["status"] for r in from_api["rules"]] == [r["status"] for r in from_file["rules"]]
+    assert [r["figures"]["spent"] for r in from_api["rules"]] == [
+        r["figures"]["spent"] for r in from_file["rules"]
+    ]
+    assert key not in out + err
+
+
+def test_unreachable_api_exits_3_in_one_line_without_the_key(policy_file: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    key = "sk-never-print-me-42"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root / "src"),
+        "OPENAI_ADMIN_KEY": key,
+        "CODEX_CREDITS_BASE_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "codex_credits.cli", "check", "--policy", str(policy_file),
+         "--from-api", "--start", "2026-06-01", "--end", "2026-06-10"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert key not in result.stderr

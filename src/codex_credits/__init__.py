@@ -44,6 +44,7 @@ from codex_credits.core.budgets import (
     check_budgets,
     evaluate_budget,
 )
+from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
 from codex_credits.core.events import (
     BudgetAlert,
     HourClosed,
@@ -186,6 +187,7 @@ __all__ = [
     "close_hour",
     "close_period",
     "CodexLogs",
+    "compare_tiers",
     "ConfigError",
     "Control",
     "CostBreakdown",
@@ -274,6 +276,8 @@ __all__ = [
     "Status",
     "SystemClock",
     "task_alerts",
+    "TierComparison",
+    "TierOption",
     "TierSpec",
     "Timeline",
     "to_dataframe",

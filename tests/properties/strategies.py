@@ -23,23 +23,44 @@ def amounts(draw: st.DrawFn, top: int = 60) -> Decimal:
 
 
 @st.composite
-def traces(draw: st.DrawFn, days: int = 40, max_events: int = 60) -> list[UsageEvent]:
-    """Bursty traces: events clustered in a few hours over ``days`` days."""
+def traces(
+    draw: st.DrawFn, days: int = 40, max_events: int = 60, metered: bool = False
+) -> list[UsageEvent]:
+    """Bursty traces: events clustered in a few hours over ``days`` days.
+
+    With ``metered``, about half the events carry meter quantities (reasoning
+    tokens, tool calls, sandbox minutes by class, output tokens, fast mode)
+    instead of a CCU amount, so the sandbox part of a request is exercised.
+    """
     hours = draw(st.lists(st.integers(0, days * 24 - 1), min_size=1, max_size=6))
     n = draw(st.integers(0, max_events))
     events = []
     for _ in range(n):
         hour = draw(st.sampled_from(hours))
         second = draw(st.integers(0, 3599))
-        events.append(
-            UsageEvent(
-                timestamp=START + timedelta(hours=hour, seconds=second),
-                ccu=draw(amounts()),
-                project_id=draw(st.sampled_from(PROJECTS)),
-                user_id=draw(st.sampled_from(("u1", "u2"))),
-            )
-        )
+        labels = {
+            "timestamp": START + timedelta(hours=hour, seconds=second),
+            "project_id": draw(st.sampled_from(PROJECTS)),
+            "user_id": draw(st.sampled_from(("u1", "u2"))),
+        }
+        if metered and draw(st.booleans()):
+            events.append(UsageEvent(**labels, **draw(meter_sets())))
+        else:
+            events.append(UsageEvent(**labels, ccu=draw(amounts())))
     return events
+
+
+@st.composite
+def meter_sets(draw: st.DrawFn) -> dict[str, object]:
+    """Meter quantities of one task on the CCU card."""
+    return {
+        "reasoning_tokens": draw(st.integers(0, 40_000)),
+        "tool_calls": draw(st.integers(0, 30)),
+        "sandbox_minutes": Decimal(draw(st.integers(0, 3000))).scaleb(-2),
+        "sandbox_class": draw(st.sampled_from([None, "small", "medium", "large", "xlarge"])),
+        "output_tokens": draw(st.integers(0, 8000)),
+        "fast": draw(st.booleans()),
+    }
 
 
 @st.composite

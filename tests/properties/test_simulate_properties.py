@@ -65,6 +65,17 @@ def test_batch_equals_reference_with_budgets(events: list[Any], scenario: dict[s
     _assert_equal(fast, ref)
 
 
+@given(events=traces(metered=True), scenario=scenarios(with_budgets=True))
+def test_batch_equals_reference_on_metered_events(
+    events: list[Any], scenario: dict[str, Any]
+) -> None:
+    """Degraded budgets strip the sandbox part of metered requests the same way in both."""
+    log = UsageLog.from_events(events)
+    fast = simulate(log, scenario["tier"], **scenario["kwargs"])
+    ref = simulate(log, scenario["tier"], engine="reference", **scenario["kwargs"])
+    _assert_equal(fast, ref)
+
+
 @given(events=traces(), scenario=scenarios(with_budgets=True))
 def test_statement_identities(events: list[Any], scenario: dict[str, Any]) -> None:
     result = simulate(events, scenario["tier"], **scenario["kwargs"])

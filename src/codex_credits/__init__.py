@@ -125,8 +125,10 @@ from codex_credits.core.status import (
     account_from_status,
     opening_state,
     period_anchor,
+    period_spending,
     split_status,
     state_from_status,
+    status_from_state,
 )
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
@@ -251,6 +253,7 @@ __all__ = [
     "period_anchor",
     "period_at",
     "period_containing",
+    "period_spending",
     "PeriodClosed",
     "PeriodForecast",
     "PeriodStarted",
@@ -291,6 +294,7 @@ __all__ = [
     "split_status",
     "state_from_status",
     "Status",
+    "status_from_state",
     "StatusSplit",
     "SystemClock",
     "task_alerts",

@@ -28,6 +28,9 @@ account"):
   and the grant left equals ``remaining``. :func:`account_from_status` wraps it
   in a live :class:`Account`; forecasts start from it through
   :func:`~codex_credits.core.forecast.state.path_start_from_state`.
+* :func:`status_from_state` goes the other way: the status an engine state
+  would report (the fake usage API serves a simulated account with it), and
+  the bridge gives that state's balances back.
 * The status gives a rollover total, not its blocks, so the rollover is one
   block expiring at the end of the current period (the engine's rule for a
   balance given as one number).
@@ -60,7 +63,7 @@ from pydantic import Field
 from codex_credits.clock import Clock, SystemClock
 from codex_credits.core.account import Account, AccountState, Plan, open_account
 from codex_credits.core.events import Refusal
-from codex_credits.core.ledger import spend
+from codex_credits.core.ledger import BlockKind, EntryKind, spend
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod, period_at
 from codex_credits.core.ratecard import RateCard
@@ -74,8 +77,10 @@ __all__ = [
     "account_from_status",
     "opening_state",
     "period_anchor",
+    "period_spending",
     "split_status",
     "state_from_status",
+    "status_from_state",
 ]
 
 
@@ -376,3 +381,54 @@ def account_from_status(
     when = at if at is not None else clock.now()
     state = state_from_status(status, rate_card, at=when, rollover_consumed=rollover_consumed)
     return Account.from_state(state, rate_card, clock=clock)
+
+
+def period_spending(state: AccountState) -> StatusSplit:
+    """What ``state``'s current period has consumed, by source, read off its ledger.
+
+    ``rollover_in`` is the rollover balance now plus what the period took from it.
+    """
+    from_rollover = from_grant = overage = ZERO
+    # Blocks leave the ledger only when a period closes, so every block this
+    # period spent from is still listed.
+    rollover_blocks = {b.id for b in state.ledger.blocks if b.kind is BlockKind.ROLLOVER}
+    for entry in state.ledger.log:
+        if entry.at < state.period.start:
+            continue
+        if entry.kind is EntryKind.OVERAGE:
+            overage += entry.amount
+        elif entry.kind is EntryKind.SPEND:
+            if entry.block in rollover_blocks:
+                from_rollover += entry.amount
+            else:
+                from_grant += entry.amount
+    return StatusSplit(
+        from_rollover=from_rollover,
+        from_grant=from_grant,
+        overage=overage,
+        rollover_in=state.ledger.rollover_balance + from_rollover,
+    )
+
+
+def status_from_state(state: AccountState) -> AccountStatus:
+    """The status an account in ``state`` reports (the inverse of :func:`state_from_status`).
+
+    ``days_elapsed`` counts the day ``state.as_of`` falls on.
+    """
+    plan, period = state.plan, state.period
+    spending = period_spending(state)
+    grant_left = sum((b.remaining for b in state.ledger.blocks if b.kind is BlockKind.GRANT), ZERO)
+    return AccountStatus(
+        tier=plan.tier,
+        seats=plan.seats,
+        period_start=period.start,
+        period_end=period.end,
+        monthly_ccu=plan.pool,
+        consumed_ccu=spending.from_rollover + spending.from_grant + spending.overage,
+        remaining_ccu=grant_left,
+        rollover_ccu=state.ledger.rollover_balance,
+        reserve_ccu=state.reserve.level,
+        overage_usd_per_ccu=plan.overage_usd_per_ccu,
+        days_elapsed=(state.as_of - period.start).days + 1,
+        days_total=period.days,
+    )

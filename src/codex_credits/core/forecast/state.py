@@ -24,8 +24,9 @@ import numpy.typing as npt
 from codex_credits.core.account import AccountState
 from codex_credits.core.forecast.hourly import hour_count
 from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, close_period, run_path
-from codex_credits.core.ledger import BlockKind, EntryKind
+from codex_credits.core.ledger import BlockKind
 from codex_credits.core.periods import check_anchor, period_at, period_containing
+from codex_credits.core.status import period_spending
 from codex_credits.core.timeutil import hour_floor
 from codex_credits.core.units import to_micro
 from codex_credits.errors import ConfigError
@@ -81,13 +82,8 @@ def path_start_from_state(state: AccountState) -> PathStart:
             f"the account has served {state.served_in_hour} CCU in the hour from "
             f"{state.hour.isoformat()}; a forecast starts at a whole hour"
         )
-    period, anchor = state.period, state.plan.anchor
-    consumed = overage = 0
-    for entry in state.ledger.log:
-        if entry.at >= period.start and entry.kind in (EntryKind.SPEND, EntryKind.OVERAGE):
-            consumed += to_micro(entry.amount)
-            if entry.kind is EntryKind.OVERAGE:
-                overage += to_micro(entry.amount)
+    anchor = state.plan.anchor
+    spending = period_spending(state)
     rollover = tuple(
         (to_micro(b.remaining), period_containing(anchor, b.expires).index - 1)
         for b in state.ledger.blocks
@@ -97,11 +93,11 @@ def path_start_from_state(state: AccountState) -> PathStart:
         to_micro(b.remaining) for b in state.ledger.blocks if b.kind is BlockKind.GRANT
     )
     return PathStart(
-        period_index=period.index,
-        consumed=consumed,
+        period_index=state.period.index,
+        consumed=to_micro(spending.from_rollover + spending.from_grant + spending.overage),
         rollover=rollover,
         grant_left=grant_left,
-        overage=overage,
+        overage=to_micro(spending.overage),
         reserve=to_micro(state.reserve.level),
     )
 

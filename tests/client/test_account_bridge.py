@@ -34,7 +34,7 @@ JULY = datetime(2026, 7, 1, tzinfo=UTC)
 AT = datetime(2026, 6, 10, 14, 20, tzinfo=UTC)
 
 
-def simulated_account() -> tuple[Account, list[UsageEvent]]:
+def simulated_account(at: datetime = AT) -> tuple[Account, list[UsageEvent]]:
     account = Account("plus", 2, JUNE, rollover_balance="1500", reserve="5")
     events = [
         UsageEvent(timestamp=JUNE + timedelta(hours=h), ccu=Decimal(40), user_id=f"u{h % 3}")
@@ -42,7 +42,7 @@ def simulated_account() -> tuple[Account, list[UsageEvent]]:
     ]
     for event in events:
         assert account.apply(event).served == Decimal(40)
-    account.advance(AT)
+    account.advance(at)
     return account, events
 
 

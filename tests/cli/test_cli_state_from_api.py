@@ -94,6 +94,7 @@ FORECAST = ["forecast", "--from-api", "--at", "2026-06-11"]
         ),
         ([*FORECAST, "--state-from-api", "--start", "2026-06-02"], "not a period start"),
         ([*FORECAST, "--start", "2026-06-01"], "give --tier, --start (the billing anchor) and"),
+        (["forecast", "--state-from-api", "--usage", "x.csv", "--at", "2026-07-01"], "outside"),
     ],
 )
 def test_mistakes_exit_2(

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -26,6 +27,7 @@ from codex_credits import (
     UsageEvent,
     opening_state,
     path_start_from_state,
+    period_anchor,
     period_spending,
     simulate,
     split_status,
@@ -172,3 +174,24 @@ def test_replaying_from_the_opening_state_reproduces_the_status(
     assert period.consumed_from_grant == opening.plan.pool - status.remaining_ccu
     assert period.overage_ccu == spent.overage
     assert period.rate_limited_ccu == period.blocked_ccu == 0
+
+
+@given(
+    st.integers(2024, 2030),
+    st.integers(1, 12),
+    st.integers(1, 31),
+    st.integers(0, 23),
+    st.integers(0, 30),
+)
+def test_period_anchor_finds_an_anchor_with_the_same_periods(
+    year: int, month: int, day: int, hour: int, index: int
+) -> None:
+    day = min(day, monthrange(year, month)[1])
+    anchor = datetime(year, month, day, hour, tzinfo=UTC)
+    period = period_at(anchor, index)
+    found, same = period_anchor(period.start, period.end)
+    assert (same.start, same.end) == (period.start, period.end)
+    # the anchor found gives the same calendar from there on
+    for k in range(1, 4):
+        ours, theirs = period_at(found, same.index + k), period_at(anchor, index + k)
+        assert (ours.start, ours.end) == (theirs.start, theirs.end)

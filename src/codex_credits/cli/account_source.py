@@ -61,20 +61,25 @@ def fetch_state(
 
     Raises:
         UsageDataError: the status does not fit ``card`` (exit 3).
+        argparse.ArgumentTypeError: ``at`` is outside the current period (exit 2).
     """
     from codex_credits.client import UsageClient
 
     with UsageClient() as client:
         status = client.account_status()
     try:
-        if at is None:
-            state = opening_state(status, card, rollover_consumed=rollover_consumed)
-        else:
-            state = state_from_status(status, card, at=at, rollover_consumed=rollover_consumed)
+        state = opening_state(status, card, rollover_consumed=rollover_consumed)
     except ConfigError as exc:
         raise UsageDataError(
             f"the account status from the usage API does not fit card {card.name}: {exc}"
         ) from None
+    if at is not None:
+        if at not in state.period:
+            raise argparse.ArgumentTypeError(
+                f"--at {at.isoformat()} is outside the account's current period "
+                f"[{state.period.start.isoformat()}, {state.period.end.isoformat()})"
+            )
+        state = state_from_status(status, card, at=at, rollover_consumed=rollover_consumed)
     return FromApi(status, state)
 
 

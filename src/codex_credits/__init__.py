@@ -76,6 +76,7 @@ from codex_credits.core.forecast.result import (
     RolloverOutlook,
 )
 from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
+from codex_credits.core.forecast.state import path_start_from_state
 from codex_credits.core.ledger import (
     Block,
     BlockKind,
@@ -118,6 +119,17 @@ from codex_credits.core.statement import (
     SimulationResult,
     Timeline,
 )
+from codex_credits.core.status import (
+    AccountStatus,
+    StatusSplit,
+    account_from_status,
+    opening_state,
+    period_anchor,
+    period_spending,
+    split_status,
+    state_from_status,
+    status_from_state,
+)
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
 from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
@@ -153,7 +165,9 @@ from codex_credits.io.usagefile import read_usage, write_usage
 __all__ = [
     "__version__",
     "Account",
+    "account_from_status",
     "AccountState",
+    "AccountStatus",
     "Admission",
     "admit",
     "advance",
@@ -227,15 +241,19 @@ __all__ = [
     "NaiveDatetimeError",
     "NotFoundError",
     "open_account",
+    "opening_state",
     "OpeningBlock",
     "Options",
     "Outcome",
     "OutOfOrderEventError",
     "OverageEstimate",
     "Override",
+    "path_start_from_state",
     "PathStart",
+    "period_anchor",
     "period_at",
     "period_containing",
+    "period_spending",
     "PeriodClosed",
     "PeriodForecast",
     "PeriodStarted",
@@ -273,7 +291,11 @@ __all__ = [
     "SimulationResult",
     "spend",
     "SpendSplit",
+    "split_status",
+    "state_from_status",
     "Status",
+    "status_from_state",
+    "StatusSplit",
     "SystemClock",
     "task_alerts",
     "TierComparison",

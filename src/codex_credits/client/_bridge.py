@@ -10,8 +10,9 @@ Theory of operation (docs/api-client.md, "Into the core"):
   second copy instead of counting it twice. Two results with the same group in
   one bucket are told apart by their order (``#2``, ``#3``...).
 * :func:`account_status` joins ``GET /usage/codex`` and the subscription into
-  one frozen :class:`AccountStatus`: tier, seats, current period, consumed,
-  remaining, rollover balance and savings reserve.
+  one frozen :class:`AccountStatus` (defined in the core, in
+  :mod:`codex_credits.core.status`, which turns it into an engine state): tier,
+  seats, current period, consumed, remaining, rollover balance and savings reserve.
 
 Pure: no I/O, no httpx.
 """
@@ -20,15 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
-from typing import final
-
-from pydantic import Field
 
 from codex_credits.client._models import CodexUsageBucket, CreditStatus, Subscription
-from codex_credits.core.model import Frozen
-from codex_credits.core.timeutil import UtcDatetime, from_epoch
-from codex_credits.core.units import Ccu, Usd, to_micro
+from codex_credits.core.status import AccountStatus
+from codex_credits.core.timeutil import from_epoch
+from codex_credits.core.units import to_micro
 from codex_credits.core.usage import UsageEvent, UsageLog, UsageLogBuilder
 
 __all__ = ["AccountStatus", "account_status", "bucket_event_id", "usage_events", "usage_log"]
@@ -107,28 +104,6 @@ def usage_log(buckets: Iterable[CodexUsageBucket]) -> UsageLog:
             task_type=result.task_type,
         )
     return builder.build()
-
-
-@final
-class AccountStatus(Frozen):
-    """Where an account stands now, as the usage API reports it.
-
-    Amounts are CCU. ``period_start``/``period_end`` bound the current billing
-    period (``[start, end)``); fields the server did not send are None.
-    """
-
-    tier: str | None = None
-    seats: int | None = Field(default=None, ge=1)
-    period_start: UtcDatetime | None = None
-    period_end: UtcDatetime | None = None
-    monthly_ccu: Ccu | None = Field(default=None, ge=0)
-    consumed_ccu: Ccu = Field(ge=0)
-    remaining_ccu: Ccu = Field(ge=0)
-    rollover_ccu: Ccu = Field(default=Decimal(0), ge=0)
-    reserve_ccu: Ccu = Field(default=Decimal(0), ge=0)
-    overage_usd_per_ccu: Usd | None = Field(default=None, ge=0)
-    days_elapsed: int | None = Field(default=None, ge=0)
-    days_total: int | None = Field(default=None, ge=1)
 
 
 def _instant(seconds: int | None) -> datetime | None:

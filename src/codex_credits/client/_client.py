@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import anyio
@@ -44,6 +45,9 @@ from codex_credits.client._models import (
 )
 from codex_credits.client._wire import BucketWidth, Call, Instant
 from codex_credits.clock import Clock, SystemClock
+from codex_credits.core.account import Account
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.status import account_from_status
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ApiError, ConfigError
 
@@ -344,6 +348,29 @@ class UsageClient:
         """The subscription and the credit status joined into one :class:`AccountStatus`."""
         return account_status(self.credit_status(), self.subscription())
 
+    def account(
+        self,
+        card: RateCard | str | None = None,
+        *,
+        at: datetime | None = None,
+        rollover_consumed: Decimal | int | str | None = None,
+    ) -> Account:
+        """A live :class:`~codex_credits.Account` standing where the API says it is now.
+
+        Fetches :meth:`account_status` and builds the engine state at ``at``
+        (default: the client's clock after the fetch) with
+        :func:`~codex_credits.core.status.account_from_status`; the account keeps
+        the client's clock.
+
+        Raises:
+            ConfigError: the status does not fit ``card`` (see docs/api-client.md).
+        """
+        status = self.account_status()
+        when = at if at is not None else self._settings.now()
+        return account_from_status(
+            status, card, at=when, clock=self._settings.clock, rollover_consumed=rollover_consumed
+        )
+
     def codex_usage_page(self, **query: Any) -> CodexUsagePage:
         """One page of ``GET /organization/usage/codex`` (see :func:`~._wire.codex_usage_call`)."""
         return self.send(wire.codex_usage_call(**query))
@@ -529,6 +556,20 @@ class AsyncUsageClient:
     async def account_status(self) -> AccountStatus:
         """The subscription and the credit status joined into one :class:`AccountStatus`."""
         return account_status(await self.credit_status(), await self.subscription())
+
+    async def account(
+        self,
+        card: RateCard | str | None = None,
+        *,
+        at: datetime | None = None,
+        rollover_consumed: Decimal | int | str | None = None,
+    ) -> Account:
+        """:meth:`UsageClient.account`, awaited."""
+        status = await self.account_status()
+        when = at if at is not None else self._settings.now()
+        return account_from_status(
+            status, card, at=when, clock=self._settings.clock, rollover_consumed=rollover_consumed
+        )
 
     async def codex_usage_page(self, **query: Any) -> CodexUsagePage:
         """One page of ``GET /organization/usage/codex``."""

@@ -500,6 +500,27 @@ class Account:
         )
         self.events: list[Engine] = []
 
+    @classmethod
+    def from_state(
+        cls, state: AccountState, card: RateCard | str | None = None, *, clock: Clock | None = None
+    ) -> Account:
+        """An account holding ``state`` (for example one built from the usage API's status).
+
+        Raises:
+            ConfigError: ``card`` is not the card of the state's plan.
+        """
+        rate_card = card if isinstance(card, RateCard) else RateCard.resolve(card)
+        if rate_card.name != state.plan.card:
+            raise ConfigError(
+                f"the account is on card {state.plan.card}, but card {rate_card.name} was given"
+            )
+        account = cls.__new__(cls)
+        account.card = rate_card
+        account.clock = clock if clock is not None else SystemClock()
+        account.state = state
+        account.events = []
+        return account
+
     def __repr__(self) -> str:
         s = self.state
         return (

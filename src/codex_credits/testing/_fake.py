@@ -33,10 +33,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from codex_credits.client._bridge import AccountStatus
 from codex_credits.client._models import RateLimitEvent
 from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.status import AccountStatus
 from codex_credits.core.timeutil import epoch_seconds, from_epoch
 from codex_credits.core.units import ZERO
 from codex_credits.core.usage import UsageEvent

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from typing import Any, TextIO
 
+from codex_credits.cli.account_source import add_state_source, check_plan_options, fetch_state
 from codex_credits.cli.args import (
     add_card,
     add_format,
@@ -16,8 +18,13 @@ from codex_credits.cli.args import (
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
 from codex_credits.cli.usage_source import add_usage_source, load_usage
+from codex_credits.clock import SystemClock
 from codex_credits.core.forecast.forecaster import forecast_period
+from codex_credits.core.forecast.pathengine import PathStart
 from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast
+from codex_credits.core.forecast.state import path_start_from_state
+from codex_credits.core.periods import period_containing
+from codex_credits.core.ratecard import RateCard
 
 NAME = "forecast"
 HELP = "forecast the billing period's consumption: P10/P50/P90, overage, exhaustion, rollover"
@@ -26,13 +33,18 @@ HELP = "forecast the billing period's consumption: P10/P50/P90, overage, exhaust
 def configure(parser: argparse.ArgumentParser) -> None:
     add_usage_source(parser)
     add_card(parser)
-    parser.add_argument("--tier", required=True, help="the account's tier (e.g. pro)")
-    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
+    parser.add_argument("--tier", help="the account's tier (e.g. pro)")
+    parser.add_argument("--seats", type=positive_int, default=None, help="seats (default 1)")
+    parser.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="the billing anchor")
     parser.add_argument(
-        "--start", type=instant_arg, required=True, metavar="ANCHOR", help="the billing anchor"
+        "--at",
+        type=instant_arg,
+        metavar="ISO",
+        help="the forecast cut (with --state-from-api: default now)",
     )
-    parser.add_argument(
-        "--at", type=instant_arg, required=True, metavar="ISO", help="the forecast cut"
+    add_state_source(
+        parser,
+        "the forecast starts from the account's balances at --at instead of replaying usage",
     )
     parser.add_argument(
         "--method",
@@ -46,18 +58,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    log = load_usage(args, err)
     card = load_card(args)
+    start = _start_from_api(args, card) if args.state_from_api else None
+    if start is None:
+        if args.rollover_consumed is not None:
+            raise argparse.ArgumentTypeError("--rollover-consumed needs --state-from-api")
+        if args.tier is None or args.start is None or args.at is None:
+            raise argparse.ArgumentTypeError(
+                "give --tier, --start (the billing anchor) and --at, or --state-from-api"
+            )
+    log = load_usage(args, err)
     result = forecast_period(
         log,
         tier=args.tier,
-        seats=args.seats,
+        seats=args.seats or 1,
         card=card,
-        anchor=args.start,
+        anchor=args.start if start is None else start[0],
         at=args.at,
         method=args.method,
         paths=args.paths,
         seed=args.seed,
+        state=None if start is None else start[1],
     )
     for warning in result.warnings:
         err.write(f"codex-credits: forecast warning: {warning.replace('_', ' ')}\n")
@@ -66,6 +87,27 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(forecast_table(result).render(args.format) + "\n")
     return ExitCode.OK
+
+
+def _start_from_api(args: argparse.Namespace, card: RateCard) -> tuple[datetime, PathStart]:
+    """The account's anchor and its state at ``--at`` (default now), from the usage API.
+
+    Fills in ``--tier``, ``--seats``, ``--at`` and (for fetching usage) ``--start``.
+    """
+    if args.at is None:
+        args.at = SystemClock().now()
+    state = fetch_state(card, args.rollover_consumed, at=args.at).state
+    check_plan_options(args, state)
+    plan = state.plan
+    args.tier, args.seats = plan.tier, plan.seats
+    if args.start is None:
+        args.start = state.period.start
+    elif period_containing(plan.anchor, args.start).start != args.start:
+        raise argparse.ArgumentTypeError(
+            f"--start {args.start.isoformat()} is not a period start of the account "
+            f"(its current period began {state.period.start.isoformat()})"
+        )
+    return plan.anchor, path_start_from_state(state)
 
 
 def forecast_json(f: PeriodForecast) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from codex_credits.cli.account_source import add_state_source, check_plan_options, fetch_state
 from codex_credits.cli.args import (
     add_card,
     add_format,
@@ -16,7 +17,9 @@ from codex_credits.cli.args import (
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
 from codex_credits.cli.usage_source import add_usage_source, load_usage
+from codex_credits.core.account import AccountState
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.ratecard import RateCard
 from codex_credits.core.simulate import simulate
 from codex_credits.core.statement import STATEMENT_FIELDS, SimulationResult
 from codex_credits.io.budgetfile import load_budgets
@@ -26,13 +29,13 @@ HELP = "replay usage through a tier's rules: one statement per billing period"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tier", required=True, help="a tier of the card (free, go, plus, pro)")
-    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
+    parser.add_argument("--tier", help="a tier of the card (free, go, plus, pro)")
+    parser.add_argument("--seats", type=positive_int, default=None, help="seats (default 1)")
     parser.add_argument(
         "--start",
         type=instant_arg,
-        required=True,
-        help="the billing anchor, where the simulation starts (ISO 8601, a whole hour)",
+        help="the billing anchor, where the simulation starts (ISO 8601, a whole hour; "
+        "with --state-from-api: the start of the account's current period)",
     )
     parser.add_argument("--months", type=positive_int, default=1, help="billing periods")
     add_engine_options(parser)
@@ -45,6 +48,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reserve", type=decimal_arg, default=None, metavar="CCU", help="starting reserve"
+    )
+    add_state_source(
+        parser,
+        "the simulation opens at the start of the account's current period, with the "
+        "rollover it began with and today's reserve",
     )
     parser.add_argument(
         "--budgets", default=None, metavar="FILE", help="budgets (and overrides), TOML or JSON"
@@ -73,11 +81,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     card = load_card(args)
     budgets, overrides = load_budgets(args.budgets) if args.budgets else ((), ())
+    account = _account(args, card)
     log = load_usage(args, err)
     result = simulate(
         log,
-        args.tier,
-        seats=args.seats,
+        account,
+        seats=args.seats or 1,
         card=card,
         start=args.start,
         months=args.months,
@@ -103,6 +112,37 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "periods were ignored\n"
         )
     return ExitCode.OK
+
+
+def _account(args: argparse.Namespace, card: RateCard) -> str | AccountState:
+    """The tier to simulate, or with ``--state-from-api`` the account's opening state.
+
+    Sets ``args.start`` to the current period's start when it was not given, so
+    that ``--from-api`` fetches usage from there.
+    """
+    if not args.state_from_api:
+        if args.rollover_consumed is not None:
+            raise argparse.ArgumentTypeError("--rollover-consumed needs --state-from-api")
+        if args.tier is None or args.start is None:
+            raise argparse.ArgumentTypeError(
+                "give --tier and --start (the billing anchor), or --state-from-api"
+            )
+        return str(args.tier)
+    if args.rollover_balance is not None or args.reserve is not None:
+        raise argparse.ArgumentTypeError(
+            "--state-from-api takes the rollover balance and the reserve from the account; "
+            "drop --rollover-balance and --reserve"
+        )
+    state = fetch_state(card, args.rollover_consumed).state
+    check_plan_options(args, state)
+    if args.start is None:
+        args.start = state.period.start
+    elif args.start != state.period.start:
+        raise argparse.ArgumentTypeError(
+            f"--start {args.start.isoformat()} is not the start of the account's current "
+            f"period ({state.period.start.isoformat()}); drop --start"
+        )
+    return state
 
 
 def statement_table(result: SimulationResult, unit: str) -> Table:

@@ -7,7 +7,10 @@ the savings reserve and any deferred work. :func:`replay_state` computes it by
 running the hourly history through :func:`run_path` (one path, plain integers), period
 by period from the anchor (the first period starts there), settling each period
 end with :func:`close_period`. Hours before the anchor are ignored; hours
-without usage still accrue the reserve.
+without usage still accrue the reserve. When the state is known instead (an
+engine :class:`~codex_credits.core.account.AccountState`, for example one built
+from the usage API's account status), :func:`path_start_from_state` reads it
+off the state's ledger and reserve.
 """
 
 from __future__ import annotations
@@ -18,14 +21,20 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.account import AccountState
 from codex_credits.core.forecast.hourly import hour_count
 from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, close_period, run_path
-from codex_credits.core.periods import check_anchor, period_at
+from codex_credits.core.ledger import BlockKind
+from codex_credits.core.periods import check_anchor, period_at, period_containing
+from codex_credits.core.status import period_spending
 from codex_credits.core.timeutil import hour_floor
+from codex_credits.core.units import to_micro
+from codex_credits.errors import ConfigError
 
 __all__ = [
     "advance",
     "next_period",
+    "path_start_from_state",
     "period_start_state",
     "replay_state",
     "replay_states",
@@ -51,6 +60,45 @@ def period_start_state(
         overage=0,
         reserve=reserve,
         backlog=backlog,
+    )
+
+
+def path_start_from_state(state: AccountState) -> PathStart:
+    """The path engine's start at the open hour of an engine state.
+
+    ``consumed`` and ``overage`` are the ledger's spends and overage since the
+    period began; rollover blocks keep their order and expire at the end of
+    the period their expiry closes; the reserve is the state's level. Pass the
+    result as ``state=`` to
+    :func:`~codex_credits.core.forecast.forecaster.forecast_period` with the
+    plan's anchor and tier.
+
+    Raises:
+        ConfigError: the open hour has already served work (the path engine
+            starts at a whole hour).
+    """
+    if state.served_in_hour:
+        raise ConfigError(
+            f"the account has served {state.served_in_hour} CCU in the hour from "
+            f"{state.hour.isoformat()}; a forecast starts at a whole hour"
+        )
+    anchor = state.plan.anchor
+    spending = period_spending(state)
+    rollover = tuple(
+        (to_micro(b.remaining), period_containing(anchor, b.expires).index - 1)
+        for b in state.ledger.blocks
+        if b.kind is BlockKind.ROLLOVER and b.remaining > 0
+    )
+    grant_left = sum(
+        to_micro(b.remaining) for b in state.ledger.blocks if b.kind is BlockKind.GRANT
+    )
+    return PathStart(
+        period_index=state.period.index,
+        consumed=to_micro(spending.from_rollover + spending.from_grant + spending.overage),
+        rollover=rollover,
+        grant_left=grant_left,
+        overage=to_micro(spending.overage),
+        reserve=to_micro(state.reserve.level),
     )
 
 

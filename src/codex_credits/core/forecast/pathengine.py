@@ -315,7 +315,7 @@ def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> Pat
     cap = max(rules.reserve_cap, 0)
     served_log = []
     for h, new in enumerate(demand):
-        pay_b = min(backlog, credits) if hard_stop else backlog
+        pay_b = backlog
         blocked += backlog - pay_b
         serve_b = min(pay_b, allowance + reserve)
         pay_n = min(new, credits - min(serve_b, credits)) if hard_stop else new

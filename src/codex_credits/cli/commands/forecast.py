@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from codex_credits.cli.args import (
     add_card,
     add_format,
+    decimal_arg,
     instant_arg,
     load_card,
     non_negative_int,
@@ -40,6 +41,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=ForecastMethod.MONTECARLO.value,
         help="forecast method (default montecarlo)",
     )
+    parser.add_argument(
+        "--rollover-balance",
+        type=decimal_arg,
+        default=None,
+        metavar="CCU",
+        help="rollover credit at the anchor, expiring at the end of the first period",
+    )
+    parser.add_argument(
+        "--reserve", type=decimal_arg, default=None, metavar="CCU", help="reserve at the anchor"
+    )
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
     add_format(parser, "table", "json", "markdown")
@@ -58,6 +69,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         method=args.method,
         paths=args.paths,
         seed=args.seed,
+        rollover_balance=args.rollover_balance,
+        reserve=args.reserve,
     )
     for warning in result.warnings:
         err.write(f"codex-credits: forecast warning: {warning.replace('_', ' ')}\n")

@@ -165,7 +165,11 @@ class HourlyRules:
     def accrual(self, served: Int64Array) -> Int64Array:
         """What an hour that served ``served`` adds to the reserve (before the cap)."""
         short = np.maximum(self.threshold - served, 0)
-        return div_half_even(short * self.efficiency[0], self.efficiency[1])
+        num, den = self.efficiency
+        if den % 2:  # an odd denominator has no ties: round half up is half-even
+            result: Int64Array = (short * (2 * num) + den) // (2 * den)
+            return result
+        return div_half_even(short * num, den)
 
 
 @dataclass(frozen=True)
@@ -263,22 +267,24 @@ def run_paths(
     if hard_stop and rules.defer:
         return _run_paths_pieces(rules, start, demand, record)
 
+    rows = np.ascontiguousarray(demand.T)  # one contiguous row per hour
+    cap = max(rules.reserve_cap, 0)
     for h in range(n_hours):
+        new = rows[h]
+        room = reserve + allowance
         # Deferred work first, then the hour's own work.
         if hard_stop:
             pay_b = np.minimum(backlog, credits)
             blocked += backlog - pay_b
-        else:
-            pay_b = backlog
-        serve_b = np.minimum(pay_b, allowance + reserve)
-        left_b = pay_b - serve_b
-        new = demand[:, h]
-        if hard_stop:
-            pay_n = np.minimum(new, credits - np.minimum(serve_b, credits))
+            serve_b = np.minimum(pay_b, room)
+            pay_n = np.minimum(new, credits - serve_b)
             blocked += new - pay_n
+            left_b = pay_b - serve_b
         else:
+            serve_b = np.minimum(backlog, room)
             pay_n = new
-        serve_n = np.minimum(pay_n, allowance + reserve - serve_b)
+            left_b = backlog - serve_b
+        serve_n = np.minimum(pay_n, room - serve_b)
         refused = pay_n - serve_n
         limited += refused
         if rules.defer:
@@ -289,12 +295,16 @@ def run_paths(
         served = serve_b + serve_n
         reserve -= np.maximum(served - allowance, 0)
         paid = np.minimum(served, credits)
-        overage += served - paid
-        before = credits
-        credits = credits - paid
+        if not hard_stop:
+            overage += served - paid
+        credits -= paid
         consumed += served
-        exhausted = np.where((exhausted < 0) & (before > 0) & (credits == 0), h, exhausted)
-        reserve = np.minimum(reserve + rules.accrual(served), np.maximum(rules.reserve_cap, 0))
+        exhausted[(credits == 0) & (paid > 0)] = h  # credits reach zero once, in this hour
+        if cap:
+            reserve += rules.accrual(served)
+            np.minimum(reserve, cap, out=reserve)
+        else:
+            reserve[:] = 0
         if served_log is not None:
             served_log[:, h] = served
 

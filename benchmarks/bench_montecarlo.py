@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from codex_credits.core.account import open_account
 from codex_credits.core.forecast.forecaster import forecast_period
 from codex_credits.core.forecast.hourly import day_floor, hourly_totals
 from codex_credits.core.forecast.montecarlo import sample_demand
 from codex_credits.core.forecast.pathengine import HourlyRules, run_path, run_paths
 from codex_credits.core.forecast.seasonal import fit_seasonal
-from codex_credits.core.forecast.state import replay_state
+from codex_credits.core.forecast.state import state_at
 from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.synthetic import team_usage
@@ -50,7 +51,7 @@ def main() -> None:
     rules = HourlyRules.for_account(card, "pro", 1)
     first = day_floor(log.start)
     hourly = hourly_totals(log, card, first, at)
-    start = replay_state(rules, anchor, hourly, first, at)
+    start = state_at(open_account(card, "pro", 1, anchor), card, hourly, first, at)
     model = fit_seasonal(hourly, first, at)
     period = period_containing(anchor, at)
     demand = sample_demand(model, period.end, args.paths, np.random.default_rng(1))

@@ -23,7 +23,6 @@ import numpy.typing as npt
 
 from codex_credits.core.forecast.backtest import DEFAULT_CUT_DAYS, BacktestCase, backtest_series
 from codex_credits.core.forecast.hourly import hourly_totals
-from codex_credits.core.forecast.pathengine import HourlyRules
 from codex_credits.core.forecast.result import ForecastMethod
 from codex_credits.core.periods import period_at
 from codex_credits.core.ratecard import RateCard
@@ -144,11 +143,12 @@ def evaluate(
     cases: list[BacktestCase] = []
     named: dict[str, list[BacktestCase]] = {}
     for scenario in scenarios:
-        rules = HourlyRules.for_account(card, scenario.tier, scenario.seats)
         report = backtest_series(
             scenario.hourly(card),
             scenario.start,
-            rules=rules,
+            card=card,
+            tier=scenario.tier,
+            seats=scenario.seats,
             anchor=scenario.start,
             method=method,
             cut_days=cut_days,

@@ -181,3 +181,13 @@ def test_forecast_within_the_balance_passes_and_overage_limit() -> None:
     overage = rule(result, "forecast:overage")
     assert overage.status is Status.FAIL
     assert overage.figures["expected_overage_cost"] > 0
+
+
+def test_forecast_counts_the_policy_rollover_balance() -> None:
+    # Pro: 12,000 CCU in the first 5 days of June. With 3,000 rolled over the
+    # period holds 13,000 CCU of credit, which the forecast compares with.
+    usage = hourly("100", 120)
+    plain = policy(forecast={"method": "linear"})
+    rolled = policy(account={"rollover_balance": "3000"}, forecast={"method": "linear"})
+    assert rule(check(plain, usage, at=AT), "forecast:p90").figures["balance"] == Decimal(10000)
+    assert rule(check(rolled, usage, at=AT), "forecast:p90").figures["balance"] == Decimal(13000)

@@ -75,3 +75,27 @@ def test_alerts_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
 def test_alerts_need_tier_and_start_together(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "alerts", "--usage", SAMPLE, "--tier", "pro")
     assert code == ExitCode.USAGE_ERROR and "--start" in err
+
+
+def test_forecast_starts_from_the_rollover_balance_and_reserve(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = (
+        "forecast", "--usage", SAMPLE, "--tier", "pro", "--start", "2026-06-01",
+        "--at", "2026-06-15T00:00:00Z", "--method", "linear", "--format", "json",
+    )  # fmt: skip
+    code, out, _ = run(capsys, *base)
+    assert code == ExitCode.OK
+    plain = json.loads(out)
+    code, out, _ = run(capsys, *base, "--rollover-balance", "8000", "--reserve", "10")
+    assert code == ExitCode.OK
+    data = json.loads(out)
+    assert plain["credits_at_period_start"] == "10000.000000"
+    assert data["credits_at_period_start"] == "18000.000000"
+    projected = Decimal(data["linear_projection"])
+    assert Decimal(data["expected_overage_ccu"]) == max(Decimal(0), projected - 18000)
+    unused = max(Decimal(0), 10000 - projected)
+    assert Decimal(data["rollover"]["formula"]["new_rollover"]) == min(8000 + unused, 30000)
+    code, _, err = run(capsys, *base, "--reserve", "1000")
+    assert code == ExitCode.USAGE_ERROR
+    assert "reserve must be between 0" in err and len(err.strip().splitlines()) == 1

@@ -93,6 +93,7 @@ FORECAST = ["forecast", "--from-api", "--at", "2026-06-11"]
             "--rollover-consumed needs --state-from-api",
         ),
         ([*FORECAST, "--state-from-api", "--start", "2026-06-02"], "not a period start"),
+        ([*FORECAST, "--state-from-api", "--rollover-balance", "5"], "drop --rollover-balance"),
         ([*FORECAST, "--start", "2026-06-01"], "give --tier, --start (the billing anchor) and"),
         (["forecast", "--state-from-api", "--usage", "x.csv", "--at", "2026-07-01"], "outside"),
     ],

@@ -34,6 +34,8 @@ def forecast_rules(ctx: CheckContext, policy: ForecastPolicy) -> list[RuleOutcom
         method=policy.method,
         paths=policy.paths,
         seed=policy.seed,
+        rollover_balance=account.rollover_balance,
+        reserve=account.reserve,
     )
     figures = _figures(result)
     balance = result.credits_at_period_start

@@ -33,9 +33,9 @@ from typing import final
 
 import numpy as np
 
+from codex_credits.core.account import open_account
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
-from codex_credits.core.forecast.pathengine import HourlyRules
-from codex_credits.core.forecast.state import replay_states
+from codex_credits.core.forecast.state import states_at
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import check_anchor, period_containing
 from codex_credits.core.ratecard import RateCard
@@ -177,8 +177,8 @@ def exhaustion_alerts(
     """
     if not len(log):
         return ()
-    rules = HourlyRules.for_account(card, tier, seats)
-    anchor = check_anchor(anchor)
+    opening = open_account(card, tier, seats, check_anchor(anchor))
+    anchor = opening.plan.anchor
     first = min(day_floor(log.start), anchor)
     last_day = day_floor(log.end)
     hourly = hourly_totals(log, card, first, last_day + _DAY)
@@ -187,7 +187,7 @@ def exhaustion_alerts(
     while day <= last_day:
         days.append(day)
         day += _DAY
-    states = replay_states(rules, anchor, hourly, first, [d + _DAY for d in days])
+    states = states_at(opening, card, hourly, first, [d + _DAY for d in days])
     alerts = []
     fired: set[int] = set()
     for day, state in zip(days, states, strict=True):

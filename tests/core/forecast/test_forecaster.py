@@ -9,13 +9,14 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from codex_credits.core.account import open_account
 from codex_credits.core.forecast.backtest import backtest
 from codex_credits.core.forecast.forecaster import forecast_fan, forecast_period
 from codex_credits.core.forecast.hourly import hourly_totals
-from codex_credits.core.forecast.pathengine import HourlyRules
 from codex_credits.core.forecast.seasonal import SHORT_HISTORY, fit_seasonal
-from codex_credits.core.forecast.state import replay_state
+from codex_credits.core.forecast.state import state_at
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.units import quantize_ccu
 from codex_credits.core.usage import UsageEvent, UsageLog
 from codex_credits.errors import ConfigError
 from codex_credits.synthetic import team_usage
@@ -85,13 +86,13 @@ def test_seasonal_model_learns_quiet_weekends_and_shrugs_off_a_missing_day() -> 
 
 
 def test_state_replay_rolls_the_first_period_into_the_second() -> None:
-    rules = HourlyRules.for_account(CARD, "plus", 1)
     events = [
         UsageEvent(timestamp=START + timedelta(days=2, hours=h), ccu=Decimal("20"))
         for h in range(25)
     ]
     hourly = hourly_totals(UsageLog.from_events(events), CARD, START, START + timedelta(days=40))
-    state = replay_state(rules, START, hourly, START, START + timedelta(days=35))
+    opening = open_account(CARD, "plus", 1, START)
+    state = state_at(opening, CARD, hourly, START, START + timedelta(days=35))
     # 500 spent in period 0; 1,500 of the grant rolls over (cap 2,000), expiring a period later.
     assert state.period_index == 1
     assert state.rollover == ((1_500_000_000, 1),)
@@ -125,3 +126,62 @@ def test_fan_ends_at_the_forecast_and_never_falls() -> None:
     for before, after in itertools.pairwise(fan):
         assert after.at - before.at == timedelta(days=1)
         assert before.p50 <= after.p50
+
+
+@pytest.mark.parametrize(
+    ("rollover", "overage", "cost"),
+    [
+        (None, "15000.000000", "180.00"),
+        (8000, "7000.000000", "84.00"),
+        (12000, "3000.000000", "36.00"),
+    ],
+)
+def test_the_starting_rollover_balance_counts(
+    rollover: int | None, overage: str, cost: str
+) -> None:
+    # One pro seat on a course for 25,000 CCU in the 30 days of April: 12,500 in the
+    # first 15 days (a steady 34.722222 an hour, within the rate limit). The worked
+    # figures: 15,000 of overage (180.00) with no rollover, 84.00 with 8,000 rolled
+    # over, 36.00 with 12,000.
+    anchor = datetime(2026, 4, 1, tzinfo=UTC)
+    per_hour = Decimal("12500") / 360
+    events = [
+        UsageEvent(timestamp=anchor + timedelta(hours=h), ccu=quantize_ccu(per_hour))
+        for h in range(359)
+    ]
+    last = Decimal(12500) - quantize_ccu(per_hour) * 359
+    events.append(UsageEvent(timestamp=anchor + timedelta(hours=359), ccu=last))
+    f = forecast_period(
+        UsageLog.from_events(events),
+        tier="pro",
+        anchor=anchor,
+        at=anchor + timedelta(days=15),
+        method="linear",
+        rollover_balance=rollover,
+    )
+    assert f.consumed == Decimal("12500.000000")
+    assert f.p50 == Decimal("25000.000000")
+    assert f.credits_at_period_start == Decimal(10000 + (rollover or 0))
+    assert f.expected_overage_ccu == Decimal(overage)
+    assert f.expected_overage_cost == Decimal(cost)
+
+
+def test_a_given_state_and_a_starting_balance_exclude_each_other() -> None:
+    opening = open_account(CARD, "pro", 1, START, rollover_balance=Decimal(500))
+    with pytest.raises(ConfigError, match="come from the given account state"):
+        forecast_period(HISTORY, tier="pro", anchor=START, at=AT, state=opening, reserve=1)
+    with pytest.raises(ConfigError, match="not 2 of pro"):
+        forecast_period(HISTORY, tier="pro", seats=2, anchor=START, at=AT, state=opening)
+
+
+def test_an_opening_state_with_rollover_equals_the_same_balance_given_as_a_number() -> None:
+    opening = open_account(CARD, "pro", 1, START, rollover_balance=Decimal(4000), reserve=20)
+    at = START + timedelta(days=10)
+    a = forecast_period(HISTORY, tier="pro", anchor=START, at=at, paths=200, state=opening)
+    b = forecast_period(
+        HISTORY, tier="pro", anchor=START, at=at, paths=200, rollover_balance=4000, reserve=20
+    )
+    c = forecast_period(HISTORY, tier="pro", anchor=START, at=at, paths=200)
+    assert a == b
+    assert a.credits_at_period_start == Decimal(14000)
+    assert c.credits_at_period_start == Decimal(10000)

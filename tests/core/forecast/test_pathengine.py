@@ -156,6 +156,30 @@ def test_rules_invariants_hold_on_every_path(tier: str, row: list[int], drop: bo
 def test_unknown_window_rule_is_refused() -> None:
     data = CARD.to_data()
     data["options"]["reserve_window_hours"] = 24
+    data["options"]["reserve_window_cap_hours"] = 8
     card = RateCard.from_data(data)
     with pytest.raises(Exception, match="trailing-window"):
         HourlyRules.for_account(card, "pro", 1)
+
+
+def test_free_tier_checks_each_deferred_piece_against_the_balance() -> None:
+    # Free, one seat: pool 50, H = 0.069444, L = 0.694440, no reserve.
+    # Hour 0: 30 can be paid; 0.694440 served, 29.305560 deferred (credits 49.305560).
+    # Hour 1: 0.694440 of it served (28.611120 waits, credits 48.611120); the hour's
+    #   30 can be paid but there is no room: a second piece of 30 waits.
+    # Hour 2: 0.694440 more served (27.916680 waits, credits 47.916680); the piece of
+    #   30 is checked alone against 47.916680, so it still waits: nothing blocked,
+    #   57.916680 waiting, more than the credits left.
+    rules = HourlyRules.for_account(CARD, "free", 1)
+    start = fresh(rules)
+    demand = [to_micro(Decimal(30)), to_micro(Decimal(30)), 0]
+    for out in (run_paths(rules, start, np.array([demand])), run_path(rules, start, demand)):
+        assert int(out.blocked[0]) == 0
+        assert from_micro(int(out.backlog[0])) == Decimal("57.916680")
+        assert out.pieces is not None
+        assert [from_micro(int(v)) for v in out.pieces[0] if v] == [
+            Decimal("27.916680"),
+            Decimal("30.000000"),
+        ]
+        assert from_micro(int(out.consumed[0])) == Decimal("2.083320")
+        assert from_micro(int(out.rate_limited[0])) == Decimal("59.305560")

@@ -10,6 +10,7 @@ from codex_credits.cli.account_source import add_state_source, check_plan_option
 from codex_credits.cli.args import (
     add_card,
     add_format,
+    decimal_arg,
     instant_arg,
     load_card,
     non_negative_int,
@@ -52,6 +53,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=ForecastMethod.MONTECARLO.value,
         help="forecast method (default montecarlo)",
     )
+    parser.add_argument(
+        "--rollover-balance",
+        type=decimal_arg,
+        default=None,
+        metavar="CCU",
+        help="rollover credit at the anchor, expiring at the end of the first period",
+    )
+    parser.add_argument(
+        "--reserve", type=decimal_arg, default=None, metavar="CCU", help="reserve at the anchor"
+    )
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
     add_format(parser, "table", "json", "markdown")
@@ -59,6 +70,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     card = load_card(args)
+    if args.state_from_api and (args.rollover_balance is not None or args.reserve is not None):
+        raise argparse.ArgumentTypeError(
+            "--state-from-api takes the rollover balance and the reserve from the account; "
+            "drop --rollover-balance and --reserve"
+        )
     start = _start_from_api(args, card) if args.state_from_api else None
     if start is None:
         if args.rollover_consumed is not None:
@@ -79,6 +95,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         paths=args.paths,
         seed=args.seed,
         state=None if start is None else start[1],
+        rollover_balance=args.rollover_balance,
+        reserve=args.reserve,
     )
     for warning in result.warnings:
         err.write(f"codex-credits: forecast warning: {warning.replace('_', ' ')}\n")

@@ -3,8 +3,8 @@
 Theory of operation (docs/forecasts.md, "Which method to trust"). For every
 complete billing period after ``warmup_periods``, and for each cut ``cut_days``
 into it, :func:`backtest` forecasts the period from the usage before the cut
-only, then compares with what the period really consumed (replayed through the
-same rules). It reports the mean absolute percentage error of the P50 and the
+only, then compares with what the period really consumed (the credit engine's
+statement of the period, replayed from the whole history). It reports the mean absolute percentage error of the P50 and the
 share of periods whose real consumption fell inside the P10-P90 interval (an
 honest 80% interval covers about 80%), and the same error for the seed's
 linear projection on the same cuts, so a user can see which method to trust on
@@ -20,16 +20,18 @@ from typing import final
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.account import open_account
+from codex_credits.core.events import Mode
 from codex_credits.core.forecast.forecaster import forecast_series
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
-from codex_credits.core.forecast.pathengine import HourlyRules, run_path
 from codex_credits.core.forecast.result import ForecastMethod
-from codex_credits.core.forecast.state import replay_state
+from codex_credits.core.forecast.state import hourly_log, states_at
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import check_anchor, period_at
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.simulate import simulate
 from codex_credits.core.timeutil import HOUR, UtcDatetime, hour_floor
-from codex_credits.core.units import Ccu, from_micro
+from codex_credits.core.units import Ccu
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
@@ -109,7 +111,6 @@ def backtest(
         ConfigError: when the history holds no complete period after the warm-up.
     """
     card = card or RateCard.default()
-    rules = HourlyRules.for_account(card, tier, seats)
     anchor = check_anchor(anchor)
     if not len(history):
         raise ConfigError("the history is empty: nothing to backtest")
@@ -119,7 +120,9 @@ def backtest(
     return backtest_series(
         hourly,
         first,
-        rules=rules,
+        card=card,
+        tier=tier,
+        seats=seats,
         anchor=anchor,
         method=method,
         cut_days=cut_days,
@@ -134,8 +137,10 @@ def backtest_series(
     hourly: Int64Array,
     first: datetime,
     *,
-    rules: HourlyRules,
+    card: RateCard,
+    tier: str,
     anchor: datetime,
+    seats: int = 1,
     method: ForecastMethod | str = ForecastMethod.MONTECARLO,
     cut_days: Sequence[int] = DEFAULT_CUT_DAYS,
     warmup_periods: int = 1,
@@ -143,51 +148,67 @@ def backtest_series(
     seed: int = 0,
     holidays: Sequence[date] = (),
 ) -> BacktestReport:
-    """:func:`backtest` on an hourly series (micro-CCU per hour from ``first``)."""
+    """:func:`backtest` on an hourly series (micro-CCU per hour from ``first``).
+
+    The credit engine replays the whole history once: its statements give what
+    each period really consumed, and its states at the cuts start the forecasts.
+    """
     method = ForecastMethod(method)
-    anchor = check_anchor(anchor)
+    opening = open_account(card, tier, seats, check_anchor(anchor))
+    anchor = opening.plan.anchor
     last = first + HOUR * len(hourly)
-    cases: list[BacktestCase] = []
+    periods = []
     index = warmup_periods
     while (period := period_at(anchor, index)).end <= last:
-        realised = _period_consumed(rules, anchor, hourly, first, period.end)
-        for day in cut_days:
-            at = period.start + timedelta(days=day)
-            if at >= period.end:
-                continue
-            upto = hour_count(first, at)
-            result = forecast_series(
-                hourly[:upto],
-                first,
-                rules=rules,
-                anchor=anchor,
-                at=at,
-                method=method,
-                paths=paths,
-                seed=seed + len(cases),
-                holidays=holidays,
-            )
-            linear = result.linear_projection.projected if result.linear_projection else realised
-            cases.append(
-                BacktestCase(
-                    period_index=index,
-                    at=at,
-                    realised=realised,
-                    p10=result.p10,
-                    p50=result.p50,
-                    p90=result.p90,
-                    linear=linear,
-                    abs_pct_error=_ape(float(result.p50), float(realised)),
-                    linear_abs_pct_error=_ape(float(linear), float(realised)),
-                    covered=result.p10 <= realised <= result.p90,
-                )
-            )
+        periods.append(period)
         index += 1
-    if not cases:
+    if not periods:
         raise ConfigError(
             f"the history holds no complete billing period after {warmup_periods} warm-up "
             "period(s); give more history or fewer warm-up periods"
         )
+    history = hourly_log(hourly, first, anchor, periods[-1].end)
+    replayed = simulate(history, opening, card=card, months=index, mode=Mode.FLUID)
+    cuts = [
+        (period, period.start + timedelta(days=day))
+        for period in periods
+        for day in cut_days
+        if period.start + timedelta(days=day) < period.end
+    ]
+    states = states_at(opening, card, hourly, first, [at for _, at in cuts])
+    cases: list[BacktestCase] = []
+    for (period, at), state in zip(cuts, states, strict=True):
+        realised = replayed.periods[period.index].consumed
+        upto = hour_count(first, at)
+        result = forecast_series(
+            hourly[:upto],
+            first,
+            opening=opening,
+            card=card,
+            at=at,
+            method=method,
+            paths=paths,
+            seed=seed + len(cases),
+            holidays=holidays,
+            state=state,
+        )
+        linear = result.linear_projection.projected if result.linear_projection else realised
+        cases.append(
+            BacktestCase(
+                period_index=period.index,
+                at=at,
+                realised=realised,
+                p10=result.p10,
+                p50=result.p50,
+                p90=result.p90,
+                linear=linear,
+                abs_pct_error=_ape(float(result.p50), float(realised)),
+                linear_abs_pct_error=_ape(float(linear), float(realised)),
+                covered=result.p10 <= realised <= result.p90,
+            )
+        )
+    if not cases:
+        raise ConfigError("no cut falls inside a complete billing period: check cut_days")
     return BacktestReport(
         method=method,
         cases=tuple(cases),
@@ -195,21 +216,6 @@ def backtest_series(
         coverage=float(np.mean([c.covered for c in cases])),
         linear_mape=float(np.mean([c.linear_abs_pct_error for c in cases])),
     )
-
-
-def _period_consumed(
-    rules: HourlyRules,
-    anchor: datetime,
-    hourly: Int64Array,
-    first: datetime,
-    end: datetime,
-) -> Ccu:
-    """What the period ending at ``end`` consumed by the rules."""
-    last_hour = end - HOUR
-    state = replay_state(rules, anchor, hourly, first, last_hour)
-    idx = hour_count(first, last_hour)
-    demand = [int(hourly[idx])] if idx < len(hourly) else [0]
-    return from_micro(int(run_path(rules, state, demand).consumed[0]))
 
 
 def _ape(forecast: float, actual: float) -> float:

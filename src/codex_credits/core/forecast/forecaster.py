@@ -2,8 +2,9 @@
 
 Theory of operation (docs/forecasts.md). A forecast cuts the usage at ``at``
 (floored to its hour: forecasts work in whole UTC hours), finds the account's
-state there (:mod:`~codex_credits.core.forecast.state`, or a state the caller
-passes), and forecasts the rest of the billing period:
+state there (the credit engine replays the history from the account's
+opening state, :mod:`~codex_credits.core.forecast.state`; or the caller passes
+the state at the cut), and forecasts the rest of the billing period:
 
 ``linear``
     The seed's rule: consumption so far over days elapsed, times days in the
@@ -22,7 +23,7 @@ Every method also reports the seed's linear projection and the rollover forecast
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, final
@@ -30,6 +31,7 @@ from typing import Literal, final
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.account import AccountState, OpeningBlock, open_account
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
 from codex_credits.core.forecast.montecarlo import sample_demand
 from codex_credits.core.forecast.pathengine import (
@@ -52,7 +54,7 @@ from codex_credits.core.forecast.result import (
     RolloverOutlook,
 )
 from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
-from codex_credits.core.forecast.state import replay_state
+from codex_credits.core.forecast.state import state_at
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod, check_anchor, period_containing
 from codex_credits.core.ratecard import RateCard
@@ -61,11 +63,9 @@ from codex_credits.core.units import CENT, ZERO, Ccu, from_micro, quantize_ccu, 
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
-__all__ = ["FanPoint", "StateSource", "forecast_fan", "forecast_period", "forecast_series"]
+__all__ = ["FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
 
 Int64Array = npt.NDArray[np.int64]
-StateSource = Callable[[HourlyRules, datetime, Int64Array, datetime, datetime], PathStart]
-"""``(rules, anchor, hourly, first_hour, at) -> state at at``: how the cut state is found."""
 
 _Z90 = 1.2815515655446004
 
@@ -96,8 +96,9 @@ def forecast_period(
     seed: int = 0,
     holidays: Sequence[date] = (),
     on_rate_limit: Literal["defer", "drop"] = "defer",
-    state: PathStart | None = None,
-    state_source: StateSource = replay_state,
+    state: AccountState | PathStart | None = None,
+    rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None = None,
+    reserve: Decimal | int | str | None = None,
 ) -> PeriodForecast:
     """Forecast the billing period containing ``at`` from the usage before it.
 
@@ -110,25 +111,33 @@ def forecast_period(
         paths / seed: the Monte Carlo sample; the same seed gives the same result.
         holidays: known holidays (past ones are set aside, future ones are quiet).
         on_rate_limit: retry rate-limited work next hour (``defer``) or ``drop`` it.
-        state: the account's state at ``at`` when known (else it is replayed).
-        state_source: how to replay the state when ``state`` is None.
+        state: the account when known: an engine state at the start of a billing
+            period (history is replayed from it up to ``at``) or at ``at``'s hour
+            (for example built from the usage API's status), or the path engine's
+            start at ``at``. By default a new account at the anchor.
+        rollover_balance / reserve: the new account's starting rollover credit
+            (one number: a block expiring at the end of the first period; or
+            explicit blocks) and savings reserve, as for ``simulate``.
 
     Raises:
-        ConfigError: for an unknown method, tier or seat count.
+        ConfigError: for an unknown method, tier or seat count, a state that does
+            not match the plan, or a starting balance given with a state.
     """
-    rules, anchor, cut, first, hourly = _prepare(log, card, tier, seats, anchor, at, on_rate_limit)
+    card = card or RateCard.default()
+    opening = _opening(card, tier, seats, anchor, state, rollover_balance, reserve)
+    cut, first, hourly = _history(log, card, opening.plan.anchor, at)
     return forecast_series(
         hourly,
         first,
-        rules=rules,
-        anchor=anchor,
+        opening=opening,
+        card=card,
         at=cut,
         method=method,
         paths=paths,
         seed=seed,
         holidays=holidays,
-        state=state,
-        state_source=state_source,
+        on_rate_limit=on_rate_limit,
+        state=state if isinstance(state, PathStart) else None,
     )
 
 
@@ -136,17 +145,22 @@ def forecast_series(
     hourly: Int64Array,
     first_hour: datetime,
     *,
-    rules: HourlyRules,
-    anchor: datetime,
+    opening: AccountState,
+    card: RateCard,
     at: datetime,
     method: ForecastMethod | str = ForecastMethod.MONTECARLO,
     paths: int = 2000,
     seed: int = 0,
     holidays: Sequence[date] = (),
+    on_rate_limit: Literal["defer", "drop"] = "defer",
     state: PathStart | None = None,
-    state_source: StateSource = replay_state,
 ) -> PeriodForecast:
-    """:func:`forecast_period` on an hourly series (micro-CCU per hour from ``first_hour``)."""
+    """:func:`forecast_period` on an hourly series (micro-CCU per hour from ``first_hour``).
+
+    ``opening`` is the account the history is replayed from (see
+    :func:`~codex_credits.core.forecast.state.states_at`); ``state``, when given,
+    is the path engine's start at ``at`` and the replay is skipped.
+    """
     try:
         method = ForecastMethod(method)
     except ValueError:
@@ -154,9 +168,13 @@ def forecast_series(
         raise ConfigError(f"unknown forecast method {method!r}; methods: {names}") from None
     if paths < 1:
         raise ConfigError(f"paths must be at least 1, got {paths}")
+    rules = HourlyRules.from_plan(opening.plan, on_rate_limit=on_rate_limit)
+    anchor = opening.plan.anchor
     cut = hour_floor(at)
     period = period_containing(anchor, cut)
-    start = state or state_source(rules, anchor, hourly, first_hour, cut)
+    if state is None:
+        state = state_at(opening, card, hourly, first_hour, cut, on_rate_limit=on_rate_limit)
+    start = state
     elapsed = days_elapsed(period, cut)
     consumed = from_micro(start.consumed)
     linear = (
@@ -183,16 +201,22 @@ def forecast_fan(
     card: RateCard | None = None,
     paths: int = 2000,
     seed: int = 0,
+    state: AccountState | PathStart | None = None,
+    rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None = None,
+    reserve: Decimal | int | str | None = None,
 ) -> tuple[FanPoint, ...]:
     """The Monte Carlo fan: cumulative period consumption at each UTC day end after ``at``.
 
     The same paths as :func:`forecast_period` with ``method="montecarlo"`` and the
-    same ``paths`` and ``seed``; the last point is the period end (its P10/P50/P90
-    are that forecast's).
+    same ``paths``, ``seed`` and starting state; the last point is the period end
+    (its P10/P50/P90 are that forecast's).
     """
-    rules, anchor, cut, first, hourly = _prepare(log, card, tier, seats, anchor, at, "defer")
-    period = period_containing(anchor, cut)
-    start = replay_state(rules, anchor, hourly, first, cut)
+    card = card or RateCard.default()
+    opening = _opening(card, tier, seats, anchor, state, rollover_balance, reserve)
+    rules = HourlyRules.from_plan(opening.plan)
+    cut, first, hourly = _history(log, card, opening.plan.anchor, at)
+    period = period_containing(opening.plan.anchor, cut)
+    start = state if isinstance(state, PathStart) else state_at(opening, card, hourly, first, cut)
     model = fit_seasonal(hourly, first, cut, since=period.start)
     demand = sample_demand(model, period.end, paths, np.random.default_rng(seed))
     outcome = run_paths(rules, start, demand, record=True)
@@ -209,22 +233,40 @@ def forecast_fan(
     return tuple(points)
 
 
-def _prepare(
-    log: UsageLog,
-    card: RateCard | None,
+def _opening(
+    card: RateCard,
     tier: str,
     seats: int,
     anchor: datetime,
-    at: datetime,
-    on_rate_limit: Literal["defer", "drop"],
-) -> tuple[HourlyRules, datetime, datetime, datetime, Int64Array]:
-    """``(rules, anchor, cut, first hour, hourly usage up to the cut)``."""
-    card = card or RateCard.default()
-    rules = HourlyRules.for_account(card, tier, seats, on_rate_limit=on_rate_limit)
+    state: AccountState | PathStart | None,
+    rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None,
+    reserve: Decimal | int | str | None,
+) -> AccountState:
+    """The account the forecast replays from: the caller's, or a new one at the anchor."""
     anchor = check_anchor(anchor)
+    if state is not None and (rollover_balance is not None or reserve is not None):
+        raise ConfigError("rollover_balance and reserve come from the given account state")
+    if not isinstance(state, AccountState):
+        return open_account(
+            card, tier, seats, anchor, rollover_balance=rollover_balance, reserve=reserve
+        )
+    plan = state.plan
+    if (plan.card, plan.tier, plan.seats, plan.anchor) != (card.name, tier, seats, anchor):
+        raise ConfigError(
+            f"the account state is {plan.seats} seat(s) of {plan.tier} on card {plan.card} "
+            f"anchored at {plan.anchor.isoformat()}, not {seats} of {tier} on {card.name} "
+            f"anchored at {anchor.isoformat()}"
+        )
+    return state
+
+
+def _history(
+    log: UsageLog, card: RateCard, anchor: datetime, at: datetime
+) -> tuple[datetime, datetime, Int64Array]:
+    """``(cut, first hour, hourly usage from the first hour up to the cut)``."""
     cut = hour_floor(at)
     first = min(day_floor(log.start), anchor) if len(log) else anchor
-    return rules, anchor, cut, first, hourly_totals(log, card, first, cut)
+    return cut, first, hourly_totals(log, card, first, cut)
 
 
 # -- shared pieces -----------------------------------------------------------------------------

@@ -43,9 +43,9 @@ def sample_demand(
 ) -> Int64Array:
     """Demand of ``paths`` paths for the hours ``[model.cut, end)``, shape ``(paths, hours)``."""
     n_hours = hour_count(model.cut, end)
-    out = np.zeros((paths, n_hours), dtype=np.float64)
+    out: Int64Array = np.zeros((paths, n_hours), dtype=np.int64)
     if n_hours == 0 or paths == 0:
-        return np.zeros((paths, n_hours), dtype=np.int64)
+        return out
     first = hour_count(model.origin, model.cut)
     first_day = first // 24
     future = np.arange(first_day, (first + n_hours - 1) // 24 + 1, dtype=np.int64)
@@ -77,9 +77,9 @@ def sample_demand(
             shape_k = 1.0 / max(cv, 1e-3) ** 2
             noise = rng.gamma(shape_k, 1.0 / shape_k, paths)
             block = np.outer(expected * noise, model.hour_shape[phase, hour : hour + span])
-        out[:, col : col + span] = block
+        block *= 1e6
+        out[:, col : col + span] = np.rint(block, out=block)  # micro-CCU, rounded
         col += span
         day += 1
         hour = 0
-    result: Int64Array = np.rint(out * 1e6).astype(np.int64)
-    return result
+    return out

@@ -23,8 +23,12 @@ credits are one number per path; how much each block gave is settled at the
 period end (soonest expiry first), when expiring blocks lapse and what is left of
 the grant rolls over, truncated at the cap (:func:`close_period`).
 
-The optional trailing-window rule of the reserve is not modelled here;
-:meth:`HourlyRules.for_account` refuses a card that enables it.
+The figures (``L``, ``T``, the reserve cap, the rollover cap) are the credit
+engine's own (:class:`~codex_credits.core.ratelimit.HourlyLimits`,
+:class:`~codex_credits.core.account.Plan`), turned into micro-CCU. The optional
+trailing-window rule of the reserve is not modelled here;
+:meth:`HourlyRules.for_account` and :meth:`HourlyRules.from_plan` refuse a card
+that enables it.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.account import Plan
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.ratelimit import HourlyLimits
 from codex_credits.core.units import quantize_ccu, to_micro
 from codex_credits.errors import ConfigError
 
@@ -103,30 +109,67 @@ class HourlyRules:
         """Derive the figures from a card, a tier and a seat count."""
         spec = card.tier(tier)
         spec.check_seats(seats, tier)
-        if card.options.reserve_window_hours is not None:
+        pool = spec.pool(seats)
+        return cls._from_terms(
+            pool=pool,
+            limits=HourlyLimits.for_tier(card, tier, seats),
+            overage_rate=spec.overage_usd_per_ccu,
+            rollover_periods=spec.rollover_periods,
+            rollover_cap=quantize_ccu(spec.rollover_cap_pools * pool),
+            on_rate_limit=on_rate_limit,
+        )
+
+    @classmethod
+    def from_plan(
+        cls, plan: Plan, *, on_rate_limit: Literal["defer", "drop"] = "defer"
+    ) -> HourlyRules:
+        """The figures of the credit engine's :class:`~codex_credits.core.account.Plan`."""
+        return cls._from_terms(
+            pool=plan.pool,
+            limits=plan.limits,
+            overage_rate=plan.overage_usd_per_ccu,
+            rollover_periods=plan.rollover_periods,
+            rollover_cap=plan.rollover_cap,
+            on_rate_limit=on_rate_limit,
+        )
+
+    @classmethod
+    def _from_terms(
+        cls,
+        *,
+        pool: Decimal,
+        limits: HourlyLimits,
+        overage_rate: Decimal | None,
+        rollover_periods: int,
+        rollover_cap: Decimal,
+        on_rate_limit: Literal["defer", "drop"],
+    ) -> HourlyRules:
+        if limits.window_hours is not None:
             raise ConfigError(
                 "the forecast path engine does not model the reserve's trailing-window rule "
                 "(reserve_window_hours); forecast with a card that leaves it unset"
             )
-        pool = spec.pool(seats)
-        h = card.hourly_allocation(tier, seats)
-        eff = card.options.reserve_efficiency.as_integer_ratio()
+        eff = limits.efficiency.as_integer_ratio()
         return cls(
             pool=to_micro(pool),
-            allowance=to_micro(quantize_ccu(spec.rate_limit_multiple * h)),
-            threshold=to_micro(quantize_ccu(card.options.reserve_threshold * h)),
-            reserve_cap=to_micro(quantize_ccu(spec.reserve_cap_hours * h)),
+            allowance=to_micro(limits.limit),
+            threshold=to_micro(limits.threshold),
+            reserve_cap=to_micro(limits.reserve_cap),
             efficiency=(int(eff[0]), int(eff[1])),
-            overage_rate=spec.overage_usd_per_ccu,
-            rollover_periods=spec.rollover_periods,
-            rollover_cap=to_micro(quantize_ccu(spec.rollover_cap_pools * pool)),
+            overage_rate=overage_rate,
+            rollover_periods=rollover_periods,
+            rollover_cap=to_micro(rollover_cap),
             defer=on_rate_limit == "defer",
         )
 
     def accrual(self, served: Int64Array) -> Int64Array:
         """What an hour that served ``served`` adds to the reserve (before the cap)."""
         short = np.maximum(self.threshold - served, 0)
-        return div_half_even(short * self.efficiency[0], self.efficiency[1])
+        num, den = self.efficiency
+        if den % 2:  # an odd denominator has no ties: round half up is half-even
+            result: Int64Array = (short * (2 * num) + den) // (2 * den)
+            return result
+        return div_half_even(short * num, den)
 
 
 @dataclass(frozen=True)
@@ -142,6 +185,9 @@ class PathStart:
         overage: overage CCU so far in the period.
         reserve: the savings reserve.
         backlog: deferred work waiting for the next hour.
+        pieces: the deferred work as the pieces the engine retries, in order (they
+            sum to ``backlog``); empty means one piece. Only a tier without
+            overage needs them: each piece is checked against the balance on its own.
     """
 
     period_index: int
@@ -151,6 +197,15 @@ class PathStart:
     overage: int
     reserve: int
     backlog: int = 0
+    pieces: tuple[int, ...] = ()
+
+    def backlog_pieces(self) -> tuple[int, ...]:
+        """The deferred pieces in retry order (one piece when only the total is known)."""
+        if self.pieces:
+            if sum(self.pieces) != self.backlog:
+                raise ValueError("the deferred pieces must sum to the backlog")
+            return self.pieces
+        return (self.backlog,) if self.backlog else ()
 
     @property
     def credits_left(self) -> int:
@@ -174,6 +229,9 @@ class PathOutcome:
     """Index of the hour in which the credits ran out; -1 if they did not."""
     served_by_hour: Int64Array | None = field(default=None)
     """``(paths, hours)`` served per hour, when asked for."""
+    pieces: Int64Array | None = field(default=None)
+    """``(paths, k)`` deferred pieces in retry order (zeros are gaps), on a tier without
+    overage that defers; they sum to ``backlog``."""
 
 
 def run_paths(
@@ -206,23 +264,27 @@ def run_paths(
     served_log = np.zeros((paths, n_hours), dtype=np.int64) if record else None
     hard_stop = rules.overage_rate is None
     allowance = rules.allowance
+    if hard_stop and rules.defer:
+        return _run_paths_pieces(rules, start, demand, record)
 
+    rows = np.ascontiguousarray(demand.T)  # one contiguous row per hour
+    cap = max(rules.reserve_cap, 0)
     for h in range(n_hours):
+        new = rows[h]
+        room = reserve + allowance
         # Deferred work first, then the hour's own work.
         if hard_stop:
             pay_b = np.minimum(backlog, credits)
             blocked += backlog - pay_b
-        else:
-            pay_b = backlog
-        serve_b = np.minimum(pay_b, allowance + reserve)
-        left_b = pay_b - serve_b
-        new = demand[:, h]
-        if hard_stop:
-            pay_n = np.minimum(new, credits - np.minimum(serve_b, credits))
+            serve_b = np.minimum(pay_b, room)
+            pay_n = np.minimum(new, credits - serve_b)
             blocked += new - pay_n
+            left_b = pay_b - serve_b
         else:
+            serve_b = np.minimum(backlog, room)
             pay_n = new
-        serve_n = np.minimum(pay_n, allowance + reserve - serve_b)
+            left_b = backlog - serve_b
+        serve_n = np.minimum(pay_n, room - serve_b)
         refused = pay_n - serve_n
         limited += refused
         if rules.defer:
@@ -233,12 +295,16 @@ def run_paths(
         served = serve_b + serve_n
         reserve -= np.maximum(served - allowance, 0)
         paid = np.minimum(served, credits)
-        overage += served - paid
-        before = credits
-        credits = credits - paid
+        if not hard_stop:
+            overage += served - paid
+        credits -= paid
         consumed += served
-        exhausted = np.where((exhausted < 0) & (before > 0) & (credits == 0), h, exhausted)
-        reserve = np.minimum(reserve + rules.accrual(served), np.maximum(rules.reserve_cap, 0))
+        exhausted[(credits == 0) & (paid > 0)] = h  # credits reach zero once, in this hour
+        if cap:
+            reserve += rules.accrual(served)
+            np.minimum(reserve, cap, out=reserve)
+        else:
+            reserve[:] = 0
         if served_log is not None:
             served_log[:, h] = served
 
@@ -253,6 +319,73 @@ def run_paths(
         unserved=unserved,
         exhausted_hour=exhausted,
         served_by_hour=served_log,
+    )
+
+
+def _run_paths_pieces(
+    rules: HourlyRules, start: PathStart, demand: Int64Array, record: bool
+) -> PathOutcome:
+    """:func:`run_paths` on a tier without overage that defers: piece by piece.
+
+    The engine retries each deferred piece as a request of its own, so each is
+    checked against the balance left when its turn comes. With ``m = min(credits,
+    room)`` and ``C`` the running total of the pieces, piece ``i`` is served
+    ``min(p, m - min(C_prev, m))`` and can be paid ``min(p, credits -
+    min(C_prev, m))``; the rest of what it can pay waits again, the rest is blocked.
+    """
+    paths, n_hours = demand.shape
+    credits = np.full(paths, start.credits_left, dtype=np.int64)
+    consumed = np.full(paths, start.consumed, dtype=np.int64)
+    reserve = np.full(paths, start.reserve, dtype=np.int64)
+    queue = np.tile(np.array(start.backlog_pieces(), dtype=np.int64), (paths, 1))
+    limited = np.zeros(paths, dtype=np.int64)
+    blocked = np.zeros(paths, dtype=np.int64)
+    exhausted = np.full(paths, -1 if start.credits_left > 0 else 0, dtype=np.int64)
+    served_log = np.zeros((paths, n_hours), dtype=np.int64) if record else None
+    allowance = rules.allowance
+    cap = max(rules.reserve_cap, 0)
+    for h in range(n_hours):
+        room = allowance + reserve
+        if queue.shape[1]:
+            before = np.cumsum(queue, axis=1) - queue
+            most = np.minimum(credits, room)[:, np.newaxis]
+            done = np.minimum(before, most)
+            serve = np.minimum(queue, most - done)
+            pay = np.minimum(queue, credits[:, np.newaxis] - done)
+            blocked += (queue - pay).sum(axis=1)
+            serve_b = serve.sum(axis=1)
+            queue = pay - serve
+        else:
+            serve_b = np.zeros(paths, dtype=np.int64)
+        new = demand[:, h]
+        pay_n = np.minimum(new, credits - serve_b)
+        blocked += new - pay_n
+        serve_n = np.minimum(pay_n, room - serve_b)
+        refused = pay_n - serve_n
+        limited += refused
+        queue = np.concatenate((queue, refused[:, np.newaxis]), axis=1)
+        queue = queue[:, queue.any(axis=0)]
+        served = serve_b + serve_n
+        reserve -= np.maximum(served - allowance, 0)
+        before_credits = credits
+        credits = credits - served
+        consumed += served
+        exhausted = np.where((exhausted < 0) & (before_credits > 0) & (credits == 0), h, exhausted)
+        reserve = np.minimum(reserve + rules.accrual(served), cap)
+        if served_log is not None:
+            served_log[:, h] = served
+    return PathOutcome(
+        consumed=consumed,
+        overage=np.full(paths, start.overage, dtype=np.int64),
+        credits_left=credits,
+        reserve=reserve,
+        backlog=queue.sum(axis=1),
+        rate_limited=limited,
+        blocked=blocked,
+        unserved=np.zeros(paths, dtype=np.int64),
+        exhausted_hour=exhausted,
+        served_by_hour=served_log,
+        pieces=queue,
     )
 
 
@@ -298,14 +431,15 @@ def close_period(
 def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> PathOutcome:
     """The same rules as :func:`run_paths` for one path, in plain Python integers.
 
-    It is the reference the vectorised engine is checked against, the fast way
-    to replay one account's history, and the benchmark's baseline.
+    It is the reference the vectorised engine is checked against, and the
+    benchmark's baseline. Deferred work is kept as the engine keeps it: pieces
+    retried in order, each one a request checked on its own.
     """
     credits = start.credits_left
     consumed = start.consumed
     overage = start.overage
     reserve = start.reserve
-    backlog = start.backlog if rules.defer else 0
+    queue = list(start.backlog_pieces()) if rules.defer else []
     limited = blocked = unserved = 0
     exhausted = 0 if credits <= 0 else -1
     hard_stop = rules.overage_rate is None
@@ -314,21 +448,25 @@ def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> Pat
     eff_num, eff_den = rules.efficiency
     cap = max(rules.reserve_cap, 0)
     served_log = []
-    for h, new in enumerate(demand):
-        pay_b = min(backlog, credits) if hard_stop else backlog
-        blocked += backlog - pay_b
-        serve_b = min(pay_b, allowance + reserve)
-        pay_n = min(new, credits - min(serve_b, credits)) if hard_stop else new
-        blocked += new - pay_n
-        serve_n = min(pay_n, allowance + reserve - serve_b)
-        refused = pay_n - serve_n
-        limited += refused
-        if rules.defer:
-            backlog = pay_b - serve_b + refused
-        else:
-            unserved += refused
-            backlog = pay_b - serve_b
-        served = serve_b + serve_n
+    for h, new in enumerate([*demand]):
+        room = allowance + reserve
+        served = 0
+        waiting = []
+        pieces = [*queue, new]  # deferred pieces first, in order, then the hour's own work
+        for i, piece in enumerate(pieces):
+            pay = min(piece, credits - min(served, credits)) if hard_stop else piece
+            blocked += piece - pay
+            serve = min(pay, room - served)
+            refused = pay - serve
+            served += serve
+            if i == len(queue) and refused:
+                limited += refused  # counted once, at the first refusal
+                if not rules.defer:
+                    unserved += refused
+                    refused = 0
+            if refused:
+                waiting.append(refused)
+        queue = waiting
         reserve -= max(served - allowance, 0)
         paid = min(served, credits)
         overage += served - paid
@@ -350,12 +488,13 @@ def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> Pat
         overage=one(overage),
         credits_left=one(credits),
         reserve=one(reserve),
-        backlog=one(backlog),
+        backlog=one(sum(queue)),
         rate_limited=one(limited),
         blocked=one(blocked),
         unserved=one(unserved),
         exhausted_hour=one(exhausted),
         served_by_hour=np.array([served_log], dtype=np.int64),
+        pieces=np.array([queue], dtype=np.int64).reshape(1, len(queue)),
     )
 
 

@@ -1,205 +1,235 @@
-"""The account at a cut time, replayed from the billing anchor with the path engine.
+"""The account at a cut time, from the credit engine.
 
 Theory of operation (docs/forecasts.md, "Where the paths start"): a forecast
-starts every path from the account's real state at the cut: what the period
-has consumed, the rollover blocks still unspent, the grant left, overage so far,
-the savings reserve and any deferred work. :func:`replay_state` computes it by
-running the hourly history through :func:`run_path` (one path, plain integers), period
-by period from the anchor (the first period starts there), settling each period
-end with :func:`close_period`. Hours before the anchor are ignored; hours
-without usage still accrue the reserve. When the state is known instead (an
-engine :class:`~codex_credits.core.account.AccountState`, for example one built
-from the usage API's account status), :func:`path_start_from_state` reads it
-off the state's ledger and reserve.
+starts every path from the account's state at the cut: what the period has
+consumed, the rollover blocks still unspent, the grant left, overage so far,
+the savings reserve and any deferred work. There is one implementation of the
+rules, the credit engine's, so the state comes from it:
+
+* The account starts from an :class:`~codex_credits.core.account.AccountState`
+  at the start of a billing period (by default a new account at the billing
+  anchor, with the starting rollover balance and reserve the caller gives).
+* The hourly history from there to the cut is replayed by
+  :func:`~codex_credits.core.simulate.simulate` in fluid mode (one amount-only
+  request per busy hour, at the start of the hour: forecasts work in whole
+  hours, and in fluid mode only an hour's total matters). Its timeline gives
+  the reserve and the deferred work after the last hour before the cut, and
+  the CCU the cut's period served so far.
+* The ledger at the cut is the engine's own: the opening ledger carried over
+  each earlier period end by :func:`~codex_credits.core.ledger.spend` (the
+  period's consumption, from its statement),
+  :func:`~codex_credits.core.ledger.close_period` and
+  :func:`~codex_credits.core.ledger.grant`, exactly as
+  :func:`~codex_credits.core.account.advance` does, then the cut's period
+  spent so far. Within a period the spending order does not change, so one
+  spend of the total equals the engine's many small ones.
+* :func:`path_start_from_state` turns any engine state at the start of an hour
+  (for example an account built from the usage API's status) into the path
+  engine's :class:`~codex_credits.core.forecast.pathengine.PathStart`: rollover
+  blocks with the index of the period at whose end each expires, the grant
+  left, and the period's consumption and overage read from the ledger's log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.account import AccountState
+from codex_credits.core.events import Mode, Refusal
 from codex_credits.core.forecast.hourly import hour_count
-from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, close_period, run_path
-from codex_credits.core.ledger import BlockKind
-from codex_credits.core.periods import check_anchor, period_at, period_containing
-from codex_credits.core.status import period_spending
-from codex_credits.core.timeutil import hour_floor
-from codex_credits.core.units import to_micro
+from codex_credits.core.forecast.pathengine import PathStart
+from codex_credits.core.ledger import BlockKind, EntryKind, Ledger, close_period, grant, spend
+from codex_credits.core.periods import period_at, period_containing
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.reserve import ReserveState
+from codex_credits.core.simulate import simulate
+from codex_credits.core.timeutil import epoch_seconds, hour_floor
+from codex_credits.core.units import ZERO, from_micro, to_micro
+from codex_credits.core.usage import UsageLog, UsageLogBuilder
 from codex_credits.errors import ConfigError
 
 __all__ = [
-    "advance",
-    "next_period",
+    "hourly_log",
     "path_start_from_state",
-    "period_start_state",
-    "replay_state",
-    "replay_states",
-    "spend_blocks",
+    "state_at",
+    "states_at",
 ]
 
 Int64Array = npt.NDArray[np.int64]
+_HOUR_US = 3_600_000_000
+_TICK = timedelta(microseconds=1)
 
 
-def period_start_state(
-    rules: HourlyRules,
-    index: int,
-    rollover: tuple[tuple[int, int], ...] = (),
-    reserve: int = 0,
-    backlog: int = 0,
-) -> PathStart:
-    """The state at the start of period ``index``: a fresh grant, nothing consumed."""
-    return PathStart(
-        period_index=index,
-        consumed=0,
-        rollover=rollover,
-        grant_left=rules.pool,
-        overage=0,
-        reserve=reserve,
-        backlog=backlog,
-    )
+def hourly_log(
+    hourly: Int64Array, first_hour: datetime, start: datetime, end: datetime
+) -> UsageLog:
+    """One amount-only event per busy hour of ``[start, end)``, at the start of the hour.
+
+    ``hourly[i]`` is the demand (micro-CCU) of the hour ``first_hour + i``; hours
+    outside the series are idle.
+    """
+    builder = UsageLogBuilder()
+    lo = max(hour_count(first_hour, start), 0)
+    hi = min(hour_count(first_hour, end), len(hourly))
+    base = epoch_seconds(hour_floor(first_hour)) * 1_000_000
+    for i in range(lo, hi):
+        value = int(hourly[i])
+        if value:
+            builder.add(base + i * _HOUR_US, ccu_micro=value)
+    return builder.build()
 
 
-def path_start_from_state(state: AccountState) -> PathStart:
-    """The path engine's start at the open hour of an engine state.
+def path_start_from_state(state: AccountState, *, backlog: int = 0) -> PathStart:
+    """The path engine's start for an engine state at the start of an hour.
 
-    ``consumed`` and ``overage`` are the ledger's spends and overage since the
-    period began; rollover blocks keep their order and expire at the end of
-    the period their expiry closes; the reserve is the state's level. Pass the
-    result as ``state=`` to
-    :func:`~codex_credits.core.forecast.forecaster.forecast_period` with the
-    plan's anchor and tier.
+    Args:
+        state: the account; nothing may have been served in its open hour yet.
+        backlog: deferred work (micro-CCU) waiting to be retried in that hour.
 
     Raises:
-        ConfigError: the open hour has already served work (the path engine
-            starts at a whole hour).
+        ConfigError: the state's open hour has already served work.
     """
     if state.served_in_hour:
         raise ConfigError(
             f"the account has served {state.served_in_hour} CCU in the hour from "
-            f"{state.hour.isoformat()}; a forecast starts at a whole hour"
+            f"{state.hour.isoformat()}; a forecast starts at a whole hour: advance it first"
         )
     anchor = state.plan.anchor
-    spending = period_spending(state)
-    rollover = tuple(
-        (to_micro(b.remaining), period_containing(anchor, b.expires).index - 1)
-        for b in state.ledger.blocks
-        if b.kind is BlockKind.ROLLOVER and b.remaining > 0
-    )
-    grant_left = sum(
-        to_micro(b.remaining) for b in state.ledger.blocks if b.kind is BlockKind.GRANT
-    )
+    period = state.period
+    rollover: list[tuple[int, int]] = []
+    grant_left = ZERO
+    for block in state.ledger.blocks:  # burn order: rollover by soonest expiry, then grant
+        if block.kind is BlockKind.GRANT:
+            grant_left += block.remaining
+        elif block.remaining > 0:
+            expires = period_containing(anchor, block.expires - _TICK).index
+            rollover.append((to_micro(block.remaining), expires))
+    consumed = overage = ZERO
+    for entry in state.ledger.entries():
+        if entry.at >= period.start and entry.kind in (EntryKind.SPEND, EntryKind.OVERAGE):
+            consumed += entry.amount
+            if entry.kind is EntryKind.OVERAGE:
+                overage += entry.amount
     return PathStart(
-        period_index=state.period.index,
-        consumed=to_micro(spending.from_rollover + spending.from_grant + spending.overage),
-        rollover=rollover,
-        grant_left=grant_left,
-        overage=to_micro(spending.overage),
+        period_index=period.index,
+        consumed=to_micro(consumed),
+        rollover=tuple(rollover),
+        grant_left=to_micro(grant_left),
+        overage=to_micro(overage),
         reserve=to_micro(state.reserve.level),
+        backlog=backlog,
     )
 
 
-def spend_blocks(start: PathStart, spent: int) -> tuple[tuple[tuple[int, int], ...], int]:
-    """Blocks and grant left after ``spent`` more credits (rollover first, soonest expiry)."""
-    blocks = []
-    for amount_left, expires in start.rollover:
-        take = min(spent, amount_left)
-        spent -= take
-        blocks.append((amount_left - take, expires))
-    return tuple(blocks), start.grant_left - spent
-
-
-def advance(rules: HourlyRules, state: PathStart, demand: Sequence[int]) -> PathStart:
-    """The state after ``demand`` (micro-CCU per hour), all within ``state``'s period."""
-    outcome = run_path(rules, state, demand)
-    credits_left = int(outcome.credits_left[0])
-    blocks, grant_left = spend_blocks(state, state.credits_left - credits_left)
-    return PathStart(
-        period_index=state.period_index,
-        consumed=int(outcome.consumed[0]),
-        rollover=blocks,
-        grant_left=grant_left,
-        overage=int(outcome.overage[0]),
-        reserve=int(outcome.reserve[0]),
-        backlog=int(outcome.backlog[0]),
-    )
-
-
-def next_period(rules: HourlyRules, state: PathStart) -> PathStart:
-    """Settle the end of ``state``'s period and open the next one."""
-    left = np.array([state.credits_left], dtype=np.int64)
-    _, _, surviving = close_period(rules, state, left)
-    index = state.period_index
-    expiries = [e for _, e in state.rollover if e > index] + [index + rules.rollover_periods]
-    blocks = tuple(
-        (int(amount[0]), expires)
-        for amount, expires in zip(surviving, expiries, strict=True)
-        if int(amount[0]) > 0
-    )
-    return period_start_state(
-        rules, index + 1, blocks, reserve=state.reserve, backlog=state.backlog
-    )
-
-
-def replay_states(
-    rules: HourlyRules,
-    anchor: datetime,
+def states_at(
+    opening: AccountState,
+    card: RateCard,
     hourly: Int64Array,
     first_hour: datetime,
     cuts: Sequence[datetime],
+    *,
+    on_rate_limit: Literal["defer", "drop"] = "defer",
 ) -> tuple[PathStart, ...]:
-    """The state at each of ``cuts`` (floored to the hour, ascending), in one pass.
+    """The state at the start of each of ``cuts``' hours (ascending), from one replay.
 
     Args:
-        rules: the account's rules.
-        anchor: the billing anchor; the first period starts there.
+        opening: the account at the start of a billing period, at or before the
+            first cut; or, with every cut in its open hour, the account at the cut.
+        card: the card the account is on.
         hourly: demand per hour, ``hourly[i]`` for the hour ``first_hour + i``.
         first_hour: the hour of ``hourly[0]``.
-        cuts: instants; each result is the state at the start of that hour.
+        cuts: instants, ascending; each is floored to its hour.
+        on_rate_limit: whether rate-limited work waits for the next hour.
+
+    Raises:
+        ConfigError: a cut before the opening state, or an opening state inside a
+            period with a cut after its open hour.
     """
-    anchor = check_anchor(anchor)
-    first_hour = hour_floor(first_hour)
-    state = period_start_state(rules, 0)
-    pos = anchor
+    hours = [hour_floor(c) for c in cuts]
+    if any(b < a for a, b in pairwise(hours)):
+        raise ConfigError("the forecast cuts must be in time order")
+    if not hours:
+        return ()
+    start = opening.hour
+    if hours[0] < start:
+        raise ConfigError(
+            f"the cut {hours[0].isoformat()} is before the account's state ({start.isoformat()})"
+        )
+    if hours[-1] == start:
+        return tuple(path_start_from_state(opening) for _ in hours)
+    if start != opening.period.start or opening.served_in_hour or opening.as_of != start:
+        raise ConfigError(
+            "a forecast replays history from an account at the start of a billing period "
+            f"(the account is at {opening.as_of.isoformat()}); give the account at the cut "
+            "or at the start of its period"
+        )
+    plan = opening.plan
+    last_period = period_containing(plan.anchor, hours[-1]).index
+    months = last_period - opening.period.index + 1
+    log = hourly_log(hourly, first_hour, start, hours[-1])
+    result = simulate(
+        log, opening, card=card, months=months, mode=Mode.FLUID, on_rate_limit=on_rate_limit
+    )
+    timeline = result.timeline
+    served = np.concatenate(([0], np.cumsum(timeline.served, dtype=np.int64)))
+    ledger = opening.ledger
+    index = opening.period.index
     states = []
-    for cut in cuts:
-        cut = hour_floor(cut)
-        if cut < pos:
-            raise ValueError("cuts must be ascending")
-        while pos < cut:
-            period = period_at(anchor, state.period_index)
-            stop = min(period.end, cut)
-            state = advance(rules, state, _slice(hourly, first_hour, pos, stop))
-            pos = stop
-            if pos == period.end:
-                state = next_period(rules, state)
-        states.append(state)
+    for cut in hours:
+        period = period_containing(plan.anchor, cut)
+        while index < period.index:  # carry the ledger over a period end, as the engine does
+            done = period_at(plan.anchor, index)
+            statement = result.periods[index - opening.period.index]
+            ledger = _spend(ledger, statement.consumed, done.start, plan.has_overage)
+            ledger, _ = close_period(
+                ledger,
+                at=done.end,
+                rollover_expires=plan.rollover_expiry(done),
+                rollover_cap=plan.rollover_cap,
+            )
+            index += 1
+            ledger = grant(
+                ledger, plan.pool, at=done.end, expires=period_at(plan.anchor, index).end
+            )
+        h = hour_count(start, cut)
+        so_far = int(served[h] - served[hour_count(start, period.start)])
+        at_cut = _spend(ledger, from_micro(so_far), cut, plan.has_overage) if so_far else ledger
+        level = timeline.reserve[h - 1] if h else to_micro(opening.reserve.level)
+        waiting = int(timeline.waiting[h - 1]) if h else 0
+        state = AccountState(
+            plan=plan,
+            period=period,
+            hour=cut,
+            as_of=cut,
+            reserve=ReserveState(level=from_micro(int(level))),
+            ledger=at_cut,
+        )
+        states.append(path_start_from_state(state, backlog=waiting))
     return tuple(states)
 
 
-def replay_state(
-    rules: HourlyRules,
-    anchor: datetime,
+def state_at(
+    opening: AccountState,
+    card: RateCard,
     hourly: Int64Array,
     first_hour: datetime,
     at: datetime,
+    *,
+    on_rate_limit: Literal["defer", "drop"] = "defer",
 ) -> PathStart:
-    """Replay ``hourly`` (micro-CCU per hour from ``first_hour``) from ``anchor`` up to ``at``.
-
-    The result is the state at the start of ``at``'s hour (see :func:`replay_states`).
-    """
-    return replay_states(rules, anchor, hourly, first_hour, (at,))[0]
+    """The state at the start of ``at``'s hour (see :func:`states_at`)."""
+    return states_at(opening, card, hourly, first_hour, (at,), on_rate_limit=on_rate_limit)[0]
 
 
-def _slice(hourly: Int64Array, first_hour: datetime, start: datetime, stop: datetime) -> list[int]:
-    n = hour_count(start, stop)
-    offset = hour_count(first_hour, start) - hour_count(start, first_hour)
-    demand = [0] * n
-    lo = max(0, -offset)
-    hi = min(n, len(hourly) - offset)
-    if hi > lo:
-        demand[lo:hi] = hourly[offset + lo : offset + hi].tolist()
-    return demand
+def _spend(ledger: Ledger, amount: Decimal, at: datetime, overage: bool) -> Ledger:
+    spent = spend(ledger, amount, at=at, allow_overage=overage)
+    if isinstance(spent, Refusal):  # pragma: no cover - the engine never serves past credits
+        raise AssertionError(spent.detail)
+    return spent[0]

@@ -16,7 +16,10 @@ Theory of operation (docs/reports.md):
   (``overage_micro``, aligned with the log, e.g. from the engine's per-event
   outcomes), so a scope pays for the overage its own requests drew. Both parts
   are split in cents with largest remainders, so the scopes sum to the bill to
-  the cent.
+  the cent. When no scope consumed anything, a bill is split by event counts
+  instead, so that it is never left unallocated while there are rows.
+  :func:`~codex_credits.core.chargeback.chargeback` feeds this from a
+  simulation (docs/reports.md, "Allocated cost").
 * The usage report (docs/credits.md, "Forecasts and alerts"): period budget =
   (allocation + rollover) x period_days / 30; estimated overage =
   max(0, consumed - budget) x rate.
@@ -95,6 +98,7 @@ class ReportRow(Frozen):
     share: Decimal
     share_pct: Decimal
     events: int
+    requested: Decimal | None = None
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
     output_tokens: int | None = None
@@ -102,6 +106,7 @@ class ReportRow(Frozen):
     subscription_usd: Decimal | None = None
     overage_usd: Decimal | None = None
     allocated_usd: Decimal | None = None
+    cost_usd: Decimal | None = None
 
 
 @final
@@ -113,14 +118,16 @@ class Report(Frozen):
     total: Decimal
     events: int
     rows: tuple[ReportRow, ...]
+    requested: Decimal | None = None
     subscription_usd: Decimal | None = None
     overage_usd: Decimal | None = None
     allocated_usd: Decimal | None = None
+    cost_usd: Decimal | None = None
 
     def to_data(self) -> dict[str, Any]:
         """``{"unit", "by", "total", "rows": [{"key", "total", "share", ...}]}``."""
         data: dict[str, Any] = {"unit": self.unit, "by": self.by, "total": self.total}
-        for name in ("subscription_usd", "overage_usd", "allocated_usd"):
+        for name in ("requested", "subscription_usd", "overage_usd", "allocated_usd", "cost_usd"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -147,6 +154,9 @@ class UsageReport(Frozen):
     rate_limit_events: int | None = None
     reserve_used: Decimal | None = None
     rollover_consumed: Decimal | None = None
+    served: Decimal | None = None
+    overage: Decimal | None = None
+    overage_usd: Decimal | None = None
     by_dimension: tuple[Report, ...] = ()
 
 
@@ -218,6 +228,7 @@ def build_report(
     overage_micro: npt.NDArray[np.int64] | None = None,
     overage_rate_usd: Decimal | None = None,
     overage_usd: Decimal | None = None,
+    requested_micro: npt.NDArray[np.int64] | None = None,
 ) -> Report:
     """Totals of ``log`` grouped ``by`` a period or a dimension.
 
@@ -234,6 +245,9 @@ def build_report(
         overage_rate_usd: USD per unit of overage (gives the overage bill).
         overage_usd: the overage bill itself (e.g. the engine's, rounded per period);
             wins over ``overage_rate_usd``.
+        requested_micro: every event's demand, aligned with ``log``, when it
+            differs from ``amounts_micro`` (a simulation serves what it can);
+            gives each row a ``requested`` total.
 
     Raises:
         ConfigError: an unknown grouping, or arrays not aligned with the log.
@@ -263,7 +277,8 @@ def build_report(
     weights = [micro[i] for i in order]
     shares = largest_remainder(weights, _SHARE_UNITS)
     pcts = largest_remainder(weights, _PCT_UNITS)
-    sub_parts = allocate_cents(subscription_usd, weights) if subscription_usd is not None else None
+    fallback = [int(counts[i]) for i in order] if sum(weights) == 0 else weights
+    sub_parts = allocate_cents(subscription_usd, fallback) if subscription_usd is not None else None
     over_parts: list[Decimal] | None = None
     bill: Decimal | None = None
     if overage_micro is not None:
@@ -278,7 +293,14 @@ def build_report(
             bill = round_cents(from_micro(sum(over_weights)) * overage_rate_usd)
         else:
             raise ConfigError("give overage_rate_usd or overage_usd with overage_micro")
-        over_parts = allocate_cents(bill, over_weights)
+        over_parts = allocate_cents(bill, over_weights if sum(over_weights) else fallback)
+    requested: list[int] | None = None
+    if requested_micro is not None:
+        req = np.asarray(requested_micro, dtype=np.int64)
+        _aligned(req, n, "requested_micro")
+        acc = np.zeros(len(unique), dtype=np.int64)
+        np.add.at(acc, inverse, req)
+        requested = [int(v) for v in acc.tolist()]
     rows = []
     for pos, i in enumerate(order):
         sub = sub_parts[pos] if sub_parts is not None else None
@@ -292,9 +314,11 @@ def build_report(
                 share=Decimal(shares[pos]) / _SHARE_UNITS,
                 share_pct=(Decimal(pcts[pos]) / 100).quantize(CENT),
                 events=int(counts[i]),
+                requested=None if requested is None else from_micro(requested[i]),
                 subscription_usd=sub,
                 overage_usd=ovr,
                 allocated_usd=allocated,
+                cost_usd=allocated,
                 **extra,
             )
         )
@@ -308,9 +332,11 @@ def build_report(
         total=from_micro(sum(micro)),
         events=n,
         rows=tuple(rows),
+        requested=None if requested is None else from_micro(sum(requested)),
         subscription_usd=total_sub,
         overage_usd=bill,
         allocated_usd=total_alloc,
+        cost_usd=total_alloc,
     )
 
 
@@ -328,11 +354,17 @@ def usage_report(
     rate_limit_events: int | None = None,
     reserve_used: Decimal | None = None,
     rollover_consumed: Decimal | None = None,
+    served: Decimal | None = None,
+    overage: Decimal | None = None,
+    overage_usd: Decimal | None = None,
 ) -> UsageReport:
     """The usage report of ``[start, end)``.
 
-    ``rate_limit_events``, ``reserve_used`` and ``rollover_consumed`` are
-    reported as given (a simulation knows them; a log alone does not).
+    ``rate_limit_events``, ``reserve_used``, ``rollover_consumed`` and the
+    engine's ``served``, ``overage`` and ``overage_usd`` are reported as given
+    (a simulation knows them, see
+    :func:`~codex_credits.core.chargeback.period_usage_report`; a log alone
+    does not).
 
     >>> from codex_credits.core.usage import UsageEvent
     >>> at = datetime(2026, 6, 10, tzinfo=UTC)
@@ -372,6 +404,9 @@ def usage_report(
         rate_limit_events=rate_limit_events,
         reserve_used=reserve_used,
         rollover_consumed=rollover_consumed,
+        served=served,
+        overage=overage,
+        overage_usd=overage_usd,
         by_dimension=reports,
     )
 

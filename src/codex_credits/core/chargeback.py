@@ -9,17 +9,28 @@ Theory of operation (docs/reports.md, "Allocated cost"):
 * A row's ``total`` is the CCU the engine served for the row's events (its
   consumption; ``requested`` is the demand, including what was blocked or
   never served). Shares are shares of that consumption.
-* A row's cost = its share of the subscription + the overage its own events
-  drew. Both bills are split in whole cents with largest remainders (the
-  subscription by served CCU, the overage bill by ``from_overage``), so the
-  rows add up to the engine's ``totals.total_cost`` exactly, to the cent.
+* A row's cost (``allocated_usd``) = its share of the subscription + the
+  overage its own events drew. Both bills are split in whole cents with
+  largest remainders (the subscription by served CCU, the overage bill by
+  ``from_overage``), so the rows add up to the engine's ``totals.total_cost``
+  exactly, to the cent. A row whose events drew no overage pays none.
+* The overage bill is the engine's, rounded to cents once per period; it is
+  split over the whole simulation, so a row's overage part is within a cent
+  per period of its own overage CCU times the rate.
+* If the engine served nothing at all (every request blocked, say), the
+  subscription is still owed: it is split by demand (``requested``), or by
+  event counts when even that is zero.
 * Only events inside the simulated periods count; events the engine ignored
   (before the anchor or after the last period) are left out. A simulation
   with no events at all still has a subscription: it goes to one row,
   ``(no usage)``, so the rows always carry the whole bill.
-* :func:`period_usage_report` is the seed's usage report of one period with
-  the engine's figures filled in: rate-limit events, reserve used, rollover
-  consumed, and the real overage next to the estimate.
+* :func:`period_usage_report` is the seed's usage report of one period from
+  the engine's statement: consumption, rate-limit events, reserve used,
+  rollover consumed and the real overage, next to the seed's estimate. Its
+  totals by dimension are what the engine served of the events stamped in the
+  period; work deferred across the period's boundary is counted by the engine
+  in the period that served it, so only then can they differ from
+  ``consumed``.
 """
 
 from __future__ import annotations
@@ -31,7 +42,14 @@ from typing import Final
 import numpy as np
 
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.reports import Report, ReportRow, UsageReport, build_report, usage_report
+from codex_credits.core.reports import (
+    USAGE_REPORT_DIMENSIONS,
+    Report,
+    ReportRow,
+    UsageReport,
+    build_report,
+    usage_report,
+)
 from codex_credits.core.statement import SimulationResult
 from codex_credits.core.timeutil import epoch_us
 from codex_credits.core.units import ZERO
@@ -42,6 +60,10 @@ __all__ = ["NO_USAGE_KEY", "chargeback", "period_usage_report"]
 
 NO_USAGE_KEY: Final = "(no usage)"
 """The row that carries the subscription when the simulated periods saw no events."""
+
+_MISMATCH: Final = (
+    "the log has {} events but the simulation has outcomes for {}; pass the log that was simulated"
+)
 
 
 def chargeback(
@@ -63,8 +85,9 @@ def chargeback(
             omitted); it names the unit.
 
     Returns:
-        A report whose rows' ``cost_usd`` sum to ``result.totals.total_cost``
-        and whose ``total`` is ``result.totals.consumed``.
+        A report whose rows' ``allocated_usd`` sum to
+        ``result.totals.total_cost`` and whose ``total`` is
+        ``result.totals.consumed``.
 
     Raises:
         ConfigError: the log is not the one simulated, or an unknown grouping.
@@ -78,15 +101,12 @@ def chargeback(
     ...     UsageEvent(timestamp=at, ccu=Decimal(30), project_id="api"),
     ...     UsageEvent(timestamp=at, ccu=Decimal(10), project_id="web")])
     >>> result = simulate(log, "pro", start=datetime(2026, 6, 1, tzinfo=UTC))
-    >>> [(row.key, row.cost_usd) for row in chargeback(log, result).rows]
+    >>> [(row.key, row.allocated_usd) for row in chargeback(log, result).rows]
     [('api', Decimal('150.00')), ('web', Decimal('50.00'))]
     """
     outcomes = result.outcomes
     if len(outcomes) != len(log):
-        raise ConfigError(
-            f"the log has {len(log)} events but the simulation has outcomes for "
-            f"{len(outcomes)}; pass the log that was simulated"
-        )
+        raise ConfigError(_MISMATCH.format(len(log), len(outcomes)))
     card = _card(result, card)
     totals = result.totals
     lo = int(np.searchsorted(log.timestamps_us, epoch_us(result.periods[0].start), "left"))
@@ -102,7 +122,7 @@ def chargeback(
         amounts_micro=outcomes.served[lo:hi],
         requested_micro=outcomes.requested[lo:hi],
         subscription_usd=totals.subscription_cost,
-        overage_micro=outcomes.served[lo:hi],
+        overage_micro=outcomes.from_overage[lo:hi],
         overage_usd=totals.overage_cost,
     )
 
@@ -113,19 +133,22 @@ def period_usage_report(
     *,
     period: int = -1,
     card: RateCard | None = None,
-    dimensions: Sequence[str] = (),
+    dimensions: Sequence[str] = USAGE_REPORT_DIMENSIONS,
     tz: tzinfo | None = None,
 ) -> UsageReport:
     """The usage report of one simulated period (the last by default).
 
-    The seed's estimate uses the period's grant as the allocation and its
-    opening rollover; the engine's statement gives rate-limit events,
-    reserve used (``reserve_drawn``), rollover consumed, CCU served and the
-    real overage with its cost.
+    ``consumed`` is the statement's (what the engine served in the period);
+    the seed's estimate uses the period's grant as the allocation and its
+    opening rollover. The statement also gives rate-limit events, reserve
+    used (``reserve_drawn``), rollover consumed and the real overage with its
+    cost. The totals by dimension are the engine's served CCU per event.
 
     Raises:
         ConfigError: ``period`` is not a simulated period.
     """
+    if len(result.outcomes) != len(log):
+        raise ConfigError(_MISMATCH.format(len(log), len(result.outcomes)))
     try:
         statement = result.periods[period]
     except IndexError:
@@ -145,9 +168,10 @@ def period_usage_report(
         rate_limit_events=statement.rate_limited_events,
         reserve_used=statement.reserve_drawn,
         rollover_consumed=statement.consumed_from_rollover,
-        served=statement.consumed,
         overage=statement.overage_ccu,
         overage_usd=statement.overage_cost,
+        amounts_micro=result.outcomes.served,
+        consumed=statement.consumed,
     )
 
 
@@ -171,7 +195,6 @@ def _no_usage(result: SimulationResult, card: RateCard, by: str) -> Report:
         subscription_usd=totals.subscription_cost,
         overage_usd=totals.overage_cost,
         allocated_usd=totals.total_cost,
-        cost_usd=totals.total_cost,
     )
     return Report(
         unit=card.unit,
@@ -183,5 +206,4 @@ def _no_usage(result: SimulationResult, card: RateCard, by: str) -> Report:
         subscription_usd=totals.subscription_cost,
         overage_usd=totals.overage_cost,
         allocated_usd=totals.total_cost,
-        cost_usd=totals.total_cost,
     )

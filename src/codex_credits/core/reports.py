@@ -16,8 +16,9 @@ Theory of operation (docs/reports.md):
   (``overage_micro``, aligned with the log, e.g. from the engine's per-event
   outcomes), so a scope pays for the overage its own requests drew. Both parts
   are split in cents with largest remainders, so the scopes sum to the bill to
-  the cent. When no scope consumed anything, a bill is split by event counts
-  instead, so that it is never left unallocated while there are rows.
+  the cent. When no scope consumed anything, a bill is split by demand
+  (``requested_micro``) instead, or else by event counts, so that it is never
+  left unallocated while there are rows.
   :func:`~codex_credits.core.chargeback.chargeback` feeds this from a
   simulation (docs/reports.md, "Allocated cost").
 * The usage report (docs/credits.md, "Forecasts and alerts"): period budget =
@@ -37,13 +38,14 @@ import numpy.typing as npt
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.timeutil import UtcDatetime, require_utc
+from codex_credits.core.timeutil import UtcDatetime, epoch_us, require_utc
 from codex_credits.core.units import CENT, ZERO, from_micro, quantize_ccu, round_cents
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
 __all__ = [
     "GROUPINGS",
+    "USAGE_REPORT_DIMENSIONS",
     "Report",
     "ReportRow",
     "UsageReport",
@@ -66,6 +68,9 @@ GROUPINGS: Final = (
     "model",
 )
 """What a report can group by."""
+
+USAGE_REPORT_DIMENSIONS: Final = ("user", "project", "task_type", "feature", "model")
+"""The dimensions the usage report totals by default."""
 
 _DIMENSION: Final = {
     "session": "session_id",
@@ -106,7 +111,6 @@ class ReportRow(Frozen):
     subscription_usd: Decimal | None = None
     overage_usd: Decimal | None = None
     allocated_usd: Decimal | None = None
-    cost_usd: Decimal | None = None
 
 
 @final
@@ -122,12 +126,11 @@ class Report(Frozen):
     subscription_usd: Decimal | None = None
     overage_usd: Decimal | None = None
     allocated_usd: Decimal | None = None
-    cost_usd: Decimal | None = None
 
     def to_data(self) -> dict[str, Any]:
         """``{"unit", "by", "total", "rows": [{"key", "total", "share", ...}]}``."""
         data: dict[str, Any] = {"unit": self.unit, "by": self.by, "total": self.total}
-        for name in ("requested", "subscription_usd", "overage_usd", "allocated_usd", "cost_usd"):
+        for name in ("requested", "subscription_usd", "overage_usd", "allocated_usd"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -154,7 +157,6 @@ class UsageReport(Frozen):
     rate_limit_events: int | None = None
     reserve_used: Decimal | None = None
     rollover_consumed: Decimal | None = None
-    served: Decimal | None = None
     overage: Decimal | None = None
     overage_usd: Decimal | None = None
     by_dimension: tuple[Report, ...] = ()
@@ -277,16 +279,18 @@ def build_report(
     weights = [micro[i] for i in order]
     shares = largest_remainder(weights, _SHARE_UNITS)
     pcts = largest_remainder(weights, _PCT_UNITS)
-    fallback = [int(counts[i]) for i in order] if sum(weights) == 0 else weights
+    requested: list[int] | None = None
+    if requested_micro is not None:
+        requested = _group_sums(requested_micro, n, inverse, len(unique), "requested_micro")
+    fallback = _fallback(weights, [requested[i] for i in order] if requested else None)
+    if not any(fallback):
+        fallback = [int(counts[i]) for i in order]
     sub_parts = allocate_cents(subscription_usd, fallback) if subscription_usd is not None else None
     over_parts: list[Decimal] | None = None
     bill: Decimal | None = None
     if overage_micro is not None:
-        over = np.asarray(overage_micro, dtype=np.int64)
-        _aligned(over, n, "overage_micro")
-        acc = np.zeros(len(unique), dtype=np.int64)
-        np.add.at(acc, inverse, over)
-        over_weights = [int(acc[i]) for i in order]
+        over_sums = _group_sums(overage_micro, n, inverse, len(unique), "overage_micro")
+        over_weights = [over_sums[i] for i in order]
         if overage_usd is not None:
             bill = round_cents(overage_usd)
         elif overage_rate_usd is not None:
@@ -294,13 +298,6 @@ def build_report(
         else:
             raise ConfigError("give overage_rate_usd or overage_usd with overage_micro")
         over_parts = allocate_cents(bill, over_weights if sum(over_weights) else fallback)
-    requested: list[int] | None = None
-    if requested_micro is not None:
-        req = np.asarray(requested_micro, dtype=np.int64)
-        _aligned(req, n, "requested_micro")
-        acc = np.zeros(len(unique), dtype=np.int64)
-        np.add.at(acc, inverse, req)
-        requested = [int(v) for v in acc.tolist()]
     rows = []
     for pos, i in enumerate(order):
         sub = sub_parts[pos] if sub_parts is not None else None
@@ -318,7 +315,6 @@ def build_report(
                 subscription_usd=sub,
                 overage_usd=ovr,
                 allocated_usd=allocated,
-                cost_usd=allocated,
                 **extra,
             )
         )
@@ -336,7 +332,6 @@ def build_report(
         subscription_usd=total_sub,
         overage_usd=bill,
         allocated_usd=total_alloc,
-        cost_usd=total_alloc,
     )
 
 
@@ -349,22 +344,25 @@ def usage_report(
     allocation: Decimal,
     rollover: Decimal = ZERO,
     overage_rate_usd: Decimal | None = None,
-    dimensions: Sequence[str] = ("user", "project", "task_type", "feature", "model"),
+    dimensions: Sequence[str] = USAGE_REPORT_DIMENSIONS,
     tz: tzinfo | None = None,
     rate_limit_events: int | None = None,
     reserve_used: Decimal | None = None,
     rollover_consumed: Decimal | None = None,
-    served: Decimal | None = None,
     overage: Decimal | None = None,
     overage_usd: Decimal | None = None,
+    amounts_micro: npt.NDArray[np.int64] | None = None,
+    consumed: Decimal | None = None,
 ) -> UsageReport:
     """The usage report of ``[start, end)``.
 
-    ``rate_limit_events``, ``reserve_used``, ``rollover_consumed`` and the
-    engine's ``served``, ``overage`` and ``overage_usd`` are reported as given
-    (a simulation knows them, see
-    :func:`~codex_credits.core.chargeback.period_usage_report`; a log alone
-    does not).
+    By default the period's events are priced on ``card`` and ``consumed`` is
+    their sum. A simulation knows better (see
+    :func:`~codex_credits.core.chargeback.period_usage_report`): it passes
+    what it served of every event (``amounts_micro``, aligned with ``log``),
+    the period's ``consumed`` from its statement, and ``rate_limit_events``,
+    ``reserve_used``, ``rollover_consumed``, ``overage`` and ``overage_usd``,
+    which are reported as given (a log alone does not know them).
 
     >>> from codex_credits.core.usage import UsageEvent
     >>> at = datetime(2026, 6, 10, tzinfo=UTC)
@@ -380,14 +378,25 @@ def usage_report(
     end = require_utc(end, "end")
     if end <= start:
         raise ConfigError(f"end {end.isoformat()} must be after start {start.isoformat()}")
-    part = log.between(start, end)
-    consumed = from_micro(int(part.amounts_micro(card).sum())) if len(part) else ZERO
+    ts = log.timestamps_us
+    lo = int(np.searchsorted(ts, epoch_us(start), side="left"))
+    hi = int(np.searchsorted(ts, epoch_us(end), side="left"))
+    part = log.take(np.arange(lo, hi))
+    if amounts_micro is None:
+        amounts = part.amounts_micro(card) if len(part) else np.zeros(0, dtype=np.int64)
+    else:
+        _aligned(np.asarray(amounts_micro), len(log), "amounts_micro")
+        amounts = np.asarray(amounts_micro, dtype=np.int64)[lo:hi]
+    if consumed is None:
+        consumed = from_micro(int(amounts.sum()))
     span = end - start
     days = Decimal(span.days * 86_400 + span.seconds) / 86_400
     budget = quantize_ccu((allocation + rollover) * days / 30)
     over = max(ZERO, consumed - budget)
     usd = round_cents(over * overage_rate_usd) if overage_rate_usd is not None else None
-    reports = tuple(build_report(part, card, by=by, tz=tz) for by in dimensions)
+    reports = tuple(
+        build_report(part, card, by=by, tz=tz, amounts_micro=amounts) for by in dimensions
+    )
     return UsageReport(
         start=start,
         end=end,
@@ -404,11 +413,27 @@ def usage_report(
         rate_limit_events=rate_limit_events,
         reserve_used=reserve_used,
         rollover_consumed=rollover_consumed,
-        served=served,
         overage=overage,
         overage_usd=overage_usd,
         by_dimension=reports,
     )
+
+
+def _group_sums(
+    values: npt.NDArray[np.int64], n: int, inverse: npt.NDArray[np.intp], groups: int, name: str
+) -> list[int]:
+    array = np.asarray(values, dtype=np.int64)
+    _aligned(array, n, name)
+    acc = np.zeros(groups, dtype=np.int64)
+    np.add.at(acc, inverse, array)
+    return [int(v) for v in acc.tolist()]
+
+
+def _fallback(weights: list[int], requested: list[int] | None) -> list[int]:
+    """The weights a bill is split by: consumption, else demand (counts are the caller's)."""
+    if any(weights) or requested is None:
+        return weights
+    return requested
 
 
 def _aligned(values: npt.NDArray[Any], n: int, name: str) -> None:

@@ -122,11 +122,25 @@ def _with_engine(
             f"codex-credits: {result.ignored_events} event(s) outside the simulated "
             "periods were ignored\n"
         )
-    current = period_usage_report(log, result, card=card, tz=load_tz(args))
-    extra["totals"] = result.totals.to_dict()
-    extra["usage_report"] = current.model_dump()
+    totals = result.totals
+    if totals.blocked_ccu or totals.unserved_ccu:
+        err.write(
+            f"codex-credits: the engine did not serve {totals.blocked_ccu + totals.unserved_ccu}"
+            f" {card.unit} (blocked {totals.blocked_ccu}, never served {totals.unserved_ccu});"
+            " rows show it as requested, not consumed\n"
+        )
+    tz = load_tz(args)
+    current = period_usage_report(log, result, card=card, tz=tz)
+    extra["totals"] = totals.to_dict()
+    extra["usage_report"] = _usage_data(current)
     sections.append(_usage_table(current))
-    return chargeback(log, result, by=args.by, tz=load_tz(args), card=card)
+    return chargeback(log, result, by=args.by, tz=tz, card=card)
+
+
+def _usage_data(r: UsageReport) -> dict[str, Any]:
+    data = r.model_dump(exclude={"by_dimension"})
+    data["by_dimension"] = {report.by: report.to_data() for report in r.by_dimension}
+    return data
 
 
 def _usage_table(r: UsageReport) -> Table:
@@ -140,7 +154,6 @@ def _usage_table(r: UsageReport) -> Table:
     table.add("rate-limit events", r.rate_limit_events)
     table.add("reserve used", r.reserve_used)
     table.add("rollover consumed", r.rollover_consumed)
-    table.add(f"served ({r.unit})", r.served)
     table.add("overage (engine)", r.overage)
     table.add("overage USD (engine)", r.overage_usd)
     return table

@@ -15,8 +15,9 @@ Theory of operation (docs/reports.md, "Allocated cost"):
   ``from_overage``), so the rows add up to the engine's ``totals.total_cost``
   exactly, to the cent. A row whose events drew no overage pays none.
 * The overage bill is the engine's, rounded to cents once per period; it is
-  split over the whole simulation, so a row's overage part is within a cent
-  per period of its own overage CCU times the rate.
+  split over the whole simulation, so a row's overage part differs from its
+  own overage CCU times the rate by less than one cent plus half a cent per
+  period.
 * If the engine served nothing at all (every request blocked, say), the
   subscription is still owed: it is split by demand (``requested``), or by
   event counts when even that is zero.

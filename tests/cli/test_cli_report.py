@@ -158,3 +158,31 @@ def test_plan_mistakes(capsys: pytest.CaptureFixture[str], tiny: tuple[str, ...]
     assert code == ExitCode.USAGE_ERROR and "huge" in err
     code, _, err = run(capsys, *tiny, "--start", "2026-06-01T00:30:00Z")
     assert code == ExitCode.USAGE_ERROR and err.count("\n") == 1
+
+
+def test_months_and_events_outside_the_periods(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    usage = tmp_path / "u.csv"
+    usage.write_text(
+        "timestamp,ccu,project_id\n"
+        "2026-05-31T10:00:00Z,5,early\n"
+        "2026-06-02T10:00:00Z,5,api\n"
+        "2026-07-02T10:00:00Z,6,web\n",
+        encoding="utf-8",
+    )
+    argv = ["report", "--usage", str(usage), "--tier", "go", "--start", "2026-06-01"]
+    code, out, err = run(capsys, *argv, "--months", "1", "--format", "json")
+    assert code == ExitCode.OK
+    assert "2 event(s) outside the simulated periods were ignored" in err
+    data = json.loads(out)
+    # one go period: 9.00, all of it api's (5 CCU fits go's 6.94 CCU an hour)
+    assert [(r["key"], r["allocated_usd"]) for r in data["rows"]] == [("api", "9.00")]
+    code, out, err = run(capsys, *argv, "--format", "json")  # months up to the last event: 2
+    data = json.loads(out)
+    assert "1 event(s)" in err
+    # 18.00 split 6:5 by consumption: 981.8 and 818.2 cents, the cent left to web
+    assert [(r["key"], r["allocated_usd"]) for r in data["rows"]] == [
+        ("web", "9.82"),
+        ("api", "8.18"),
+    ]

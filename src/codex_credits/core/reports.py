@@ -392,7 +392,7 @@ def usage_report(
     span = end - start
     days = Decimal(span.days * 86_400 + span.seconds) / 86_400
     budget = quantize_ccu((allocation + rollover) * days / 30)
-    over = max(ZERO, consumed - budget)
+    over = quantize_ccu(max(ZERO, consumed - budget))
     usd = round_cents(over * overage_rate_usd) if overage_rate_usd is not None else None
     reports = tuple(
         build_report(part, card, by=by, tz=tz, amounts_micro=amounts) for by in dimensions

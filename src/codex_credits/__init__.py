@@ -44,6 +44,7 @@ from codex_credits.core.budgets import (
     check_budgets,
     evaluate_budget,
 )
+from codex_credits.core.chargeback import chargeback, period_usage_report
 from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
 from codex_credits.core.events import (
     BudgetAlert,
@@ -196,6 +197,7 @@ __all__ = [
     "BUILTIN_CARDS",
     "burn_alerts",
     "Ccu",
+    "chargeback",
     "check_budgets",
     "Clock",
     "close_hour",
@@ -254,6 +256,7 @@ __all__ = [
     "period_at",
     "period_containing",
     "period_spending",
+    "period_usage_report",
     "PeriodClosed",
     "PeriodForecast",
     "PeriodStarted",

@@ -96,36 +96,3 @@ def test_logs_user_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert code == ExitCode.DATA_ERROR and "no such file" in err
     code, _, err = run(capsys, "logs", str(tmp_path), "--tz", "Mars/Base")
     assert code == ExitCode.USAGE_ERROR and "unknown time zone" in err
-
-
-def test_report_with_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    usage = tmp_path / "u.csv"
-    usage.write_text(
-        "timestamp,ccu,project_id\n"
-        "2026-06-02T10:00:00Z,15000,api\n"
-        "2026-06-03T10:00:00Z,10000,web\n",
-        encoding="utf-8",
-    )
-    code, out, _ = run(
-        capsys,
-        "report",
-        "--usage",
-        str(usage),
-        "--tier",
-        "pro",
-        "--start",
-        "2026-06-01",
-        "--rollover",
-        "8000",
-        "--format",
-        "json",
-    )
-    assert code == ExitCode.OK
-    data = json.loads(out)
-    assert [(r["key"], r["allocated_usd"]) for r in data["rows"]] == [
-        ("api", "120.00"),
-        ("web", "80.00"),
-    ]
-    assert data["usage_report"]["estimated_overage_usd"] == "84.00"
-    code, _, err = run(capsys, "report", "--usage", str(usage), "--tier", "pro")
-    assert code == ExitCode.USAGE_ERROR and "--start" in err

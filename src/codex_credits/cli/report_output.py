@@ -72,6 +72,9 @@ def report_table(report: Report, *, tokens: bool = False, title: str | None = No
     columns = [report.by, report.unit, "share %", "events"]
     if tokens:
         columns += list(_TOKEN_HEADERS)
+    requested = report.requested is not None
+    if requested:
+        columns.append(f"requested {report.unit}")
     allocated = report.allocated_usd is not None
     if allocated:
         columns += ["subscription USD", "overage USD", "allocated USD"]
@@ -85,6 +88,8 @@ def report_table(report: Report, *, tokens: bool = False, title: str | None = No
                 row.output_tokens,
                 row.reasoning_output_tokens,
             ]
+        if requested:
+            cells.append(row.requested)
         if allocated:
             cells += [row.subscription_usd, row.overage_usd, row.allocated_usd]
         table.add(*cells)
@@ -102,6 +107,8 @@ def report_table(report: Report, *, tokens: bool = False, title: str | None = No
                 sum(r.output_tokens or 0 for r in report.rows),
                 sum(r.reasoning_output_tokens or 0 for r in report.rows),
             ]
+        if requested:
+            sums.append(report.requested)
         if allocated:
             sums += [report.subscription_usd, report.overage_usd, report.allocated_usd]
         table.add(*sums)

@@ -16,7 +16,11 @@ Theory of operation (docs/reports.md):
   (``overage_micro``, aligned with the log, e.g. from the engine's per-event
   outcomes), so a scope pays for the overage its own requests drew. Both parts
   are split in cents with largest remainders, so the scopes sum to the bill to
-  the cent.
+  the cent. When no scope consumed anything, a bill is split by demand
+  (``requested_micro``) instead, or else by event counts, so that it is never
+  left unallocated while there are rows.
+  :func:`~codex_credits.core.chargeback.chargeback` feeds this from a
+  simulation (docs/reports.md, "Allocated cost").
 * The usage report (docs/credits.md, "Forecasts and alerts"): period budget =
   (allocation + rollover) x period_days / 30; estimated overage =
   max(0, consumed - budget) x rate.
@@ -34,13 +38,14 @@ import numpy.typing as npt
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.timeutil import UtcDatetime, require_utc
+from codex_credits.core.timeutil import UtcDatetime, epoch_us, require_utc
 from codex_credits.core.units import CENT, ZERO, from_micro, quantize_ccu, round_cents
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
 __all__ = [
     "GROUPINGS",
+    "USAGE_REPORT_DIMENSIONS",
     "Report",
     "ReportRow",
     "UsageReport",
@@ -63,6 +68,9 @@ GROUPINGS: Final = (
     "model",
 )
 """What a report can group by."""
+
+USAGE_REPORT_DIMENSIONS: Final = ("user", "project", "task_type", "feature", "model")
+"""The dimensions the usage report totals by default."""
 
 _DIMENSION: Final = {
     "session": "session_id",
@@ -95,6 +103,7 @@ class ReportRow(Frozen):
     share: Decimal
     share_pct: Decimal
     events: int
+    requested: Decimal | None = None
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
     output_tokens: int | None = None
@@ -113,6 +122,7 @@ class Report(Frozen):
     total: Decimal
     events: int
     rows: tuple[ReportRow, ...]
+    requested: Decimal | None = None
     subscription_usd: Decimal | None = None
     overage_usd: Decimal | None = None
     allocated_usd: Decimal | None = None
@@ -120,7 +130,7 @@ class Report(Frozen):
     def to_data(self) -> dict[str, Any]:
         """``{"unit", "by", "total", "rows": [{"key", "total", "share", ...}]}``."""
         data: dict[str, Any] = {"unit": self.unit, "by": self.by, "total": self.total}
-        for name in ("subscription_usd", "overage_usd", "allocated_usd"):
+        for name in ("requested", "subscription_usd", "overage_usd", "allocated_usd"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -147,6 +157,8 @@ class UsageReport(Frozen):
     rate_limit_events: int | None = None
     reserve_used: Decimal | None = None
     rollover_consumed: Decimal | None = None
+    overage: Decimal | None = None
+    overage_usd: Decimal | None = None
     by_dimension: tuple[Report, ...] = ()
 
 
@@ -218,6 +230,7 @@ def build_report(
     overage_micro: npt.NDArray[np.int64] | None = None,
     overage_rate_usd: Decimal | None = None,
     overage_usd: Decimal | None = None,
+    requested_micro: npt.NDArray[np.int64] | None = None,
 ) -> Report:
     """Totals of ``log`` grouped ``by`` a period or a dimension.
 
@@ -234,6 +247,9 @@ def build_report(
         overage_rate_usd: USD per unit of overage (gives the overage bill).
         overage_usd: the overage bill itself (e.g. the engine's, rounded per period);
             wins over ``overage_rate_usd``.
+        requested_micro: every event's demand, aligned with ``log``, when it
+            differs from ``amounts_micro`` (a simulation serves what it can);
+            gives each row a ``requested`` total.
 
     Raises:
         ConfigError: an unknown grouping, or arrays not aligned with the log.
@@ -263,22 +279,25 @@ def build_report(
     weights = [micro[i] for i in order]
     shares = largest_remainder(weights, _SHARE_UNITS)
     pcts = largest_remainder(weights, _PCT_UNITS)
-    sub_parts = allocate_cents(subscription_usd, weights) if subscription_usd is not None else None
+    requested: list[int] | None = None
+    if requested_micro is not None:
+        requested = _group_sums(requested_micro, n, inverse, len(unique), "requested_micro")
+    fallback = _fallback(weights, [requested[i] for i in order] if requested else None)
+    if not any(fallback):
+        fallback = [int(counts[i]) for i in order]
+    sub_parts = allocate_cents(subscription_usd, fallback) if subscription_usd is not None else None
     over_parts: list[Decimal] | None = None
     bill: Decimal | None = None
     if overage_micro is not None:
-        over = np.asarray(overage_micro, dtype=np.int64)
-        _aligned(over, n, "overage_micro")
-        acc = np.zeros(len(unique), dtype=np.int64)
-        np.add.at(acc, inverse, over)
-        over_weights = [int(acc[i]) for i in order]
+        over_sums = _group_sums(overage_micro, n, inverse, len(unique), "overage_micro")
+        over_weights = [over_sums[i] for i in order]
         if overage_usd is not None:
             bill = round_cents(overage_usd)
         elif overage_rate_usd is not None:
             bill = round_cents(from_micro(sum(over_weights)) * overage_rate_usd)
         else:
             raise ConfigError("give overage_rate_usd or overage_usd with overage_micro")
-        over_parts = allocate_cents(bill, over_weights)
+        over_parts = allocate_cents(bill, over_weights if sum(over_weights) else fallback)
     rows = []
     for pos, i in enumerate(order):
         sub = sub_parts[pos] if sub_parts is not None else None
@@ -292,6 +311,7 @@ def build_report(
                 share=Decimal(shares[pos]) / _SHARE_UNITS,
                 share_pct=(Decimal(pcts[pos]) / 100).quantize(CENT),
                 events=int(counts[i]),
+                requested=None if requested is None else from_micro(requested[i]),
                 subscription_usd=sub,
                 overage_usd=ovr,
                 allocated_usd=allocated,
@@ -308,6 +328,7 @@ def build_report(
         total=from_micro(sum(micro)),
         events=n,
         rows=tuple(rows),
+        requested=None if requested is None else from_micro(sum(requested)),
         subscription_usd=total_sub,
         overage_usd=bill,
         allocated_usd=total_alloc,
@@ -323,16 +344,25 @@ def usage_report(
     allocation: Decimal,
     rollover: Decimal = ZERO,
     overage_rate_usd: Decimal | None = None,
-    dimensions: Sequence[str] = ("user", "project", "task_type", "feature", "model"),
+    dimensions: Sequence[str] = USAGE_REPORT_DIMENSIONS,
     tz: tzinfo | None = None,
     rate_limit_events: int | None = None,
     reserve_used: Decimal | None = None,
     rollover_consumed: Decimal | None = None,
+    overage: Decimal | None = None,
+    overage_usd: Decimal | None = None,
+    amounts_micro: npt.NDArray[np.int64] | None = None,
+    consumed: Decimal | None = None,
 ) -> UsageReport:
     """The usage report of ``[start, end)``.
 
-    ``rate_limit_events``, ``reserve_used`` and ``rollover_consumed`` are
-    reported as given (a simulation knows them; a log alone does not).
+    By default the period's events are priced on ``card`` and ``consumed`` is
+    their sum. A simulation knows better (see
+    :func:`~codex_credits.core.chargeback.period_usage_report`): it passes
+    what it served of every event (``amounts_micro``, aligned with ``log``),
+    the period's ``consumed`` from its statement, and ``rate_limit_events``,
+    ``reserve_used``, ``rollover_consumed``, ``overage`` and ``overage_usd``,
+    which are reported as given (a log alone does not know them).
 
     >>> from codex_credits.core.usage import UsageEvent
     >>> at = datetime(2026, 6, 10, tzinfo=UTC)
@@ -348,14 +378,25 @@ def usage_report(
     end = require_utc(end, "end")
     if end <= start:
         raise ConfigError(f"end {end.isoformat()} must be after start {start.isoformat()}")
-    part = log.between(start, end)
-    consumed = from_micro(int(part.amounts_micro(card).sum())) if len(part) else ZERO
+    ts = log.timestamps_us
+    lo = int(np.searchsorted(ts, epoch_us(start), side="left"))
+    hi = int(np.searchsorted(ts, epoch_us(end), side="left"))
+    part = log.take(np.arange(lo, hi))
+    if amounts_micro is None:
+        amounts = part.amounts_micro(card) if len(part) else np.zeros(0, dtype=np.int64)
+    else:
+        _aligned(np.asarray(amounts_micro), len(log), "amounts_micro")
+        amounts = np.asarray(amounts_micro, dtype=np.int64)[lo:hi]
+    if consumed is None:
+        consumed = from_micro(int(amounts.sum()))
     span = end - start
     days = Decimal(span.days * 86_400 + span.seconds) / 86_400
     budget = quantize_ccu((allocation + rollover) * days / 30)
-    over = max(ZERO, consumed - budget)
+    over = quantize_ccu(max(ZERO, consumed - budget))
     usd = round_cents(over * overage_rate_usd) if overage_rate_usd is not None else None
-    reports = tuple(build_report(part, card, by=by, tz=tz) for by in dimensions)
+    reports = tuple(
+        build_report(part, card, by=by, tz=tz, amounts_micro=amounts) for by in dimensions
+    )
     return UsageReport(
         start=start,
         end=end,
@@ -372,8 +413,27 @@ def usage_report(
         rate_limit_events=rate_limit_events,
         reserve_used=reserve_used,
         rollover_consumed=rollover_consumed,
+        overage=overage,
+        overage_usd=overage_usd,
         by_dimension=reports,
     )
+
+
+def _group_sums(
+    values: npt.NDArray[np.int64], n: int, inverse: npt.NDArray[np.intp], groups: int, name: str
+) -> list[int]:
+    array = np.asarray(values, dtype=np.int64)
+    _aligned(array, n, name)
+    acc = np.zeros(groups, dtype=np.int64)
+    np.add.at(acc, inverse, array)
+    return [int(v) for v in acc.tolist()]
+
+
+def _fallback(weights: list[int], requested: list[int] | None) -> list[int]:
+    """The weights a bill is split by: consumption, else demand (counts are the caller's)."""
+    if any(weights) or requested is None:
+        return weights
+    return requested
 
 
 def _aligned(values: npt.NDArray[Any], n: int, name: str) -> None:

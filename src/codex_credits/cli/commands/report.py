@@ -1,75 +1,87 @@
-"""``codex-credits report``: usage totals by period or dimension, with allocated cost."""
+"""``codex-credits report``: usage totals by period or dimension, with allocated cost.
+
+With ``--tier T --start ANCHOR`` the usage is replayed through the tier by the
+credit engine (``simulate``) and the engine's bill is allocated to the rows
+(:func:`~codex_credits.core.chargeback.chargeback`): each row pays its share
+of the subscription and the overage its own events drew, and the rows add up
+to the engine's total cost to the cent. The usage report of the latest period
+then shows the engine's rate-limit events, reserve used, rollover consumed and
+real overage next to the seed's estimate.
+"""
 
 from __future__ import annotations
 
 import argparse
-from decimal import Decimal
 from typing import Any, TextIO
 
-from codex_credits.cli.args import add_card, instant_arg, load_card, positive_int
+from codex_credits.cli.args import (
+    add_card,
+    decimal_arg,
+    instant_arg,
+    load_card,
+    positive_int,
+)
+from codex_credits.cli.commands.simulate import add_engine_options
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
 from codex_credits.cli.report_output import add_tz, load_tz, price_known, render_report
 from codex_credits.cli.usage_source import add_usage_source, load_usage
+from codex_credits.core.chargeback import chargeback, period_usage_report
 from codex_credits.core.periods import period_containing
-from codex_credits.core.reports import GROUPINGS, UsageReport, build_report, usage_report
+from codex_credits.core.ratecard import RateCard
+from codex_credits.core.reports import GROUPINGS, Report, UsageReport, build_report
+from codex_credits.core.simulate import simulate
+from codex_credits.core.usage import UsageLog
 
 NAME = "report"
 HELP = "usage report: totals by period or dimension, shares, allocated subscription and overage"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_usage_source(parser)
     add_card(parser)
     parser.add_argument("--by", choices=GROUPINGS, default="project", help="grouping")
     add_tz(parser)
-    plan = parser.add_argument_group("plan (for allocated cost and the period's usage report)")
+    plan = parser.add_argument_group(
+        "plan (replays the usage through the tier: allocated cost and the usage report)"
+    )
     plan.add_argument("--tier", help="a tier of the card (e.g. pro)")
     plan.add_argument("--seats", type=positive_int, default=1)
     plan.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="billing anchor")
     plan.add_argument(
-        "--rollover", type=Decimal, default=Decimal(0), help="rollover balance at period start"
+        "--months",
+        type=positive_int,
+        default=None,
+        help="billing periods to simulate (default: from the anchor to the last event)",
     )
+    plan.add_argument(
+        "--rollover-balance",
+        "--rollover",
+        dest="rollover_balance",
+        type=decimal_arg,
+        default=None,
+        metavar="CCU",
+        help="rollover credit at the anchor, expiring at the end of the first period",
+    )
+    add_engine_options(parser)
     parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
+    add_usage_source(parser)  # last: it reuses this command's --start and --months
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.tier is not None and args.start is None:
+        raise argparse.ArgumentTypeError("--tier needs --start ANCHOR (the billing anchor)")
     log = load_usage(args, err)
     card = load_card(args)
     tz = load_tz(args)
-    amounts, unpriced = price_known(log, card)
-    if unpriced:
-        err.write(f"codex-credits: card {card.name} does not price {', '.join(unpriced)}\n")
     extra: dict[str, Any] = {"card": card.name}
     sections: list[Table] = []
-    subscription = None
     if args.tier is not None:
-        if args.start is None:
-            raise argparse.ArgumentTypeError("--tier needs --start ANCHOR (the billing anchor)")
-        tier = card.tier(args.tier)
-        tier.check_seats(args.seats, args.tier)
-        if len(log):
-            first = period_containing(args.start, log.start)
-            last = period_containing(args.start, log.end)
-            periods = last.index - first.index + 1
-            subscription = tier.price_per_seat_usd * args.seats * periods
-            period = last
-            current = usage_report(
-                log,
-                card,
-                start=period.start,
-                end=period.end,
-                allocation=tier.pool(args.seats),
-                rollover=args.rollover,
-                overage_rate_usd=tier.overage_usd_per_ccu,
-                dimensions=(),
-                tz=tz,
-            )
-            extra["usage_report"] = current.model_dump()
-            sections.append(_usage_table(current))
-    report = build_report(
-        log, card, by=args.by, tz=tz, amounts_micro=amounts, subscription_usd=subscription
-    )
+        report = _with_engine(args, log, card, err, extra, sections)
+    else:
+        amounts, unpriced = price_known(log, card)
+        if unpriced:
+            err.write(f"codex-credits: card {card.name} does not price {', '.join(unpriced)}\n")
+        report = build_report(log, card, by=args.by, tz=tz, amounts_micro=amounts)
     render_report(
         report,
         args.format,
@@ -79,6 +91,56 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         sections=sections,
     )
     return ExitCode.OK
+
+
+def _with_engine(
+    args: argparse.Namespace,
+    log: UsageLog,
+    card: RateCard,
+    err: TextIO,
+    extra: dict[str, Any],
+    sections: list[Table],
+) -> Report:
+    months = args.months
+    if months is None:
+        months = 1
+        if len(log) and log.end >= args.start:
+            months = period_containing(args.start, log.end).index + 1
+    result = simulate(
+        log,
+        args.tier,
+        seats=args.seats,
+        card=card,
+        start=args.start,
+        months=months,
+        on_rate_limit=args.on_rate_limit,
+        mode=args.mode,
+        rollover_balance=args.rollover_balance,
+    )
+    if result.ignored_events:
+        err.write(
+            f"codex-credits: {result.ignored_events} event(s) outside the simulated "
+            "periods were ignored\n"
+        )
+    totals = result.totals
+    if totals.blocked_ccu or totals.unserved_ccu:
+        err.write(
+            f"codex-credits: the engine did not serve {totals.blocked_ccu + totals.unserved_ccu}"
+            f" {card.unit} (blocked {totals.blocked_ccu}, never served {totals.unserved_ccu});"
+            " rows show it as requested, not consumed\n"
+        )
+    tz = load_tz(args)
+    current = period_usage_report(log, result, card=card, tz=tz)
+    extra["totals"] = totals.to_dict()
+    extra["usage_report"] = _usage_data(current)
+    sections.append(_usage_table(current))
+    return chargeback(log, result, by=args.by, tz=tz, card=card)
+
+
+def _usage_data(r: UsageReport) -> dict[str, Any]:
+    data = r.model_dump(exclude={"by_dimension"})
+    data["by_dimension"] = {report.by: report.to_data() for report in r.by_dimension}
+    return data
 
 
 def _usage_table(r: UsageReport) -> Table:
@@ -92,4 +154,6 @@ def _usage_table(r: UsageReport) -> Table:
     table.add("rate-limit events", r.rate_limit_events)
     table.add("reserve used", r.reserve_used)
     table.add("rollover consumed", r.rollover_consumed)
+    table.add("overage (engine)", r.overage)
+    table.add("overage USD (engine)", r.overage_usd)
     return table

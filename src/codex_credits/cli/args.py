@@ -72,6 +72,26 @@ def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
     )
 
 
+def add_opening_balance(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--rollover-balance CCU`` and ``--reserve CCU``: the account at the billing anchor."""
+    parser.add_argument(
+        "--rollover-balance",
+        "--rollover",
+        dest="rollover_balance",
+        type=decimal_arg,
+        default=None,
+        metavar="CCU",
+        help="rollover credit at the anchor, expiring at the end of the first period",
+    )
+    parser.add_argument(
+        "--reserve",
+        type=decimal_arg,
+        default=None,
+        metavar="CCU",
+        help="savings reserve at the anchor (plus and pro)",
+    )
+
+
 def add_card(parser: argparse.ArgumentParser) -> None:
     """``--card NAME|PATH``."""
     parser.add_argument(

@@ -10,7 +10,7 @@ from codex_credits.cli.account_source import add_state_source, check_plan_option
 from codex_credits.cli.args import (
     add_card,
     add_format,
-    decimal_arg,
+    add_opening_balance,
     instant_arg,
     load_card,
     non_negative_int,
@@ -53,16 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=ForecastMethod.MONTECARLO.value,
         help="forecast method (default montecarlo)",
     )
-    parser.add_argument(
-        "--rollover-balance",
-        type=decimal_arg,
-        default=None,
-        metavar="CCU",
-        help="rollover credit at the anchor, expiring at the end of the first period",
-    )
-    parser.add_argument(
-        "--reserve", type=decimal_arg, default=None, metavar="CCU", help="reserve at the anchor"
-    )
+    add_opening_balance(parser)
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
     add_format(parser, "table", "json", "markdown")

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from codex_credits.cli.args import (
     add_card,
-    decimal_arg,
+    add_opening_balance,
     instant_arg,
     load_card,
     positive_int,
@@ -53,15 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="billing periods to simulate (default: from the anchor to the last event)",
     )
-    plan.add_argument(
-        "--rollover-balance",
-        "--rollover",
-        dest="rollover_balance",
-        type=decimal_arg,
-        default=None,
-        metavar="CCU",
-        help="rollover credit at the anchor, expiring at the end of the first period",
-    )
+    add_opening_balance(plan)
     add_engine_options(parser)
     parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
     add_usage_source(parser)  # last: it reuses this command's --start and --months
@@ -116,6 +108,7 @@ def _with_engine(
         on_rate_limit=args.on_rate_limit,
         mode=args.mode,
         rollover_balance=args.rollover_balance,
+        reserve=args.reserve,
     )
     if result.ignored_events:
         err.write(

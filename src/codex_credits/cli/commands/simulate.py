@@ -9,7 +9,7 @@ from codex_credits.cli.account_source import add_state_source, check_plan_option
 from codex_credits.cli.args import (
     add_card,
     add_format,
-    decimal_arg,
+    add_opening_balance,
     instant_arg,
     load_card,
     positive_int,
@@ -39,16 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--months", type=positive_int, default=1, help="billing periods")
     add_engine_options(parser)
-    parser.add_argument(
-        "--rollover-balance",
-        type=decimal_arg,
-        default=None,
-        metavar="CCU",
-        help="starting rollover credit, expiring at the end of the first period",
-    )
-    parser.add_argument(
-        "--reserve", type=decimal_arg, default=None, metavar="CCU", help="starting reserve"
-    )
+    add_opening_balance(parser)
     add_state_source(
         parser,
         "the simulation opens at the start of the account's current period, with the "

@@ -1,33 +1,36 @@
 """Reading usage files column by column: the fast reader.
 
 The reference reader (:mod:`codex_credits.io.usagerows`) checks one row at a
-time. This reader reads the whole file first (the ``csv`` module for CSV;
-``orjson`` for JSON Lines), then converts each column at once with NumPy:
+time. This reader reads the whole file at once, splits it into columns and
+converts each column with the exact vectorised parsers of
+:mod:`codex_credits.io.columnparse` (docs/usage-files.md, "How files are read"):
 
-- timestamps of the common shapes (``YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]`` then
-  ``Z`` or ``±HH:MM``) are checked character by character, calendar included,
-  and turned into µs since the epoch with integer arithmetic;
-- decimal text (digits, at most one point, at most six places) becomes integer
-  micro-units exactly, digit by digit; whole numbers likewise;
-- labels are interned once per distinct text.
+- **CSV.** A file with no quote character, no NUL and no lone carriage return
+  (``\\r\\n`` line ends are fine) is a plain grid: ``csv.reader`` would split it
+  at commas and line ends only, so the text is split the same way in one pass,
+  without a list per record. Blank lines and records of the wrong width are
+  found with NumPy and handled as the ``csv`` module would. Any other file goes
+  through ``csv.reader`` and is then converted column by column all the same.
+- **JSON Lines.** All lines are parsed in one ``orjson`` call (as one JSON
+  array) when the file allows it, else line by line. A line holding a number
+  with a fraction (which ``orjson`` reads as a binary float) is parsed again
+  with ``json`` and ``Decimal``, so no amount is ever a float.
 
-Any value outside those shapes (an exponent, a sign, spaces, a seventh place,
-another timestamp form, a JSON number with a fraction...) is not guessed at:
-its whole row goes to the reference :func:`~codex_credits.io.usagerows.row_values`,
-which either converts it or names the bad field. So both readers give equal logs,
-summaries and errors (docs/usage-files.md); property tests hold them to it.
-
-JSON numbers with a fraction are never read as binary floats: a line whose
-``orjson`` parse holds a float is parsed again with ``json`` and ``Decimal``.
+Every row whose values the parsers cannot prove good goes, in file order, to
+the reference :func:`~codex_credits.io.usagerows.row_values`, which converts it
+or names the bad field. Both readers therefore give equal logs, summaries and
+errors; property tests hold them to it. When a file is something only the
+reference can report in order (text that is not UTF-8, a ``csv`` error, no
+records), :func:`read_columns` returns None and the reference reads it.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
+import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,7 +38,17 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.usage import DIMENSIONS, LogSummary, UsageLog
+from codex_credits.io.columnparse import (
+    BoolArray,
+    IntArray,
+    intern_labels,
+    parse_bools,
+    parse_decimals,
+    parse_timestamps,
+    text_column,
+)
 from codex_credits.io.usagerows import (
+    BOM,
     INT_FIELDS,
     RowError,
     RowValues,
@@ -50,39 +63,28 @@ __all__ = ["read_columns"]
 try:  # orjson is the field's standard fast JSON parser; json is the fallback.
     import orjson
 
-    _loads: Callable[[str], Any] | None = orjson.loads
+    _loads: Callable[[bytes | bytearray | str], Any] | None = orjson.loads
     _LoadError: type[Exception] = orjson.JSONDecodeError
 except ImportError:  # pragma: no cover - exercised only without orjson installed
     _loads = None
     _LoadError = ValueError
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-
 _TEXT_FIELDS = (*DIMENSIONS, "sandbox_class")
 _KNOWN = frozenset(("timestamp", "ccu", *INT_FIELDS, "sandbox_minutes", "fast", *_TEXT_FIELDS))
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
-_JSON_PLAIN = (str, int, bool, type(None))
-_POW10 = np.array([10**k for k in range(19)], dtype=np.int64)
-# Timestamp shapes by length: (digits of the fraction, offset given as ±HH:MM).
-_TS_SHAPES = {20: (0, False), 24: (3, False), 27: (6, False), 25: (0, True)}
-_TS_SHAPES |= {29: (3, True), 32: (6, True)}
-_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_EMPTY: Mapping[str, Any] = {}
 
 
 class _Table:
-    """Records of one file: columns by name, and each row for the reference reader."""
+    """The records of one file: columns by name, and any one row for the reference."""
 
     def __init__(
         self,
-        n: int,
-        columns: Mapping[str, Sequence[Any]],
+        columns: dict[str, list[Any]],
         row: Callable[[int], Mapping[str, Any]],
         line: Callable[[int], int],
         flagged: BoolArray,
     ) -> None:
-        self.n = n
+        self.n = len(flagged)
         self.columns = columns
         self.row = row
         self.line = line
@@ -94,22 +96,25 @@ def read_columns(
 ) -> UsageLog | None:
     """Read ``path`` column by column; None when only the reference reader may answer.
 
-    None is returned for an empty file, and for text the ``csv`` module or UTF-8
-    decoding refuses (the reference reader reports those in file order).
+    Raises:
+        UsageDataError: a bad header or (with ``strict``) a bad row.
+        OSError: the file cannot be read.
     """
     with _gc_paused():
         try:
             table = _csv_table(path) if fmt == "csv" else _jsonl_table(path)
         except (UnicodeDecodeError, csv.Error):
             return None
-        if table is None:
+        if table is None or not table.n:
             return None
-        return _convert(table, path, strict)
+        log = _convert(table, path, strict)
+        del table  # free every record before the collector runs again
+    return log
 
 
 @contextmanager
 def _gc_paused() -> Iterator[None]:
-    # A million small lists would otherwise trigger many needless collections.
+    # A million small objects would otherwise set off many needless collections.
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -119,145 +124,219 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# -- CSV ------------------------------------------------------------------------------------
+
+
 def _csv_table(path: Path) -> _Table | None:
     data = path.read_bytes()
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    plain = _plain_csv_table(data, path)
+    return plain if plain is not None else _csv_module_table(path)
+
+
+def _plain_csv_table(data: bytes, path: Path) -> _Table | None:
+    """The table of a plain grid (see the module docs), else None."""
+    if b'"' in data or b"\x00" in data:
+        return None
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")
+        if b"\r" in data:
+            return None  # a lone carriage return ends a record for csv.reader
     end = data.find(b"\n")
-    if end >= 0 and b'"' not in data and b"\r" not in data and b"\x00" not in data:
-        # No quotes and only line feeds: the first line is the header record.
-        header = check_header(data[:end].decode("utf-8").split(","), path)
-        fields = _plain_fields(data[end + 1 :], len(header))
-        if fields is not None:
-            return _plain_table(header, fields)
-    with path.open(encoding="utf-8", newline="") as handle:
+    if not 0 <= end <= csv.field_size_limit():
+        return None
+    header = check_header(data[:end].decode("utf-8").split(","), path)
+    width = len(header)
+    body = data[end + 1 :]
+    if width == 1 or not body:
+        return None
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    raw = np.frombuffer(body, dtype=np.uint8)
+    newline = raw == ord("\n")
+    separators = np.flatnonzero(newline | (raw == ord(",")))
+    if int(np.diff(separators, prepend=-1).max()) - 1 > csv.field_size_limit():
+        return None  # csv.reader refuses such a field; the reference reports it
+    ends = newline[separators]
+    text = body.decode("utf-8")
+    wrong: dict[int, str] = {}
+    if separators.size % width == 0 and _is_grid(ends.reshape(-1, width)):
+        fields = text.replace("\n", ",").split(",")
+        fields.pop()  # after the last line feed
+        lines = None
+    else:
+        line_of = np.cumsum(ends) - ends
+        commas = np.bincount(line_of[~ends], minlength=int(ends.sum()))
+        records = text.split("\n")
+        records.pop()  # after the last line feed
+        numbers: list[int] = []
+        kept: list[str] = []
+        odd = set(np.flatnonzero(commas != width - 1).tolist())
+        for i, record in enumerate(records):
+            if i in odd:
+                if not record.strip():
+                    continue  # a blank line
+                wrong[len(kept)] = f"expected {width} columns, found {int(commas[i]) + 1}"
+                record = "," * (width - 1)
+            numbers.append(i + 2)
+            kept.append(record)
+        fields = ",".join(kept).split(",") if kept else []
+        lines = numbers
+    n = len(fields) // width
+    position = {name: i for i, name in enumerate(header)}  # a repeated name: the last wins
+    columns = {name: fields[i::width] for name, i in position.items() if name in _KNOWN}
+
+    def row(i: int) -> Mapping[str, Any]:
+        if i in wrong:
+            return {"__error__": wrong[i]}
+        return dict(zip(header, fields[i * width : (i + 1) * width], strict=True))
+
+    flagged = np.zeros(n, dtype=np.bool_)
+    flagged[list(wrong)] = True
+    line = (lambda i: i + 2) if lines is None else lines.__getitem__
+    return _Table(columns, row, line, flagged)
+
+
+def _is_grid(ends: npt.NDArray[np.bool_]) -> bool:
+    """Whether every line has exactly the header's width (the last separator ends it)."""
+    return bool(ends[:, -1].all()) and not bool(ends[:, :-1].any())
+
+
+def _csv_module_table(path: Path) -> _Table | None:
+    """The table of any CSV file, split by ``csv.reader`` (quotes, odd line ends...)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         first = next(reader, None)
         if first is None:
             return None
         header = check_header(first, path)
-        records = list(reader)
-    width = len(header)
-    wrong: dict[int, str] = {}
-    if width == 1 or set(map(len, records)) != {width}:
-        kept: list[list[str]] = []
-        for values in records:
+        width = len(header)
+        wrong: dict[int, str] = {}
+        records: list[list[str]] = []
+        lines: list[int] = []
+        for values in reader:
             if not values or (len(values) == 1 and not values[0].strip()):
                 continue
             if len(values) != width:
-                wrong[len(kept)] = f"expected {width} columns, found {len(values)}"
+                wrong[len(records)] = f"expected {width} columns, found {len(values)}"
                 values = [""] * width
-            kept.append(values)
-        records = kept
-    if not records:
-        return None
+            records.append(values)
+            lines.append(reader.line_num)
     flagged = np.zeros(len(records), dtype=np.bool_)
     flagged[list(wrong)] = True
     position = {name: i for i, name in enumerate(header)}  # a repeated name: the last wins
-    every = list(zip(*records, strict=True))
-    columns = {name: every[i] for name, i in position.items() if name in _KNOWN}
-    lines: list[int] = []
+    every = list(zip(*records, strict=True)) if records else []
+    columns = {name: list(every[i]) for name, i in position.items() if name in _KNOWN and every}
 
     def row(i: int) -> Mapping[str, Any]:
         if i in wrong:
             return {"__error__": wrong[i]}
         return dict(zip(header, records[i], strict=True))
 
-    def line(i: int) -> int:
-        if not lines:
-            lines.extend(_csv_lines(path))
-        return lines[i]
-
-    return _Table(len(records), columns, row, line, flagged)
+    return _Table(columns, row, lines.__getitem__, flagged)
 
 
-def _plain_fields(body: bytes, width: int) -> list[str] | None:
-    """Every field of ``body`` in file order when it is a plain grid, else None.
-
-    Plain: no quote, carriage return or NUL, and exactly ``width`` fields on every
-    line. ``csv.reader`` splits such text at commas and line feeds only, so a
-    split of the whole text gives the same fields without a list per record.
-    """
-    if not body:
-        return None
-    if not body.endswith(b"\n"):
-        body += b"\n"
-    raw = np.frombuffer(body, dtype=np.uint8)
-    separators = raw[np.flatnonzero((raw == ord(",")) | (raw == ord("\n")))]
-    if separators.size % width:
-        return None
-    grid = separators.reshape(-1, width) == ord("\n")
-    if not grid[:, -1].all() or grid[:, :-1].any():
-        return None
-    fields = body.decode("utf-8").replace("\n", ",").split(",")
-    fields.pop()
-    return fields
-
-
-def _plain_table(header: list[str], fields: list[str]) -> _Table:
-    width = len(header)
-    n = len(fields) // width
-    position = {name: i for i, name in enumerate(header)}  # a repeated name: the last wins
-    columns = {name: fields[i::width] for name, i in position.items() if name in _KNOWN}
-
-    def row(i: int) -> Mapping[str, Any]:
-        return dict(zip(header, fields[i * width : (i + 1) * width], strict=True))
-
-    return _Table(n, columns, row, lambda i: i + 2, np.zeros(n, dtype=np.bool_))
-
-
-def _csv_lines(path: Path) -> list[int]:
-    """The line of every record that is not blank (read again: only errors need them)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        next(reader, None)
-        return [
-            reader.line_num
-            for values in reader
-            if values and not (len(values) == 1 and not values[0].strip())
-        ]
+# -- JSON Lines -----------------------------------------------------------------------------
 
 
 def _jsonl_table(path: Path) -> _Table | None:
-    rows: list[Mapping[str, Any]] = []
-    lines: list[int] = []
-    flagged: list[int] = []
-    keys: set[str] = set()
-    reparse = _loads is None
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, text in enumerate(handle, start=1):
-            row: Any = None
-            if not reparse and _loads is not None:
-                try:
-                    row = _loads(text)
-                except _LoadError:
-                    row = None
-                if type(row) is not dict or not all(type(v) in _JSON_PLAIN for v in row.values()):
-                    row = None
-            if row is None:
-                row = jsonl_row(text)
-                if row is None:
-                    continue  # a blank line
-                reparse = any(type(v) is Decimal for v in row.values())
-                if "__error__" in row or not all(
-                    type(row.get(k)) in _JSON_PLAIN or type(row.get(k)) is Decimal for k in _KNOWN
-                ):
-                    flagged.append(len(rows))
-            lines.append(number)
-            rows.append(row)
-            keys.update(row)
-    if not rows:
+    data = path.read_bytes()
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    texts: list[str] = []
+
+    def text(number: int) -> str:
+        """Line ``number`` as the reference reads it (line ends as ``newline=""`` keeps them)."""
+        if not texts:
+            texts.extend(io.StringIO(data.decode("utf-8"), newline="").readlines())
+        return texts[number - 1]
+
+    found = _jsonl_whole(data)
+    if found is None:
+        found = _jsonl_by_line(data)
+    rows, lines, failed = found
+    n = len(rows)
+    flagged = np.zeros(n, dtype=np.bool_)
+    flagged[failed] = True
+    if set(map(type, rows)) != {dict}:
+        flagged |= np.fromiter((type(r) is not dict for r in rows), np.bool_, n)
+        rows = [r if type(r) is dict else _EMPTY for r in rows]
+    keys = set().union(*rows) & _KNOWN
+    columns = {name: [r.get(name) for r in rows] for name in keys}
+    # A number with a fraction (or beyond 64 bits) came back as a float: parse again, exactly.
+    again = sorted(
+        {
+            i
+            for values in columns.values()
+            if float in set(map(type, values))
+            for i, value in enumerate(values)
+            if type(value) is float
+        }
+    )
+    for i in again:
+        exact = jsonl_row(text(lines(i)))
+        if exact is None or "__error__" in exact:
+            flagged[i] = True
+            continue
+        for name, values in columns.items():
+            values[i] = exact.get(name)
+
+    def row(i: int) -> Mapping[str, Any]:
+        found = jsonl_row(text(lines(i)))
+        return _EMPTY if found is None else found  # (a blank line has no row)
+
+    return _Table(columns, row, lines, flagged)
+
+
+def _jsonl_whole(data: bytes) -> tuple[list[Any], Callable[[int], int], list[int]] | None:
+    """Every line parsed in one call, as the elements of one JSON array; else None.
+
+    A JSON text holds no raw line feed, so turning each into a comma makes the
+    file an array of exactly one element per line, unless a line is blank,
+    bad, or holds more than one value: then the parse fails or the count is
+    off, and the file is read line by line instead.
+    """
+    if _loads is None or not data:
         return None
-    mask = np.zeros(len(rows), dtype=np.bool_)
-    mask[flagged] = True
-    source = rows
-    if flagged:
-        source = list(rows)
-        for i in flagged:
-            source[i] = {}
-    columns = {name: [r.get(name) for r in source] for name in keys & _KNOWN}
-    return _Table(len(rows), columns, rows.__getitem__, lines.__getitem__, mask)
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone carriage return ends a line for the reference
+    expected = data.count(b"\n") + (not data.endswith(b"\n"))
+    body = data[:-1] if data.endswith(b"\n") else data
+    buffer = b"".join((b"[", body.replace(b"\n", b","), b"]"))
+    try:
+        rows = _loads(buffer)
+    except _LoadError:
+        return None
+    if type(rows) is not list or len(rows) != expected:
+        return None
+    return rows, lambda i: i + 1, []
 
 
-def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
+def _jsonl_by_line(data: bytes) -> tuple[list[Any], Callable[[int], int], list[int]]:
+    """Each non-blank line parsed alone; a line ``orjson`` refuses is left to the reference."""
+    rows: list[Any] = []
+    lines: list[int] = []
+    failed: list[int] = []
+    for number, text in enumerate(io.StringIO(data.decode("utf-8"), newline=""), start=1):
+        if not text.strip():
+            continue
+        row: Any = _EMPTY
+        try:
+            if _loads is None:
+                raise _LoadError
+            row = _loads(text)
+        except _LoadError:
+            failed.append(len(rows))
+        rows.append(row)
+        lines.append(number)
+    return rows, lines.__getitem__, failed
+
+
+# -- columns to a log -----------------------------------------------------------------------
+
+
+def _convert(table: _Table, path: Path, strict: bool) -> UsageLog | None:
     n = table.n
     bad = table.flagged.copy()
     column = table.columns.get
@@ -274,18 +353,24 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
         bad |= b
     minutes, _, b = _numbers(column("sandbox_minutes"), n, places=6)
     bad |= b
-    fast, b = _bools(column("fast"), n)
-    bad |= b
-    texts: dict[str, Sequence[str | None]] = {}
+    fast_values = column("fast")
+    if fast_values is None:
+        fast = np.zeros(n, dtype=np.bool_)
+    else:
+        fast, b = parse_bools(fast_values)
+        bad |= b
+    texts: dict[str, Sequence[str | None] | None] = {}
     for name in _TEXT_FIELDS:
-        texts[name], b = _texts(column(name), n)
+        values_or_none = column(name)
+        if values_or_none is None:
+            texts[name] = None
+            continue
+        texts[name], b = text_column(values_or_none)
         bad |= b
     bad |= ints[4] > ints[3]  # cached input beyond input: the reference names it
     # A row with no amount and no meter is bad unless a meter cell or the model is given.
-    model = column("model")
     idle = ~has_ccu & ~present & (minutes == 0) & ~bad
-    for name_values in ints:
-        idle &= name_values == 0
+    model = column("model")
     for i in np.flatnonzero(idle).tolist():
         if model is None or model[i] is None or model[i] == "":
             bad[i] = True
@@ -296,7 +381,7 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
     patches: list[tuple[int, RowValues]] = []
     for i in np.flatnonzero(bad).tolist():
         try:
-            patches.append((i, row_values(table.row(i))))
+            checked = row_values(table.row(i))
         except RowError as exc:
             if strict or len(problems) < 1000:
                 message, error = row_error(path, table.line(i), exc)
@@ -304,11 +389,15 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
                     raise error from None
                 problems.append(message)
             errors.append(i)
+            continue
+        if not _fits(checked):
+            return None  # beyond 64 bits: only the reference can say whether that matters
+        patches.append((i, checked))
     if patches:
-        texts = {
-            name: values if isinstance(values, _Absent) else list(values)
-            for name, values in texts.items()
-        }
+        labels_of: dict[str, list[str | None]] = {}
+        for name in _TEXT_FIELDS:
+            current = texts[name]
+            labels_of[name] = [None] * n if current is None else list(current)
         for i, (t, c, meters, m, sandbox_class, f, dims) in patches:
             ts_us[i] = t
             has_ccu[i] = c is not None
@@ -317,18 +406,43 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
                 values[i] = value
             minutes[i] = m
             fast[i] = f
-            texts["sandbox_class"][i] = sandbox_class  # type: ignore[index]
+            labels_of["sandbox_class"][i] = sandbox_class
             for name, label in dims.items():
-                texts[name][i] = label  # type: ignore[index]
+                labels_of[name][i] = label
+        texts = dict(labels_of)
+    return _build(table.n, errors, problems, ts_us, ccu, has_ccu, ints, minutes, fast, texts)
 
+
+def _fits(values: RowValues) -> bool:
+    """Whether every number of a row fits a 64-bit column."""
+    ts_us, ccu_micro, meters, minutes_micro = values[:4]
+    numbers = (ts_us, ccu_micro or 0, minutes_micro, *meters)
+    return all(-(2**63) <= number < 2**63 for number in numbers)
+
+
+def _build(
+    n: int,
+    errors: list[int],
+    problems: list[str],
+    ts_us: IntArray,
+    ccu: IntArray,
+    has_ccu: BoolArray,
+    ints: list[IntArray],
+    minutes: IntArray,
+    fast: BoolArray,
+    texts: dict[str, Sequence[str | None] | None],
+) -> UsageLog:
+    """The log of the good rows; the first row with an event_id wins, later ones are counted."""
     keep = np.ones(n, dtype=np.bool_)
     keep[errors] = False
     kept = np.flatnonzero(keep)
-    # Duplicates: the first row with an event_id wins (labels are stripped first).
-    ids, id_labels = _intern(_subset(texts["event_id"], kept, n))
+    ids, id_labels = _labels(texts["event_id"], kept, n)
     first = np.zeros(len(ids), dtype=np.bool_)
-    first[np.unique(ids, return_index=True)[1]] = True
-    first |= ids == 0
+    if len(id_labels) > 1:
+        first[np.unique(ids, return_index=True)[1]] = True
+        first |= ids == 0
+    else:
+        first[:] = True
     chosen = kept[first]
     columns: dict[str, npt.NDArray[Any]] = {
         "ts_us": ts_us[chosen],
@@ -344,7 +458,7 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
         if name == "event_id":
             codes, labels[name] = ids[first], id_labels
         else:
-            codes, labels[name] = _intern(_subset(texts[name], chosen, n))
+            codes, labels[name] = _labels(texts[name], chosen, n)
         columns[name] = codes.astype(np.int32)
     summary = LogSummary(
         rows=n,
@@ -356,234 +470,32 @@ def _convert(table: _Table, path: Path, strict: bool) -> UsageLog:
     return UsageLog(columns, labels, summary).sorted()
 
 
-class _Absent(list[None]):
-    """A column no record has: all None."""
-
-    def __init__(self, n: int) -> None:
-        super().__init__([None] * n)
-
-
-def _subset(values: Sequence[Any], index: IntArray, n: int) -> Sequence[Any]:
-    if isinstance(values, _Absent):
-        return _Absent(len(index))
-    if len(index) == n:
-        return values
-    return [values[i] for i in index.tolist()]
-
-
-def _intern(values: Sequence[str | None]) -> tuple[IntArray, tuple[str | None, ...]]:
-    """Codes (0 is None) and labels in order of first appearance, labels stripped."""
-    if isinstance(values, _Absent):
-        return np.zeros(len(values), dtype=np.int64), (None,)
-    table: list[str | None] = [None]
-    index: dict[str | None, int] = {None: 0}
-    codes: dict[str | None, int] = dict.fromkeys(values, 0)
-    for raw in codes:
-        label = None if raw is None else (raw.strip() or None)
-        code = index.get(label)
-        if code is None:
-            code = index[label] = len(table)
-            table.append(label)
-        codes[raw] = code
-    return np.fromiter(map(codes.__getitem__, values), np.int64, len(values)), tuple(table)
-
-
-def _texts(values: Sequence[Any] | None, n: int) -> tuple[Sequence[str | None], BoolArray]:
-    bad = np.zeros(n, dtype=np.bool_)
+def _labels(
+    values: Sequence[str | None] | None, index: IntArray, n: int
+) -> tuple[IntArray, tuple[str | None, ...]]:
+    """The interned labels of the rows at ``index`` (all None for an absent column)."""
     if values is None:
-        return _Absent(n), bad
-    if set(map(type, values)) <= {str, type(None)}:
-        return values, bad
-    out = list(values)
-    for i, value in enumerate(values):
-        if value is not None and type(value) is not str:
-            bad[i] = True
-            out[i] = None
-    return out, bad
-
-
-def _bools(values: Sequence[Any] | None, n: int) -> tuple[BoolArray, BoolArray]:
-    if values is None:
-        return np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
-    # 1 true, 0 false, 2 for a value the reference must judge.
-    if set(map(type, values)) <= {str, type(None)}:
-        meaning = dict.fromkeys(values, 2)
-        for value in meaning:
-            meaning[value] = 0 if value is None else _bool_code(value)
-        codes = np.fromiter(map(meaning.__getitem__, values), np.int8, n)
-    else:
-        codes = np.fromiter(
-            (
-                (1 if v else 0)
-                if v is None or type(v) is bool
-                else _bool_code(v)
-                if type(v) is str
-                else 2
-                for v in values
-            ),
-            np.int8,
-            n,
-        )
-    return codes == 1, codes == 2
-
-
-def _bool_code(text: str) -> int:
-    word = text.strip().lower()
-    return 1 if word in _TRUE else 0 if word in _FALSE else 2
-
-
-def _strings(
-    values: Sequence[Any], numbers: bool
-) -> tuple[list[str], IntArray | None, list[tuple[int, int]]]:
-    """The text values and where they are (None: everywhere); for numbers, the ints too."""
-    kinds = set(map(type, values))
-    if kinds == {str}:
-        return list(values), None, []
-    texts: list[str] = []
-    where: list[int] = []
-    whole: list[tuple[int, int]] = []
-    for i, value in enumerate(values):
-        kind = type(value)
-        if kind is str:
-            texts.append(value)
-            where.append(i)
-        elif numbers and kind is Decimal:
-            texts.append(str(value))  # its exact text; an exponent goes to the reference
-            where.append(i)
-        elif numbers and kind is int:
-            whole.append((i, value))
-    return texts, np.array(where, dtype=np.int64), whole
-
-
-def _chars(texts: Sequence[str], width: int) -> npt.NDArray[Any]:
-    """Texts as a (rows, width) matrix of character codes, 0 past the end."""
-    try:
-        return np.array(texts, dtype=f"S{width}").view(np.uint8).reshape(-1, width)
-    except UnicodeEncodeError:  # not ASCII: the rows go to the reference anyway
-        return np.array(texts, dtype=f"U{width}").view(np.uint32).reshape(-1, width)
+        return np.zeros(len(index), dtype=np.int64), (None,)
+    if len(index) != n:
+        values = [values[i] for i in index.tolist()]
+    return intern_labels(values)
 
 
 def _timestamps(values: Sequence[Any] | None, n: int) -> tuple[IntArray, BoolArray]:
-    us = np.zeros(n, dtype=np.int64)
-    bad = np.ones(n, dtype=np.bool_)
+    """(µs since the epoch, bad); anything but good text is the reference's to judge."""
     if values is None:
-        return us, bad
-    texts, where, _ = _strings(values, numbers=False)
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    for length, (places, offset) in _TS_SHAPES.items():
-        rows = np.flatnonzero(lengths == length)
-        if not rows.size:
-            continue
-        chosen = texts if rows.size == len(texts) else [texts[i] for i in rows.tolist()]
-        good, value = _parse_timestamps(_chars(chosen, length), places, offset)
-        target = rows if where is None else where[rows]
-        us[target] = value
-        bad[target] = ~good
-    return us, bad
-
-
-def _parse_timestamps(codes: IntArray, places: int, offset: bool) -> tuple[BoolArray, IntArray]:
-    good = np.ones(len(codes), dtype=np.bool_)
-
-    def number(start: int, stop: int) -> IntArray:
-        nonlocal good
-        total = np.zeros(len(codes), dtype=np.int64)
-        for j in range(start, stop):
-            digit = codes[:, j].astype(np.int64) - 48
-            good &= (digit >= 0) & (digit <= 9)
-            total = total * 10 + digit
-        return total
-
-    for j, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
-        good &= codes[:, j] == ord(char)
-    year, month, day = number(0, 4), number(5, 7), number(8, 10)
-    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
-    micro = np.zeros(len(codes), dtype=np.int64)
-    at = 19
-    if places:
-        good &= codes[:, 19] == ord(".")
-        micro = number(20, 20 + places) * 10 ** (6 - places)
-        at = 20 + places
-    shift = np.zeros(len(codes), dtype=np.int64)
-    if offset:
-        sign = codes[:, at]
-        good &= ((sign == ord("+")) | (sign == ord("-"))) & (codes[:, at + 3] == ord(":"))
-        hours, minutes = number(at + 1, at + 3), number(at + 4, at + 6)
-        good &= (hours <= 23) & (minutes <= 59)
-        shift = np.where(sign == ord("-"), -1, 1) * (hours * 3600 + minutes * 60)
-    else:
-        good &= codes[:, at] == ord("Z")
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_index = np.clip(month, 1, 12) - 1
-    last_day = _DAYS_IN_MONTH[month_index] + ((month == 2) & leap)
-    good &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= last_day)
-    good &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    # Days since 1970-01-01 of a proleptic Gregorian date (integer arithmetic only).
-    y = year - (month <= 2)
-    era = y // 400
-    year_of_era = y - era * 400
-    day_of_year = (153 * ((month_index + 10) % 12) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days = era * 146_097 + day_of_era - 719_468
-    seconds = days * 86_400 + hour * 3600 + minute * 60 + second - shift
-    return good, seconds * 1_000_000 + micro
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.bool_)
+    if not set(map(type, values)) <= {str}:
+        values = [v if type(v) is str else "" for v in values]
+    us, good = parse_timestamps(values)
+    return us, ~good
 
 
 def _numbers(
     values: Sequence[Any] | None, n: int, *, places: int
 ) -> tuple[IntArray, BoolArray, BoolArray]:
-    """(value in units of 10**-places, given, bad) for decimal or whole-number cells.
-
-    Given means neither absent nor empty text. Bad rows go to the reference.
-    """
-    result = np.zeros(n, dtype=np.int64)
-    given = np.zeros(n, dtype=np.bool_)
-    bad = np.zeros(n, dtype=np.bool_)
+    """(value in units of ``10**-places``, given, bad) of a column (absent: zeros)."""
     if values is None:
-        return result, given, bad
-    texts, where, whole = _strings(values, numbers=True)
-    if where is not None:
-        # Anything neither text nor a whole number (bool, other) is the reference's to judge.
-        given[:] = [v is not None for v in values]
-        bad[:] = given
-        bad[where] = False
-        limit = 10 ** (18 - places)
-        for i, value in whole:
-            if 0 <= value < limit:
-                result[i] = value * 10**places
-            else:
-                bad[i] = True
-    lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    digits = 18 - places  # whole digits that fit in int64 with the places
-    widest = digits + 1 + places if places else digits
-    too_long = lengths > widest
-    if too_long.any():
-        texts = ["" if long else t for t, long in zip(texts, too_long.tolist(), strict=True)]
-    width = int(min(lengths.max(initial=1), widest)) or 1
-    codes = _chars(texts, width)
-    good = ~too_long
-    point: IntArray = lengths.copy()
-    points = np.zeros(len(texts), dtype=np.int64)
-    for j in range(width):
-        char = codes[:, j].astype(np.int64)
-        inside = j < lengths
-        is_digit = (char >= 48) & (char <= 57)
-        is_point = char == 46
-        good &= np.where(inside, is_digit | (is_point if places else False), char == 0)
-        point = np.where(is_point & (points == 0) & inside, j, point)
-        points += is_point & inside
-    fraction = np.where(points == 1, lengths - point - 1, 0)
-    good &= (points <= 1) & (point >= 1) & (point <= digits)
-    good &= (points == 0) | ((fraction >= 1) & (fraction <= places))
-    total = np.zeros(len(texts), dtype=np.int64)
-    for j in range(width):
-        char = codes[:, j].astype(np.int64)
-        use = (j < lengths) & (char >= 48) & (char <= 57) & good
-        exponent = np.where(j < point, point - 1 - j + places, places - (j - point))
-        total += np.where(use, (char - 48) * _POW10[np.clip(exponent, 0, 18)], 0)
-    empty = lengths == 0
-    target = slice(None) if where is None else where
-    result[target] = np.where(good, total, 0)
-    given[target] = ~empty
-    bad[target] = ~(good | empty)
-    return result, given, bad
+        zeros = np.zeros(n, dtype=np.bool_)
+        return np.zeros(n, dtype=np.int64), zeros, zeros.copy()
+    return parse_decimals(values, places)

@@ -26,7 +26,10 @@ from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
 from codex_credits.errors import UsageDataError
 
 __all__ = [
+    "BOM",
+    "FALSE_WORDS",
     "INT_FIELDS",
+    "TRUE_WORDS",
     "RowError",
     "RowValues",
     "check_header",
@@ -46,9 +49,13 @@ INT_FIELDS = (
     "input_tokens",
     "cached_input_tokens",
 )
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte order mark some programs write first; it is not part of the text."""
+TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
+FALSE_WORDS = frozenset({"false", "0", "no", "n", "f", ""})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_INT64 = 2**63 - 1  # columns hold 64-bit integers (amounts in micro-units)
+_MAX_AMOUNT = "9223372036854.775807"
 
 RowValues = tuple[int, int | None, tuple[int, ...], int, str | None, bool, dict[str, str | None]]
 """One good row: (µs since the epoch, ccu in micro-units or None, the whole-number
@@ -79,7 +86,7 @@ def read_rows_reference(
         OSError, UnicodeDecodeError: left to the caller to report.
     """
     builder = UsageLogBuilder()
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = csv_rows(handle, path) if fmt == "csv" else jsonl_rows(handle)
         for line, row in rows:
             if row is None:
@@ -231,6 +238,8 @@ def _decimal(row: Mapping[str, Any], name: str) -> Decimal | None:
         raise RowError(name, f"{value!r} is not a finite number")
     if result < ZERO:
         raise RowError(name, f"must be >= 0, found {value!r}")
+    if result.adjusted() >= 13 or to_micro(result) > _MAX_INT64:
+        raise RowError(name, f"{value!r} is too large (at most {_MAX_AMOUNT})")
     return result
 
 
@@ -252,6 +261,8 @@ def _int(row: Mapping[str, Any], name: str) -> int:
         result = int(number)
     if result < 0:
         raise RowError(name, f"must be >= 0, found {value!r}")
+    if result > _MAX_INT64:
+        raise RowError(name, f"{value!r} is too large (at most {_MAX_INT64})")
     return result
 
 
@@ -268,8 +279,8 @@ def _bool(row: Mapping[str, Any], name: str) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     text = str(value).strip().lower()
-    if text in _TRUE:
+    if text in TRUE_WORDS:
         return True
-    if text in _FALSE:
+    if text in FALSE_WORDS:
         return False
     raise RowError(name, f"expected true/false, found {value!r}")

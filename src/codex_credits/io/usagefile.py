@@ -52,7 +52,7 @@ def read_usage(
 ) -> UsageLog:
     """Read a CSV or JSONL usage file into a :class:`UsageLog` sorted by time.
 
-    Large files are read column by column (:mod:`codex_credits.io.usagecolumns`);
+    Files are read column by column (:mod:`codex_credits.io.usagecolumns`);
     any row that reader cannot prove good is checked by the row-by-row reference
     reader, so the log, the summary and every error are the same either way.
 

@@ -4,6 +4,7 @@ Every row of a CSV or JSON Lines usage file is checked field by field, in a
 fixed order (timestamp, ``ccu``, the whole-number meters, ``sandbox_minutes``,
 cached within input, an amount or a meter, then the labels and ``fast``), and
 the first bad field is named with the file and line (see docs/usage-files.md).
+Files are UTF-8; a leading byte order mark is ignored.
 
 This reader is the definition of what a usage file means. The columnar reader
 (:mod:`codex_credits.io.usagecolumns`) reads large files much faster and hands

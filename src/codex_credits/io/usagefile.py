@@ -21,43 +21,27 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from codex_credits.core.units import ZERO, to_micro
-from codex_credits.core.usage import DIMENSIONS, UsageEvent, UsageLog, UsageLogBuilder
+from codex_credits.core.usage import DIMENSIONS, UsageEvent, UsageLog
 from codex_credits.errors import UsageDataError
+from codex_credits.io.usagecolumns import read_columns
+from codex_credits.io.usagerows import INT_FIELDS, read_rows_reference
 
 __all__ = ["USAGE_COLUMNS", "read_usage", "write_usage"]
 
-_INT_FIELDS = (
-    "reasoning_tokens",
-    "tool_calls",
-    "output_tokens",
-    "input_tokens",
-    "cached_input_tokens",
-)
 USAGE_COLUMNS: tuple[str, ...] = (
     "timestamp",
     "ccu",
-    *_INT_FIELDS,
+    *INT_FIELDS,
     "sandbox_minutes",
     "sandbox_class",
     "fast",
     *DIMENSIONS,
 )
-_TRUE = frozenset({"true", "1", "yes", "y", "t"})
-_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class _RowError(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def read_usage(
@@ -67,6 +51,10 @@ def read_usage(
     format: Literal["csv", "jsonl"] | None = None,
 ) -> UsageLog:
     """Read a CSV or JSONL usage file into a :class:`UsageLog` sorted by time.
+
+    Files are read column by column (:mod:`codex_credits.io.usagecolumns`);
+    any row that reader cannot prove good is checked by the row-by-row reference
+    reader, so the log, the summary and every error are the same either way.
 
     Args:
         path: the file; ``.csv`` is CSV, ``.jsonl``/``.ndjson``/``.json`` is JSON Lines.
@@ -78,30 +66,17 @@ def read_usage(
     """
     path = Path(path)
     fmt = format or _guess_format(path)
-    builder = UsageLogBuilder()
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = _csv_rows(handle, path) if fmt == "csv" else _jsonl_rows(handle, path)
-            for line, row in rows:
-                if row is None:
-                    continue
-                builder.summary_rows += 1
-                try:
-                    _add_row(builder, row)
-                except _RowError as exc:
-                    message = f"{path}:{line}: field {exc.field!r}: {exc}"
-                    if strict:
-                        raise UsageDataError(
-                            message, path=str(path), line=line, field=exc.field
-                        ) from None
-                    builder.skip(message)
+        log = read_columns(path, fmt, strict=strict)
+        if log is None:  # something only the reference reader reports in order
+            log = read_rows_reference(path, fmt, strict=strict)
     except OSError as exc:
         raise UsageDataError(
             f"{path}: cannot read usage file: {exc.strerror}", path=str(path)
         ) from None
     except UnicodeDecodeError as exc:
         raise UsageDataError(f"{path}: not UTF-8 text ({exc.reason})", path=str(path)) from None
-    return builder.build()
+    return log
 
 
 def write_usage(events: Iterable[UsageEvent], path: str | Path) -> int:
@@ -137,7 +112,7 @@ def _event_values(event: UsageEvent) -> dict[str, Any]:
         "timestamp": event.timestamp.isoformat().replace("+00:00", "Z"),
         "ccu": event.ccu,
     }
-    for name in _INT_FIELDS:
+    for name in INT_FIELDS:
         values[name] = getattr(event, name)
     values["sandbox_minutes"] = event.sandbox_minutes
     values["sandbox_class"] = event.sandbox_class
@@ -174,163 +149,3 @@ def _guess_format(path: Path) -> Literal["csv", "jsonl"]:
         "(or pass format='csv'|'jsonl')",
         path=str(path),
     )
-
-
-def _csv_rows(handle: Iterable[str], path: Path) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
-    reader = csv.reader(handle)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    header = [h.strip() for h in header]
-    if "timestamp" not in header:
-        raise UsageDataError(
-            f"{path}:1: the header has no 'timestamp' column (columns: {', '.join(header)})",
-            path=str(path),
-            line=1,
-            field="timestamp",
-        )
-    width = len(header)
-    for values in reader:
-        line = reader.line_num
-        if not values or (len(values) == 1 and not values[0].strip()):
-            yield line, None
-            continue
-        if len(values) != width:
-            yield line, {"__error__": f"expected {width} columns, found {len(values)}"}
-            continue
-        yield line, dict(zip(header, values, strict=True))
-
-
-def _jsonl_rows(
-    handle: Iterable[str], path: Path
-) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
-    for line, text in enumerate(handle, start=1):
-        if not text.strip():
-            yield line, None
-            continue
-        try:
-            row = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            yield line, {"__error__": f"not valid JSON ({exc.msg} at column {exc.colno})"}
-            continue
-        if not isinstance(row, dict):
-            yield line, {"__error__": f"expected a JSON object, found {type(row).__name__}"}
-            continue
-        yield line, row
-
-
-def _add_row(builder: UsageLogBuilder, row: Mapping[str, Any]) -> None:
-    if "__error__" in row:
-        raise _RowError("(row)", str(row["__error__"]))
-    ts_us = _timestamp(row.get("timestamp"))
-    ccu = _decimal(row, "ccu")
-    ints = {name: _int(row, name) for name in _INT_FIELDS}
-    minutes = _decimal(row, "sandbox_minutes")
-    if ints["cached_input_tokens"] > ints["input_tokens"]:
-        raise _RowError(
-            "cached_input_tokens",
-            f"{ints['cached_input_tokens']} cached tokens exceed input_tokens "
-            f"({ints['input_tokens']}), which include them",
-        )
-    has_meter = (
-        any(ints.values()) or (minutes is not None and minutes > 0) or _present(row, "model")
-    )
-    if ccu is None and not has_meter and not any(_present(row, n) for n in _INT_FIELDS):
-        raise _RowError("ccu", "a row needs 'ccu' or at least one meter (tokens, tool_calls, ...)")
-    dims = {name: _text(row, name) for name in DIMENSIONS}
-    builder.add(
-        ts_us,
-        ccu_micro=None if ccu is None else to_micro(ccu),
-        sandbox_micro_minutes=0 if minutes is None else to_micro(minutes),
-        sandbox_class=_text(row, "sandbox_class"),
-        fast=_bool(row, "fast"),
-        reasoning_tokens=ints["reasoning_tokens"],
-        tool_calls=ints["tool_calls"],
-        output_tokens=ints["output_tokens"],
-        input_tokens=ints["input_tokens"],
-        cached_input_tokens=ints["cached_input_tokens"],
-        **dims,
-    )
-
-
-def _present(row: Mapping[str, Any], name: str) -> bool:
-    value = row.get(name)
-    return value is not None and value != ""
-
-
-def _timestamp(value: Any) -> int:
-    if value is None or value == "":
-        raise _RowError("timestamp", "missing timestamp")
-    if not isinstance(value, str):
-        raise _RowError("timestamp", f"expected ISO 8601 text, found {value!r}")
-    try:
-        at = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise _RowError(
-            "timestamp", f"{value!r} is not an ISO 8601 instant (e.g. 2026-06-01T09:00:00Z)"
-        ) from None
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise _RowError(
-            "timestamp", f"{value!r} has no timezone offset; add one, e.g. {value.strip()}Z"
-        )
-    delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _decimal(row: Mapping[str, Any], name: str) -> Decimal | None:
-    value = row.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise _RowError(name, f"expected a number, found {value!r}")
-    try:
-        result = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        raise _RowError(name, f"{value!r} is not a decimal number") from None
-    if not result.is_finite():
-        raise _RowError(name, f"{value!r} is not a finite number")
-    if result < ZERO:
-        raise _RowError(name, f"must be >= 0, found {value!r}")
-    return result
-
-
-def _int(row: Mapping[str, Any], name: str) -> int:
-    value = row.get(name)
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise _RowError(name, f"expected a whole number, found {value!r}")
-    if isinstance(value, int):
-        result = value
-    else:
-        try:
-            number = Decimal(value.strip() if isinstance(value, str) else value)
-        except (InvalidOperation, TypeError, ValueError):
-            raise _RowError(name, f"{value!r} is not a whole number") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise _RowError(name, f"{value!r} is not a whole number")
-        result = int(number)
-    if result < 0:
-        raise _RowError(name, f"must be >= 0, found {value!r}")
-    return result
-
-
-def _text(row: Mapping[str, Any], name: str) -> str | None:
-    value = row.get(name)
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _bool(row: Mapping[str, Any], name: str) -> bool:
-    value = row.get(name)
-    if value is None or isinstance(value, bool):
-        return bool(value)
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise _RowError(name, f"expected true/false, found {value!r}")

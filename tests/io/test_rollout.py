@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -387,3 +390,51 @@ def test_the_json_fallback_reads_the_same(tmp_path: Path, monkeypatch: pytest.Mo
     result = read_codex_logs(tmp_path)
     assert by_day_model(result.log) == truth.by_day_model
     assert result.summary.bad_lines == truth.bad_lines
+
+
+def test_a_limit_id_that_is_not_a_string_is_tolerated(tmp_path: Path) -> None:
+    window = {"used_percent": 12.5, "window_minutes": 300, "resets_at": 1780000000}
+    path = write(
+        tmp_path / "s.jsonl",
+        tc(
+            "2026-06-01T10:00:02.000Z",
+            usage(5, 0, 1),
+            usage(5, 0, 1),
+            {"limit_id": {"odd": [1]}, "primary": window},
+        ),
+        tc("2026-06-01T10:00:03.000Z", usage(9, 0, 2), usage(4, 0, 1), {"limit_id": ["x"]}),
+    )
+    result = read_codex_logs(path)
+    assert result.summary.bad_lines == 0
+    assert totals(result.log) == (9, 0, 2, 0, 0)
+    windows = [(w.window_minutes, w.used_percent) for w in result.plan_windows]
+    assert windows == [(300, Decimal("12.5"))]
+
+
+def test_record_keys_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
+    """Worker processes started with spawn salt str hashes differently from the parent."""
+    record = {"response_id": "resp_1", "usage": usage(500, 100, 50, 20)}
+    anonymous = {"usage": usage(7, 0, 1)}
+    path = write(
+        tmp_path / "s.jsonl",
+        line("2026-06-01T10:00:02.100Z", "token_usage_record", record),
+        line("2026-06-01T10:00:03.100Z", "token_usage_record", anonymous),
+    )
+    script = (
+        "import sys; from pathlib import Path; "
+        "from codex_credits.io.rollout_parse import parse_rollout_file; "
+        "r = parse_rollout_file(Path(sys.argv[1])); "
+        "print([(c.key_totals, c.key_full) for c in r.candidates])"
+    )
+    seen = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run(
+            [sys.executable, "-c", script, str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seen.add(run.stdout)
+    assert len(seen) == 1

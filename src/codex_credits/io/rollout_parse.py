@@ -37,6 +37,7 @@ import contextlib
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Final, TypeGuard
 
@@ -357,7 +358,7 @@ def _usage_record(
             state.last = same
             state.duplicate_records += 1
             return None
-    key = hash(("record", ts_us, usage)) if response_id is None else hash(response_id)
+    key = hash((ts_us, usage, -1)) if response_id is None else _stable_key(response_id)
     cache_write = _int_field(raw, "cache_write_input_tokens")
     candidate = Candidate(ts_us, usage, key, key, state, line, response_id, cache_write)
     if response_id is not None:
@@ -469,6 +470,8 @@ def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> None:
     if type(limits) is not dict:
         return  # tolerated: rate limits never decide token usage
     limit_id = limits.get("limit_id")
+    if type(limit_id) is not str:
+        limit_id = None  # tolerated: only a string names a limit
     for name in ("primary", "secondary"):
         window = limits.get(name)
         if window is None:
@@ -504,6 +507,15 @@ def _observe(state: _FileState, result: FileResult) -> None:
         seen = result.windows.get(key)
         if seen is None or seen.observed_us <= ts_us:
             result.windows[key] = WindowObservation(ts_us, limit_id, minutes, used, resets_at, plan)
+
+
+def _stable_key(text: str) -> int:
+    """A 64-bit key for ``text`` that is the same in every process.
+
+    ``hash(str)`` is salted per process, so keys sent back from worker
+    processes (or compared across runs) must not use it.
+    """
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
 
 
 def _is_number(value: Any) -> TypeGuard[int | float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,62 @@ def test_jsonl_columns_equal_reference(
 ) -> None:
     path = tmp_path_factory.mktemp("jsonl") / "usage.jsonl"
     write(path, text, bom)
+    assert_same(path, "jsonl")
+
+
+EPOCH_2026 = datetime(2026, 1, 1, tzinfo=UTC)
+UNIFORM_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "ccu": st.sampled_from(["0.25", "3", "12.000001", "0.000001"]),
+    "tool_calls": st.integers(0, 50),
+    "reasoning_tokens": st.integers(0, 10**6),
+    "sandbox_minutes": st.sampled_from(["1.5", "2", "0.25"]),
+    "sandbox_class": st.sampled_from(["small", "large"]),
+    "fast": st.booleans(),
+    "event_id": st.sampled_from(["e1", "e2", "e3", "e4", "e5"]),
+    "user_id": st.sampled_from(["u1", "u2", "β"]),
+    "project_id": st.sampled_from(["web", "api"]),
+}
+plain_stamp = st.builds(
+    lambda s, us, zone: (
+        (EPOCH_2026 + timedelta(seconds=s, microseconds=us)).astimezone(zone).isoformat()
+    ),
+    st.integers(0, 3 * 10**7),
+    st.sampled_from([0, 0, 500_000, 123_456]),
+    st.sampled_from(
+        [UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5, minutes=-30))]
+    ),
+)
+AMOUNT_KEYS = ("ccu",)
+METER_KEYS = ("tool_calls", "reasoning_tokens", "sandbox_minutes", "sandbox_class", "fast")
+LABEL_KEYS = ("event_id", "user_id", "project_id")
+
+
+@st.composite
+def uniform_jsonl_files(draw: st.DrawFn) -> str:
+    """Good rows with one key order, as one program writes them; maybe one row reordered."""
+    pool = draw(st.sampled_from([AMOUNT_KEYS, METER_KEYS]))
+    chosen = [pool[0], *draw(st.lists(st.sampled_from(pool[1:] or pool), unique=True))]
+    chosen = list(dict.fromkeys(chosen))
+    chosen += draw(st.lists(st.sampled_from(LABEL_KEYS), unique=True))
+    keys = draw(st.permutations(["timestamp", *chosen]))
+    rows = []
+    for _ in range(draw(st.integers(1, 12))):
+        values = {"timestamp": draw(plain_stamp)}
+        values.update({key: draw(UNIFORM_VALUES[key]) for key in chosen})
+        rows.append({key: values[key] for key in keys})
+    if draw(st.booleans()):
+        i = draw(st.integers(0, len(rows) - 1))
+        rows[i] = dict(reversed(rows[i].items()))
+    return "".join(json.dumps(row) + "\n" for row in rows)
+
+
+@given(uniform_jsonl_files())
+def test_uniform_jsonl_columns_equal_reference(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("jsonl") / "usage.jsonl"
+    write(path, text, False)
+    assert read_columns(path, "jsonl") is not None  # good rows take the columnar path
     assert_same(path, "jsonl")
 
 

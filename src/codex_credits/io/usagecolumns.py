@@ -262,8 +262,7 @@ def _jsonl_table(path: Path) -> _Table | None:
     if set(map(type, rows)) != {dict}:
         flagged |= np.fromiter((type(r) is not dict for r in rows), np.bool_, n)
         rows = [r if type(r) is dict else _EMPTY for r in rows]
-    keys = set().union(*rows) & _KNOWN
-    columns = {name: [r.get(name) for r in rows] for name in keys}
+    columns = _dict_columns(rows)
     # A number with a fraction (or beyond 64 bits) came back as a float: parse again, exactly.
     again = sorted(
         {
@@ -287,6 +286,23 @@ def _jsonl_table(path: Path) -> _Table | None:
         return _EMPTY if found is None else found  # (a blank line has no row)
 
     return _Table(columns, row, lines, flagged)
+
+
+def _dict_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """The known keys of ``rows`` as columns (``None`` where a row lacks a key).
+
+    Rows written by one program share one key order; then the columns are one
+    transposition of the rows' values, done in C.
+    """
+    if not rows:
+        return {}
+    shapes = set(map(tuple, rows))
+    if len(shapes) == 1:
+        (shape,) = shapes
+        every = list(zip(*map(dict.values, rows), strict=True))
+        return {name: list(every[i]) for i, name in enumerate(shape) if name in _KNOWN}
+    keys = set().union(*shapes) & _KNOWN
+    return {name: [r.get(name) for r in rows] for name in keys}
 
 
 def _jsonl_whole(data: bytes) -> tuple[list[Any], Callable[[int], int], list[int]] | None:

@@ -158,6 +158,19 @@ class AccountState(Frozen):
     ledger: Ledger = Field(default_factory=Ledger)
     budgets: tuple[BudgetState, ...] = ()
 
+    def with_budgets(self, budgets: tuple[BudgetState, ...]) -> AccountState:
+        """This state with other budget states (a copy, validated like any other)."""
+        return AccountState(
+            plan=self.plan,
+            period=self.period,
+            hour=self.hour,
+            as_of=self.as_of,
+            served_in_hour=self.served_in_hour,
+            reserve=self.reserve,
+            ledger=self.ledger,
+            budgets=budgets,
+        )
+
     @property
     def reserve_at_hour_start(self) -> Decimal:
         """The reserve level when the open hour began (draws are what passed ``L``)."""
@@ -433,16 +446,7 @@ def apply_override(
         )
     hour = override.at.replace(minute=0, second=0, microsecond=0)
     state, events = advance(state, max(hour, state.as_of))
-    new = AccountState(
-        plan=state.plan,
-        period=state.period,
-        hour=state.hour,
-        as_of=state.as_of,
-        served_in_hour=state.served_in_hour,
-        reserve=state.reserve,
-        ledger=state.ledger,
-        budgets=raise_budget(state.budgets, override),
-    )
+    new = state.with_budgets(raise_budget(state.budgets, override))
     return new, events
 
 

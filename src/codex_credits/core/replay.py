@@ -184,18 +184,9 @@ class _Out:
     ``(2, indexes, amounts, hour)`` arrays of pieces served in one hour."""
 
     def __post_init__(self) -> None:
-        for name in (
-            "served",
-            "from_rollover",
-            "from_grant",
-            "from_overage",
-            "from_reserve",
-            "waived",
-            "rate_limited",
-            "blocked",
-            "unserved",
-        ):
-            setattr(self, name, np.zeros(self.n, dtype=np.int64))
+        for name in EventOutcomes.COLUMNS:
+            if name != "requested":  # known up front; the rest is filled in as served
+                setattr(self, name, np.zeros(self.n, dtype=np.int64))
         self.reason = np.zeros(self.n, dtype=np.int8)
 
     def serve_range(self, lo: int, hi: int) -> None:

@@ -221,16 +221,7 @@ def _usable_state(
         )
     if budgets is None:
         return state
-    return AccountState(
-        plan=state.plan,
-        period=state.period,
-        hour=state.hour,
-        as_of=state.as_of,
-        served_in_hour=state.served_in_hour,
-        reserve=state.reserve,
-        ledger=state.ledger,
-        budgets=tuple(BudgetState(budget=b) for b in budgets),
-    )
+    return state.with_budgets(tuple(BudgetState(budget=b) for b in budgets))
 
 
 def _matches(log: UsageLog, budget: Budget) -> npt.NDArray[np.bool_]:

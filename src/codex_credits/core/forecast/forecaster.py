@@ -297,6 +297,20 @@ def _hour_at(cut: datetime, index: float) -> datetime:
     return cut + timedelta(hours=int(index))
 
 
+def _exhaustion(
+    start: PathStart, probability: float, times: Sequence[datetime | None]
+) -> Exhaustion:
+    """When the credits left at the cut run out: P10, P50 and P90 of the instant."""
+    return Exhaustion(
+        credits_at_cut=from_micro(start.credits_left),
+        already_exhausted=start.credits_left <= 0,
+        probability_before_end=probability,
+        p10=times[0],
+        p50=times[1],
+        p90=times[2],
+    )
+
+
 # -- linear ------------------------------------------------------------------------------------
 
 
@@ -319,14 +333,7 @@ def _linear(
         hours_left = left / linear.daily_rate * 24
         candidate = _hour_at(cut, float(hours_left))
         when = candidate if candidate < period.end else None
-    exhaustion = Exhaustion(
-        credits_at_cut=left,
-        already_exhausted=start.credits_left <= 0,
-        probability_before_end=1.0 if when is not None else 0.0,
-        p10=when,
-        p50=when,
-        p90=when,
-    )
+    exhaustion = _exhaustion(start, 1.0 if when is not None else 0.0, (when, when, when))
     return PeriodForecast(
         method=ForecastMethod.LINEAR,
         at=cut,
@@ -382,14 +389,8 @@ def _seasonal(
         scale = (mean + z * sd) / mean if mean > 0 else 0.0
         times.append(_crossing(np.cumsum(hourly) * max(scale, 0.0), left, cut, period))
     p50 = ccu(mu)
-    exhaustion = Exhaustion(
-        credits_at_cut=from_micro(start.credits_left),
-        already_exhausted=start.credits_left <= 0,
-        probability_before_end=1.0 if start.credits_left <= 0 else _prob_above(mean, sd, left),
-        p10=times[0],
-        p50=times[1],
-        p90=times[2],
-    )
+    probability = 1.0 if start.credits_left <= 0 else _prob_above(mean, sd, left)
+    exhaustion = _exhaustion(start, probability, times)
     return PeriodForecast(
         method=ForecastMethod.SEASONAL,
         at=cut,
@@ -471,14 +472,7 @@ def _montecarlo(
         k = math.ceil(q * paths)  # the k-th earliest exhaustion, if that many paths exhaust
         done = np.sort(exhausted[exhausted >= 0])
         times.append(_hour_at(cut, int(done[k - 1])) if len(done) >= k else None)
-    exhaustion = Exhaustion(
-        credits_at_cut=from_micro(start.credits_left),
-        already_exhausted=start.credits_left <= 0,
-        probability_before_end=float(np.mean(exhausted >= 0)),
-        p10=times[0],
-        p50=times[1],
-        p90=times[2],
-    )
+    exhaustion = _exhaustion(start, float(np.mean(exhausted >= 0)), times)
     return PeriodForecast(
         method=ForecastMethod.MONTECARLO,
         at=cut,

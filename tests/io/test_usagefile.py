@@ -177,3 +177,23 @@ def test_between_and_slicing() -> None:
     assert [e.ccu for e in part] == [Decimal(3), Decimal(4)]
     assert len(log[2:4]) == 2
     assert log[-1].ccu == Decimal(10)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_account_and_parent_session_labels_round_trip(tmp_path: Path, suffix: str) -> None:
+    event = UsageEvent(
+        timestamp=datetime(2026, 6, 1, tzinfo=UTC),
+        ccu=Decimal("1.5"),
+        account_id="acme",
+        session_id="child",
+        parent_session_id="orchestrator",
+    )
+    path = tmp_path / f"usage.{suffix}"
+    write_usage(UsageLog.from_events([event]), path)
+    (back,) = list(read_usage(path))
+    assert (back.account_id, back.session_id, back.parent_session_id) == (
+        "acme",
+        "child",
+        "orchestrator",
+    )
+    assert read_usage(path).dimension_values("account_id") == ["acme"]

@@ -45,6 +45,8 @@ DIMENSIONS: tuple[str, ...] = (
     "task_type",
     "feature",
     "session_id",
+    "parent_session_id",
+    "account_id",
     "model",
 )
 """Labels an event can carry; reports group by any of them."""
@@ -81,6 +83,12 @@ class UsageEvent(Frozen):
     task_type: str | None = None
     feature: str | None = None
     session_id: str | None = None
+    parent_session_id: str | None = Field(
+        default=None, description="the session that spawned this one (agent networks)"
+    )
+    account_id: str | None = Field(
+        default=None, description="the account the event belongs to (organisation sweeps)"
+    )
 
     @model_validator(mode="after")
     def _cached_within_input(self) -> UsageEvent:

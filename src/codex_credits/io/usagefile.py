@@ -9,6 +9,7 @@ Columns (CSV header) or keys (JSONL objects), all optional but ``timestamp``:
 ``sandbox_minutes`` decimal >= 0; ``sandbox_class`` a class of the card
 ``model`` ``fast``  the model priced on a token card; ``fast`` true/false/1/0
 ``event_id`` ``user_id`` ``project_id`` ``task_type`` ``feature`` ``session_id``
+``parent_session_id`` ``account_id``  labels (text); blank cells are no label
 
 A row must carry ``ccu`` or at least one meter. A bad row raises
 :class:`~codex_credits.errors.UsageDataError` naming file, line and field; with

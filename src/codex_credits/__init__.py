@@ -35,6 +35,7 @@ from codex_credits.core.alerts import (
     scan_alerts,
     task_alerts,
 )
+from codex_credits.core.budgetmask import budget_mask, budget_windows, node_spend
 from codex_credits.core.budgets import (
     Budget,
     BudgetState,
@@ -42,8 +43,11 @@ from codex_credits.core.budgets import (
     Control,
     Override,
     check_budgets,
+    check_hierarchy,
     evaluate_budget,
+    roll_budgets,
 )
+from codex_credits.core.budgetwindow import BudgetWindow, Every
 from codex_credits.core.chargeback import chargeback, period_usage_report
 from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
 from codex_credits.core.events import (
@@ -190,15 +194,19 @@ __all__ = [
     "Block",
     "BlockKind",
     "Budget",
+    "budget_mask",
+    "budget_windows",
     "BudgetAlert",
     "BudgetState",
     "BudgetVerdict",
+    "BudgetWindow",
     "build_report",
     "BUILTIN_CARDS",
     "burn_alerts",
     "Ccu",
     "chargeback",
     "check_budgets",
+    "check_hierarchy",
     "Clock",
     "close_hour",
     "close_period",
@@ -217,6 +225,7 @@ __all__ = [
     "evaluate_budget",
     "EventOutcome",
     "EventOutcomes",
+    "Every",
     "Exhaustion",
     "exhaustion_alerts",
     "FanPoint",
@@ -241,6 +250,7 @@ __all__ = [
     "Mode",
     "ModelRates",
     "NaiveDatetimeError",
+    "node_spend",
     "NotFoundError",
     "open_account",
     "opening_state",
@@ -282,6 +292,7 @@ __all__ = [
     "ReservePolicy",
     "ReserveState",
     "ReserveTerms",
+    "roll_budgets",
     "RolloutSummary",
     "RolloverForecast",
     "RolloverOutlook",

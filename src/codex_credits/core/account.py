@@ -11,6 +11,10 @@ Theory of operation (docs/engine.md, "The order of checks"):
   hours too), and every billing period boundary on the way
   (:class:`PeriodClosed` then :class:`PeriodStarted`, which grants the pool).
   An instant earlier than the state's raises :class:`OutOfOrderEventError`.
+* Budgets (docs/engine.md, docs/governance.md) form a hierarchy: each has a
+  window (the billing period, or a day, week, sprint or month of its own);
+  :func:`advance` resets billing budgets at each period start and rolls the
+  others into the window of the open hour.
 * The order of checks for one request, all in :func:`_decide`:
   budgets -> can it be paid (credits, or overage allowed; a tier without
   overage is blocked when credits run out) -> rate limit (the hour's
@@ -41,9 +45,11 @@ from codex_credits.core.budgets import (
     Control,
     Override,
     check_budgets,
+    check_hierarchy,
     raise_budget,
     record_spend,
     reset_budgets,
+    roll_budgets,
 )
 from codex_credits.core.events import (
     HourClosed,
@@ -159,7 +165,12 @@ class AccountState(Frozen):
     budgets: tuple[BudgetState, ...] = ()
 
     def with_budgets(self, budgets: tuple[BudgetState, ...]) -> AccountState:
-        """This state with other budget states (a copy, validated like any other)."""
+        """This state with other budget states (a copy, validated like any other).
+
+        Raises:
+            ConfigError: repeated names, or a parent that is not a budget.
+        """
+        check_hierarchy([s.budget for s in budgets])
         return AccountState(
             plan=self.plan,
             period=self.period,
@@ -239,9 +250,7 @@ def open_account(
         raise ConfigError(
             f"reserve must be between 0 and the tier's cap {plan.limits.reserve_cap}, got {level}"
         )
-    names = [b.name for b in budgets]
-    if len(set(names)) != len(names):
-        raise ConfigError(f"budget names must be unique: {names}")
+    check_hierarchy(budgets)
     return AccountState(
         plan=plan,
         period=period,
@@ -249,7 +258,7 @@ def open_account(
         as_of=start,
         reserve=ReserveState(level=level),
         ledger=ledger,
-        budgets=tuple(BudgetState(budget=b) for b in budgets),
+        budgets=roll_budgets(tuple(BudgetState(budget=b) for b in budgets), start),
     )
 
 
@@ -311,7 +320,8 @@ def advance(state: AccountState, to: datetime) -> tuple[AccountState, tuple[Engi
                     rollover_balance=ledger.rollover_balance,
                 )
             )
-    if not events and to == state.as_of:
+    budgets = roll_budgets(budgets, hour)
+    if not events and to == state.as_of and budgets is state.budgets:
         return state, ()
     new = AccountState(
         plan=plan,
@@ -465,6 +475,8 @@ def request_from_event(event: UsageEvent, card: RateCard) -> Request:
         user_id=event.user_id,
         task_type=event.task_type,
         feature=event.feature,
+        session_id=event.session_id,
+        parent_session_id=event.parent_session_id,
     )
 
 

@@ -20,6 +20,19 @@ Theory of operation (docs/engine.md, "Budgets"):
 * Every budget raises one :class:`~codex_credits.core.events.BudgetAlert` per
   period for each fraction in ``alert_at`` once spend reaches that fraction of
   the limit (default: at the limit itself).
+* Hierarchies (docs/governance.md): besides the four labels, a budget may
+  scope on ``session`` or ``key`` (the request's ``session_id``, ``key_id``),
+  on a ``team`` (requests whose ``user_id`` is one of ``members``), on the whole
+  ``organisation`` (every request), or on an agent network's ``pool`` (requests
+  whose ``session_id`` or ``parent_session_id`` is ``value`` or one of
+  ``members``: an orchestrator and the sub-agents it spawns share one budget).
+  ``parent`` names the budget one level up (organisation -> team -> key or
+  user -> session); a request is counted in every budget it matches, so spend
+  is counted at every level, and every hard stop on the way must let it pass.
+* A budget's ``window`` (:class:`~codex_credits.core.budgetwindow.BudgetWindow`)
+  is the billing period by default, or a day, week, sprint or calendar month
+  of its own; :func:`roll_budgets` resets spend, raises and alerts when a new
+  window opens.
 * When several budgets match a request, degraded budgets act first (the
   sandbox part is waived once), then every hard-stop and queue budget must let
   the request through; the one leaving the least room decides (the first
@@ -40,14 +53,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, final
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from codex_credits.core.budgetwindow import BudgetWindow
 from codex_credits.core.events import BudgetAlert, Mode, Request
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu, quantize_ccu
+from codex_credits.errors import ConfigError
 
 __all__ = [
+    "CLASSIC_SCOPES",
+    "GROUP_SCOPES",
     "SCOPES",
     "Budget",
     "BudgetAlert",
@@ -56,10 +73,12 @@ __all__ = [
     "Control",
     "Override",
     "check_budgets",
+    "check_hierarchy",
     "evaluate_budget",
     "raise_budget",
     "record_spend",
     "reset_budgets",
+    "roll_budgets",
 ]
 
 SCOPES: dict[str, str] = {
@@ -69,8 +88,21 @@ SCOPES: dict[str, str] = {
     "user_id": "user_id",
     "task_type": "task_type",
     "feature": "feature",
+    "session": "session_id",
+    "session_id": "session_id",
+    "key": "key_id",
+    "key_id": "key_id",
+    "team": "team",
+    "organisation": "organisation",
+    "organization": "organisation",
+    "org": "organisation",
+    "pool": "pool",
 }
-"""Accepted scope spellings and the label each one reads."""
+"""Accepted scope spellings and what each one reads: a request label, or one of
+the group scopes ``team``, ``organisation`` and ``pool``."""
+
+GROUP_SCOPES = ("team", "organisation", "pool")
+CLASSIC_SCOPES = ("project_id", "user_id", "task_type", "feature")
 
 
 class Control(StrEnum):
@@ -84,21 +116,40 @@ class Control(StrEnum):
 
 @final
 class Budget(Frozen):
-    """A limit of ``amount`` CCU per billing period for requests labelled ``scope = value``."""
+    """A limit of ``amount`` CCU per window for requests in its scope (see the module docs)."""
 
     name: str = Field(min_length=1)
-    scope: str = Field(description="project_id, user_id, task_type or feature")
+    scope: str = Field(
+        description="project_id, user_id, task_type, feature, session_id, key_id, "
+        "team, organisation or pool"
+    )
     value: str
     amount: Ccu = Field(ge=0)
     control: Control = Control.SOFT_LIMIT
     alert_at: tuple[Ccu, ...] = (Decimal(1),)
+    members: tuple[str, ...] = Field(
+        default=(), description="team: its users; pool: further sessions of the network"
+    )
+    parent: str | None = Field(default=None, description="the budget one level up")
+    window: BudgetWindow = Field(default_factory=BudgetWindow)
 
     @field_validator("scope", mode="before")
     @classmethod
     def _known_scope(cls, value: Any) -> Any:
         if isinstance(value, str) and value in SCOPES:
             return SCOPES[value]
-        raise ValueError(f"scope must be one of project, user, task_type, feature; got {value!r}")
+        raise ValueError(
+            "scope must be one of project, user, task_type, feature, session, key, team, "
+            f"organisation, pool; got {value!r}"
+        )
+
+    @model_validator(mode="after")
+    def _members_fit_scope(self) -> Budget:
+        if self.members and self.scope not in ("team", "pool"):
+            raise ValueError(f"members apply only to team and pool budgets, not {self.scope}")
+        if self.parent == self.name:
+            raise ValueError(f"budget {self.name!r} cannot be its own parent")
+        return self
 
     @field_validator("alert_at")
     @classmethod
@@ -108,9 +159,26 @@ class Budget(Frozen):
                 raise ValueError(f"alert_at fractions must be > 0, got {fraction}")
         return tuple(sorted(set(value)))
 
+    @property
+    def extended(self) -> bool:
+        """True when the budget needs more than a billing-period label match
+        (a group or session/key scope, or a window of its own)."""
+        return self.scope not in CLASSIC_SCOPES or not self.window.billing
+
     def matches(self, request: Request) -> bool:
         """True when ``request`` falls in this budget's scope."""
-        return request.label(self.scope) == self.value
+        scope = self.scope
+        if scope == "organisation":
+            return True
+        if scope == "team":
+            return request.user_id is not None and request.user_id in self.members
+        if scope == "pool":
+            return _in_pool(request.session_id, self) or _in_pool(request.parent_session_id, self)
+        return request.label(scope) == self.value
+
+
+def _in_pool(session: str | None, budget: Budget) -> bool:
+    return session is not None and (session == budget.value or session in budget.members)
 
 
 @final
@@ -128,12 +196,17 @@ class Override(Frozen):
 
 @final
 class BudgetState(Frozen):
-    """A budget in the current period: spend, raises by overrides, alerts already raised."""
+    """A budget in its current window: spend, raises by overrides, alerts already raised.
+
+    ``window`` is the number of the budget's own window the figures belong to
+    (None for a billing-period budget, or before the first roll).
+    """
 
     budget: Budget
     spend: Ccu = ZERO
     extra: Ccu = ZERO
     fired: tuple[Ccu, ...] = ()
+    window: int | None = None
 
     @property
     def limit(self) -> Decimal:
@@ -193,13 +266,7 @@ def check_budgets(states: Sequence[BudgetState], request: Request, mode: Mode) -
             break
     amount = request.amount - waived
     if waived:
-        request = Request(
-            amount=amount,
-            project_id=request.project_id,
-            user_id=request.user_id,
-            task_type=request.task_type,
-            feature=request.feature,
-        )
+        request = Request(amount=amount, **request.labels())
     fit = amount
     binding: BudgetState | None = None
     for state in states:
@@ -225,7 +292,11 @@ def record_spend(
     at: datetime,
     period_start: datetime,
 ) -> tuple[tuple[BudgetState, ...], tuple[BudgetAlert, ...]]:
-    """Add ``served`` to every matching budget; return the new states and any alerts."""
+    """Add ``served`` to every matching budget; return the new states and any alerts.
+
+    An alert's ``period_start`` is the start of the budget's window: the
+    billing period's ``period_start`` or the start of its own window.
+    """
     new: list[BudgetState] = []
     alerts: list[BudgetAlert] = []
     for state in states:
@@ -244,11 +315,17 @@ def record_spend(
                         at=at,
                         spend=spend,
                         amount=state.limit,
-                        period_start=period_start,
+                        period_start=_window_start(state, period_start),
                     )
                 )
         new.append(
-            BudgetState(budget=state.budget, spend=spend, extra=state.extra, fired=tuple(fired))
+            BudgetState(
+                budget=state.budget,
+                spend=spend,
+                extra=state.extra,
+                fired=tuple(fired),
+                window=state.window,
+            )
         )
     return tuple(new), tuple(alerts)
 
@@ -261,6 +338,7 @@ def raise_budget(states: Sequence[BudgetState], override: Override) -> tuple[Bud
             spend=s.spend,
             extra=s.extra + override.amount,
             fired=s.fired,
+            window=s.window,
         )
         if s.budget.name == override.budget
         else s
@@ -269,8 +347,66 @@ def raise_budget(states: Sequence[BudgetState], override: Override) -> tuple[Bud
 
 
 def reset_budgets(states: Sequence[BudgetState]) -> tuple[BudgetState, ...]:
-    """Every budget at the start of a new period: no spend, no raise, no alert."""
-    return tuple(BudgetState(budget=s.budget) for s in states)
+    """Every billing-period budget at the start of a new period: no spend, no raise,
+    no alert. Budgets with a window of their own are left to :func:`roll_budgets`."""
+    return tuple(BudgetState(budget=s.budget) if s.budget.window.billing else s for s in states)
+
+
+def roll_budgets(states: Sequence[BudgetState], hour: datetime) -> tuple[BudgetState, ...]:
+    """Budgets with a window of their own, moved to the window containing ``hour``.
+
+    A budget whose window changed starts again from nothing (no spend, no
+    raise, no alert); the others are returned as they are.
+    """
+    rolled: list[BudgetState] = []
+    changed = False
+    for state in states:
+        window = state.budget.window
+        if window.billing:
+            rolled.append(state)
+            continue
+        index = window.index(hour)
+        if index == state.window:
+            rolled.append(state)
+        else:
+            changed = True
+            rolled.append(BudgetState(budget=state.budget, window=index))
+    return tuple(rolled) if changed else tuple(states)
+
+
+def check_hierarchy(budgets: Sequence[Budget]) -> None:
+    """Budget names are unique and every ``parent`` names another budget, without cycles.
+
+    Raises:
+        ConfigError: naming every repeated name, unknown parent and cycle.
+    """
+    names = [b.name for b in budgets]
+    problems = [
+        f"budget names must be unique, repeated: {name!r}"
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+    parents = {b.name: b.parent for b in budgets}
+    for budget in budgets:
+        if budget.parent is not None and budget.parent not in parents:
+            problems.append(f"budget {budget.name!r}: parent {budget.parent!r} is not a budget")
+    for name in parents:
+        seen = {name}
+        up = parents.get(name)
+        while up is not None and up in parents:
+            if up in seen:
+                problems.append(f"budget {name!r}: its parents form a cycle through {up!r}")
+                break
+            seen.add(up)
+            up = parents[up]
+    if problems:
+        raise ConfigError("; ".join(problems), tuple(problems))
+
+
+def _window_start(state: BudgetState, period_start: datetime) -> datetime:
+    window = state.budget.window
+    if window.billing or state.window is None:
+        return period_start
+    return window.bounds(state.window)[0]
 
 
 def _request(amount: Decimal, project: str = "web") -> Request:

@@ -25,6 +25,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.units import ZERO, Ccu
 
 __all__ = [
+    "REQUEST_LABELS",
     "BudgetAlert",
     "HourClosed",
     "Mode",
@@ -37,6 +38,18 @@ __all__ = [
     "Request",
     "Status",
 ]
+
+
+REQUEST_LABELS: tuple[str, ...] = (
+    "project_id",
+    "user_id",
+    "task_type",
+    "feature",
+    "session_id",
+    "parent_session_id",
+    "key_id",
+)
+"""The labels a request carries for budgets to scope on."""
 
 
 class Mode(StrEnum):
@@ -102,7 +115,9 @@ class Request(Frozen):
 
     ``sandbox_ccu`` is the part of ``amount`` priced by the sandbox meter; a
     degraded budget serves the request without it. It is 0 for an amount-only
-    event.
+    event. ``session_id`` and ``parent_session_id`` place the request in an
+    agent network (credit pools); ``key_id`` names the scoped key it was
+    dispatched with (key budgets).
     """
 
     amount: Ccu = Field(ge=0)
@@ -111,6 +126,9 @@ class Request(Frozen):
     user_id: str | None = None
     task_type: str | None = None
     feature: str | None = None
+    session_id: str | None = None
+    parent_session_id: str | None = None
+    key_id: str | None = None
 
     @model_validator(mode="after")
     def _sandbox_within_amount(self) -> Request:
@@ -121,9 +139,13 @@ class Request(Frozen):
         return self
 
     def label(self, dimension: str) -> str | None:
-        """The request's label for ``project_id``, ``user_id``, ``task_type`` or ``feature``."""
+        """The request's label for one of :data:`REQUEST_LABELS`."""
         value: str | None = getattr(self, dimension)
         return value
+
+    def labels(self) -> dict[str, str | None]:
+        """Every label of the request, by name (to build a changed copy)."""
+        return {name: getattr(self, name) for name in REQUEST_LABELS}
 
 
 @final

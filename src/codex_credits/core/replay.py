@@ -72,7 +72,14 @@ __all__ = [
 ]
 
 HOUR_US = 3_600_000_000
-LABEL_DIMENSIONS = ("project_id", "user_id", "task_type", "feature")
+LABEL_DIMENSIONS = (
+    "project_id",
+    "user_id",
+    "task_type",
+    "feature",
+    "session_id",
+    "parent_session_id",
+)
 
 Attempt = tuple[int, int, int, int, int, int, int, int, int, int, int]
 """``(served, from_rollover, from_grant, from_overage, from_reserve, waived,

@@ -34,6 +34,7 @@ from codex_credits.core.account import (
     open_account,
 )
 from codex_credits.core.batch import BatchProcessor
+from codex_credits.core.budgetmask import budget_mask
 from codex_credits.core.budgets import Budget, BudgetState, Control, Override
 from codex_credits.core.events import Mode, Policy
 from codex_credits.core.ratecard import RateCard
@@ -109,7 +110,9 @@ def simulate(
         rollover_balance=rollover_balance,
         reserve=reserve,
     )
-    if engine == "reference":
+    if engine == "reference" or any(b.extended for b in setup.budgets):
+        # hierarchical and periodic budgets (docs/governance.md) run on the
+        # reference engine, exact, until the batch engine supports them
         return run(setup, ReferenceProcessor(setup))
     if engine != "batch":
         raise ConfigError(f"engine must be 'batch' or 'reference', got {engine!r}")
@@ -171,6 +174,12 @@ def prepare(
     for override in overrides:
         if override.budget not in names:
             raise ConfigError(f"override for unknown budget {override.budget!r}")
+    for budget in state.budgets:
+        if budget.budget.control is Control.QUEUE and not budget.budget.window.billing:
+            raise ConfigError(
+                f"budget {budget.budget.name!r}: a simulation releases queued work at billing "
+                "period starts only; give a queue budget the billing window"
+            )
     ordered = tuple(sorted(overrides, key=lambda o: o.at))
     override_hours = tuple((_us(o.at) - start_us) // HOUR_US for o in ordered)
     budget_list = tuple(s.budget for s in state.budgets)
@@ -195,7 +204,7 @@ def prepare(
         hi=hi,
         period_first_hour=first_hours,
         override_hours=override_hours,
-        matches=tuple(_matches(log, b) for b in budget_list),
+        matches=tuple(budget_mask(log, b) for b in budget_list),
     )
 
 
@@ -222,14 +231,6 @@ def _usable_state(
     if budgets is None:
         return state
     return state.with_budgets(tuple(BudgetState(budget=b) for b in budgets))
-
-
-def _matches(log: UsageLog, budget: Budget) -> npt.NDArray[np.bool_]:
-    table = log.labels(budget.scope)
-    codes = log.column(budget.scope)
-    if budget.value not in table:
-        return np.zeros(len(log), dtype=np.bool_)
-    return np.asarray(codes == table.index(budget.value))
 
 
 def _sandbox_micro(log: UsageLog, card: RateCard) -> npt.NDArray[np.int64]:

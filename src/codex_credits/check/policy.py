@@ -10,6 +10,8 @@ A policy lives in ``codex-credits.toml`` or under ``[tool.codex-credits]`` in
 ``[alerts]``      task_threshold, burn_factor, burn_window_hours, burn_floor, exhaustion
 ``[forecast]``    method, fail_if_p90_over_balance, max_expected_overage_usd, paths, seed
 ``[[batch]]``     planned tasks with meters (or an amount), a count and labels
+``[organisation]`` users, teams, roles, service accounts and keys (docs/governance.md)
+``[[access]]``    planned tasks that governance must allow (or deny)
 
 Validation reports every bad field by its path (``budgets.1.amount: ...``).
 """
@@ -24,11 +26,13 @@ from typing import Any, Literal, final
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from codex_credits.check.accesspolicy import AccessRule
 from codex_credits.core.model import Frozen
-from codex_credits.core.ratecard import DEFAULT_CARD, format_validation_error
+from codex_credits.core.ratecard import DEFAULT_CARD
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu, Quantity, Usd
 from codex_credits.errors import ConfigError
+from codex_credits.governance.org import Organisation, validation_problems
 
 __all__ = [
     "SCOPES",
@@ -188,10 +192,19 @@ class Policy(Frozen):
     alerts: AlertsPolicy | None = None
     forecast: ForecastPolicy | None = None
     batch: tuple[BatchTask, ...] = ()
+    organisation: Organisation | None = None
+    access: tuple[AccessRule, ...] = ()
 
     @model_validator(mode="after")
     def _unique_names(self) -> Policy:
-        for kind, items in (("budgets", self.budgets), ("batch", self.batch)):
+        if self.access and self.organisation is None:
+            raise ValueError("access: [[access]] rules need an [organisation] table")
+        groups: tuple[tuple[str, tuple[BudgetPolicy | BatchTask | AccessRule, ...]], ...] = (
+            ("budgets", self.budgets),
+            ("batch", self.batch),
+            ("access", self.access),
+        )
+        for kind, items in groups:
             names = [item.name for item in items]
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
@@ -204,7 +217,7 @@ def policy_from_data(data: Any, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = format_validation_error(exc)
+        problems = validation_problems(exc)
         raise ConfigError(f"{source} is invalid:\n  " + "\n  ".join(problems), problems) from None
 
 

@@ -11,6 +11,8 @@ Each rule looks at the billing period containing ``at`` and the usage before
 * **batch** (one per ``[[batch]]``): the planned tasks priced and checked, in
   order, against what is left: the balance (or overage), hard-stop budgets, the
   hour's rate limit and the savings reserve. A batch that would not fit fails.
+* **access** (one per ``[[access]]``): a planned task authorized against the
+  ``[organisation]``; it fails when the decision is not the one expected.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from codex_credits.check.access import access_rule
 from codex_credits.check.alerts import alert_rules
 from codex_credits.check.batch import batch_rules
 from codex_credits.check.budget import budget_rule
@@ -76,6 +79,8 @@ def check(
         outcomes += forecast_rules(ctx, policy.forecast)
     if policy.batch:
         outcomes += batch_rules(ctx, snapshot_at(policy, card, log, at, period))
+    if policy.organisation is not None:
+        outcomes += [access_rule(ctx, policy.organisation, rule) for rule in policy.access]
     return CheckResult(at=at, rules=tuple(outcomes))
 
 

@@ -80,7 +80,7 @@ def requests(draw: st.DrawFn) -> list[tuple[datetime, Request]]:
                 ),
             )
         )
-    return out
+    return sorted(out, key=lambda pair: pair[0])
 
 
 @given(budgets(), requests())

@@ -333,7 +333,7 @@ def validation_problems(exc: ValidationError) -> tuple[str, ...]:
         head, _, message = line.partition(": ")
         _, marker, listed = message.partition(_REFERENCES)
         if not marker:
-            problems.append(line)
+            problems.append(message if head == "(card)" else line)
             continue
         for sub in listed.splitlines():
             problems.append(sub if head == "(card)" else f"{head}.{sub}")

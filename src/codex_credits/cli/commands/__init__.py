@@ -5,8 +5,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from codex_credits.cli.commands import (
+    access,
     account_status,
     alerts,
+    audit,
     card,
     check,
     compare,
@@ -34,4 +36,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     logs,
     report,
     check,
+    audit,
+    access,
 )

@@ -213,7 +213,12 @@ def test_decision_and_task_entries_record_who_what_and_never_the_instruction(
     at = datetime(2026, 1, 12, tzinfo=UTC)
     decision = authorize(request, org, at)
     entry = decision_entry(request, decision)
-    assert (entry.actor, entry.key_id, entry.roles, entry.team) == ("alice", "k-alice", ("lead",), "web")
+    assert (entry.actor, entry.key_id, entry.roles, entry.team) == (
+        "alice",
+        "k-alice",
+        ("lead",),
+        "web",
+    )
     assert entry.instruction_digest == instruction_digest("fix the flaky login test")
     task = task_entry(request, decision, Outcome(requested=Decimal(3), served=Decimal(3)), at)
     assert (task.ccu, task.outcome) == (Decimal(3), "served")

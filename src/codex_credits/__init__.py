@@ -36,6 +36,7 @@ from codex_credits.core.alerts import (
     task_alerts,
 )
 from codex_credits.core.budgetmask import budget_mask, budget_windows, node_spend
+from codex_credits.core.budgetreport import NodeStatement, budget_statement
 from codex_credits.core.budgets import (
     Budget,
     BudgetState,
@@ -223,6 +224,7 @@ __all__ = [
     "BlockKind",
     "Budget",
     "budget_mask",
+    "budget_statement",
     "budget_windows",
     "BudgetAlert",
     "BudgetState",
@@ -283,6 +285,7 @@ __all__ = [
     "NaiveDatetimeError",
     "node_spend",
     "NodeBudget",
+    "NodeStatement",
     "NotFoundError",
     "open_account",
     "opening_state",

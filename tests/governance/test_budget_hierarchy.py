@@ -15,7 +15,10 @@ from codex_credits import (
     Reason,
     Request,
     UsageEvent,
+    UsageLog,
     apply,
+    budget_statement,
+    node_spend,
     open_account,
     simulate,
 )
@@ -236,3 +239,46 @@ def test_a_queue_budget_with_its_own_window_is_refused_by_simulate() -> None:
     )
     with pytest.raises(ConfigError, match="queued work"):
         simulate([], "pro", start=START, budgets=[budget])
+
+
+def test_statements_report_spend_per_node() -> None:
+    state = open_account(RateCard.resolve(None), "pro", 1, START, budgets=tree())
+    for hour, user, session, parent, amount, _, _ in HIERARCHY:
+        request = Request(
+            amount=D(amount), user_id=user, session_id=session, parent_session_id=parent
+        )
+        state = apply(state, request, at(2, hour)).state
+    rows = {r.name: r for r in budget_statement(state)}
+    assert {name: (r.spend, r.room, r.parent) for name, r in rows.items()} == {
+        "pool:o1": (D(25), D(0), "user:alice"),
+        "user:alice": (D(40), D(0), "team:web"),
+        "team:web": (D(60), D(0), "org"),
+        "org": (D(100), D(0), None),
+    }
+    assert rows["org"].window_start == START
+
+
+def test_node_spend_of_a_simulation_per_window() -> None:
+    daily = Budget(
+        name="alice-daily",
+        scope="user",
+        value="alice",
+        amount=D(10),
+        control=Control.HARD_STOP,
+        window=BudgetWindow(every="day"),
+    )
+    team = Budget(name="team", scope="team", value="web", members=("alice", "bob"), amount=D(1000))
+    events = [
+        UsageEvent(timestamp=at(2, 9), ccu=D(6), user_id="alice"),
+        UsageEvent(timestamp=at(2, 10), ccu=D(6), user_id="alice"),  # refused: 12 > 10
+        UsageEvent(timestamp=at(2, 11), ccu=D(3), user_id="bob"),
+        UsageEvent(timestamp=at(3, 9), ccu=D(6), user_id="alice"),  # a new day
+    ]
+    result = simulate(events, "pro", start=START, budgets=[daily, team])
+    log = UsageLog.from_events(events)
+    spend = node_spend(log, result.outcomes.served, [daily, team], START)
+    first_day = (at(2, 0) - datetime(1970, 1, 1, tzinfo=UTC)).days
+    assert spend == {
+        "alice-daily": {first_day: D(6), first_day + 1: D(6)},
+        "team": {0: D(15)},
+    }

@@ -175,3 +175,31 @@ def _usage(tmp_path: Path) -> Path:
     path = tmp_path / "usage.csv"
     path.write_text("timestamp,ccu,user_id\n2026-01-12T09:00:00Z,5,alice\n")
     return path
+
+
+def test_check_runs_the_access_rules(tmp_path: Path) -> None:
+    usage = _usage(tmp_path)
+    code, out, _ = cli(
+        "check",
+        "--policy",
+        str(POLICY),
+        "--usage",
+        str(usage),
+        "--at",
+        "2026-01-12T10:00:00Z",
+        "--format",
+        "json",
+    )
+    rules = {r["name"]: r for r in json.loads(out)["rules"]}
+    assert code == 0
+    assert rules["access:alice may fix the web tests"]["status"] == "pass"
+    denied = rules["access:the ops key cannot reach production"]
+    assert denied["status"] == "pass"
+    assert denied["figures"]["reasons"] == ["role_lacks_permission", "repository_not_allowed"]
+    text = POLICY.read_text().replace('expect = "deny"', 'expect = "allow"')
+    policy = tmp_path / "codex-credits.toml"
+    policy.write_text(text)
+    code, out, _ = cli(
+        "check", "--policy", str(policy), "--usage", str(usage), "--at", "2026-01-12T10:00:00Z"
+    )
+    assert code == 1 and "but the policy expects allow" in out

@@ -111,7 +111,7 @@ def test_simulate_budgets_file(usage: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ('[[budgets]]\nname = "a"\nscope = "galaxy"\nvalue = "x"\namount = 1\n', "budgets[0].scope"),
+        ('[[budgets]]\nname = "a"\nscope = "moon"\nvalue = "x"\namount = 1\n', "budgets[0].scope"),
         ('[[budgets]]\nname = "a"\nscope = "project"\nvalue = "x"\n', "budgets[0].amount"),
         (
             '[[budgets]]\nname = "a"\nscope = "user"\nvalue = "x"\namount = 1\ncontrol = "stop"\n',

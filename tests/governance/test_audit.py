@@ -83,9 +83,23 @@ def test_each_line_hashes_the_body_and_links_the_previous_hash(tmp_path: Path) -
         prev = raw["hash"]
 
 
-@given(st.integers(0, 29), st.sampled_from(["alter", "rehash", "remove", "swap"]))
+HOWS = ["alter", "rehash", "remove", "swap"]
+
+
+@given(st.integers(0, 29), st.sampled_from(HOWS))
 @settings(max_examples=40)
 def test_tampering_is_found_at_the_first_broken_entry(position: int, how: str) -> None:
+    tampered(position, how)
+
+
+@pytest.mark.parametrize("how", HOWS)
+@pytest.mark.parametrize("position", [0, 1, 15, 28, 29])
+def test_tampering_at_the_edges(position: int, how: str) -> None:
+    tampered(position, how)
+
+
+def tampered(position: int, how: str) -> None:
+    """Tamper with a 30-entry log at ``position`` and check where verify says it broke."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,6 +135,25 @@ def test_tampering_is_found_at_the_first_broken_entry(position: int, how: str) -
             return
         assert not result.ok and result.broken is not None
         assert (result.broken.kind, result.broken.line, result.broken.seq) == expected
+
+
+def test_a_cut_off_tail_is_found_against_a_head_kept_elsewhere(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    with AuditLog(path, checkpoint_every=0) as log:
+        log.extend(entries(5))
+        head = log.head
+    assert verify_log(path, head=head).ok
+    with AuditLog(path, checkpoint_every=0) as log:
+        log.extend(entries(2))  # appending after the head was kept is fine
+    assert verify_log(path, head=head).ok
+    path.write_bytes(b"".join(lines_of(path)[:4]))
+    assert verify_log(path).ok  # the chain alone cannot tell
+    broken = verify_log(path, head=head).broken
+    assert broken is not None and (broken.kind, broken.line, broken.seq) == (
+        BreakKind.REMOVED,
+        5,
+        4,
+    )
 
 
 def test_the_first_entries_removed_are_found(tmp_path: Path) -> None:

@@ -16,13 +16,11 @@ from codex_credits.governance.audit import (
     task_entry,
     write_entries,
 )
+from codex_credits.governance.auditfile import PruneResult, prune_log, read_entries
 from codex_credits.governance.auditverify import (
     BreakKind,
     ChainBreak,
-    PruneResult,
     Verification,
-    prune_log,
-    read_entries,
     verify_log,
 )
 from codex_credits.governance.authorize import (

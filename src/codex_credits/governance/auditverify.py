@@ -9,6 +9,7 @@
   crash in mid-write) is reported, not counted as a break.
 * A log that starts with a checkpoint (after :func:`prune_log`) is verified
   from that checkpoint; with the key, its signature is checked too.
+* Reading and retention live in :mod:`codex_credits.governance.auditfile`.
 * The hot loop touches bytes only: one SHA-256 per line and fixed offsets
   for ``hash``, ``prev`` and ``seq``; JSON is parsed only for checkpoints.
 """
@@ -17,28 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-from collections.abc import Iterator
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, final
+from typing import final
 
 import orjson
-from pydantic import ValidationError
 
 from codex_credits.core.model import Frozen
-from codex_credits.core.timeutil import require_utc
 from codex_credits.errors import UsageDataError
-from codex_credits.governance.audit import GENESIS, AuditEntry, checkpoint_mac
+from codex_credits.governance.audit import GENESIS, checkpoint_mac
 
 __all__ = [
     "BreakKind",
     "ChainBreak",
-    "PruneResult",
     "Verification",
-    "prune_log",
-    "read_entries",
+    "split_line",
     "verify_log",
 ]
 
@@ -85,7 +79,7 @@ class Verification(Frozen):
     broken: ChainBreak | None = None
 
 
-def _split(line: bytes) -> tuple[bytes, bytes, int] | None:
+def split_line(line: bytes) -> tuple[bytes, bytes, int] | None:
     """``(hash, prev, seq)`` of a well-formed line, else None."""
     if line[:9] != _HEAD or line[73:83] != _PREV or line[147:155] != _SEQ:
         return None
@@ -97,8 +91,16 @@ def _split(line: bytes) -> tuple[bytes, bytes, int] | None:
     return line[9:73], line[83:147], seq
 
 
-def verify_log(path: str | Path, key: bytes | None = None) -> Verification:
+def verify_log(
+    path: str | Path, key: bytes | None = None, *, head: str | None = None
+) -> Verification:
     """Verify the chain (and, with ``key``, the checkpoint signatures) of a log.
+
+    Args:
+        path: the log.
+        key: the checkpoint signing key, if checkpoints are signed.
+        head: a hash kept elsewhere (a past ``AuditLog.head``): the entry with that
+            hash must still be in the log, so a cut-off tail is found too.
 
     Raises:
         UsageDataError: the file cannot be read.
@@ -111,7 +113,26 @@ def verify_log(path: str | Path, key: bytes | None = None) -> Verification:
             f"cannot read audit log {path}: {exc.strerror}", path=str(path)
         ) from None
     fast = _scan(data, key)
-    return fast if fast is not None else _diagnose(data, key)
+    result = fast if fast is not None else _diagnose(data, key)
+    if head is None or not result.ok:
+        return result
+    at = data.find(_HEAD + head.encode())
+    if at == 0 or (at > 0 and data[at - 1 : at] == b"\n"):
+        return result
+    return _verdict(
+        data.split(b"\n")[:-1],
+        result.first_seq,
+        result.checkpoints,
+        result.signed_checkpoints,
+        result.anchored,
+        ChainBreak(
+            kind=BreakKind.REMOVED,
+            line=result.entries + 1,
+            seq=None if result.last_seq is None else result.last_seq + 1,
+            message=f"no entry has the head {head[:12]}...: entries after line "
+            f"{result.entries} were cut off (or the log was rewritten)",
+        ),
+    )
 
 
 def _scan(data: bytes, key: bytes | None) -> Verification | None:
@@ -120,7 +141,7 @@ def _scan(data: bytes, key: bytes | None) -> Verification | None:
     n = len(data)
     if not n or data[-1:] != b"\n":
         return None
-    first = _split(data[: data.find(b"\n")])
+    first = split_line(data[: data.find(b"\n")])
     if first is None:
         return None
     anchored = first[2] != 0 or first[1] != GENESIS.encode()
@@ -183,7 +204,7 @@ def _diagnose(data: bytes, key: bytes | None) -> Verification:
     anchored = False
     last_good = 0
     for i, line in enumerate(lines):
-        parts = _split(line)
+        parts = split_line(line)
         if parts is None or sha(line[75:]).hexdigest().encode() != parts[0]:
             if torn and i == len(lines) - 1:
                 break
@@ -193,20 +214,16 @@ def _diagnose(data: bytes, key: bytes | None) -> Verification:
             first = seq
             if seq != 0 or prev != prev_hash:
                 if _CHECKPOINT not in line:
-                    return _verdict(
-                        lines,
-                        first,
-                        checkpoints,
-                        signed,
-                        anchored,
-                        ChainBreak(
-                            kind=BreakKind.REMOVED,
+                    if seq == 0:
+                        broken = ChainBreak(
+                            kind=BreakKind.ALTERED,
                             line=1,
                             seq=0,
-                            message=f"the log starts at seq {seq} without a checkpoint: "
-                            "the entries before it were removed",
-                        ),
-                    )
+                            message="entry 0 (line 1) does not start the chain",
+                        )
+                    else:
+                        broken = _misplaced(lines, 0, 0, seq)
+                    return _verdict(lines, first, checkpoints, signed, anchored, broken)
                 anchored = True
                 prev_hash, expected = prev, seq
         if seq != expected or prev != prev_hash:
@@ -269,12 +286,12 @@ def _diagnose(data: bytes, key: bytes | None) -> Verification:
 
 
 def _tail_bad(lines: list[bytes]) -> bool:
-    parts = _split(lines[-1])
+    parts = split_line(lines[-1])
     return parts is None or hashlib.sha256(lines[-1][75:]).hexdigest().encode() != parts[0]
 
 
 def _misplaced(lines: list[bytes], i: int, expected: int, seq: int) -> ChainBreak:
-    later = {p[2] for p in map(_split, lines[i + 1 :]) if p is not None}
+    later = {p[2] for p in map(split_line, lines[i + 1 :]) if p is not None}
     if seq < expected or expected in later:
         return ChainBreak(
             kind=BreakKind.REORDERED,
@@ -334,81 +351,3 @@ def _verdict(
         anchored=anchored,
         broken=broken,
     )
-
-
-def read_entries(path: str | Path) -> Iterator[tuple[int, AuditEntry]]:
-    """``(seq, entry)`` for every whole entry of a log (a torn last line is skipped).
-
-    Raises:
-        UsageDataError: a line that is not an entry (names file and line).
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageDataError(
-            f"cannot read audit log {path}: {exc.strerror}", path=str(path)
-        ) from None
-    lines = data.split(b"\n")
-    torn = lines[-1] != b""
-    for n, line in enumerate(lines, start=1):
-        if not line:
-            continue
-        try:
-            raw: dict[str, Any] = orjson.loads(line)
-            seq = int(raw.pop("seq"))
-            raw.pop("hash")
-            raw.pop("prev")
-            yield seq, AuditEntry.model_validate(raw)
-        except (orjson.JSONDecodeError, KeyError, ValueError, ValidationError):
-            if torn and n == len(lines):
-                return
-            raise UsageDataError(
-                f"{path}:{n}: not an audit entry", path=str(path), line=n
-            ) from None
-
-
-@final
-class PruneResult(Frozen):
-    """What :func:`prune_log` removed and where the kept log starts."""
-
-    removed: int
-    kept: int
-    first_seq: int | None
-
-
-def prune_log(path: str | Path, before: datetime) -> PruneResult:
-    """Remove entries older than ``before``, cutting at a checkpoint.
-
-    The log is cut just before the last checkpoint written before ``before``,
-    so the kept log starts with that checkpoint and stays verifiable; entries
-    between it and ``before`` are kept (retention keeps at least what it must).
-    The new file replaces the old atomically.
-    """
-    before = require_utc(before)
-    path = Path(path)
-    lines = path.read_bytes().split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    cut = None
-    for i, line in enumerate(lines):
-        if _CHECKPOINT not in line:
-            continue
-        at = orjson.loads(line)["at"]
-        if datetime.fromisoformat(at.replace("Z", "+00:00")) > before:
-            break
-        cut = i
-    if cut is None or cut == 0:
-        return PruneResult(removed=0, kept=len(lines), first_seq=_seq(lines[0]) if lines else None)
-    temp = path.with_name(path.name + ".prune")
-    with temp.open("wb") as f:
-        f.write(b"\n".join(lines[cut:]) + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp, path)
-    return PruneResult(removed=cut, kept=len(lines) - cut, first_seq=_seq(lines[cut]))
-
-
-def _seq(line: bytes) -> int | None:
-    parts = _split(line)
-    return None if parts is None else parts[2]

@@ -17,7 +17,7 @@ from codex_credits.cli.args import add_format, instant_arg, non_negative_int
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
 from codex_credits.errors import ConfigError
-from codex_credits.governance.auditverify import read_entries
+from codex_credits.governance.auditfile import read_entries
 from codex_credits.governance.reports import (
     access_summary,
     broad_keys,

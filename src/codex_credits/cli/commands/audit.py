@@ -23,7 +23,8 @@ from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
 from codex_credits.errors import ConfigError
 from codex_credits.governance.audit import AuditEntry
-from codex_credits.governance.auditverify import prune_log, read_entries, verify_log
+from codex_credits.governance.auditfile import prune_log, read_entries
+from codex_credits.governance.auditverify import verify_log
 
 NAME = "audit"
 HELP = "verify, export or prune a tamper-evident audit log"
@@ -56,6 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     verify = sub.add_parser("verify", help="prove the log intact or name the first broken entry")
     verify.add_argument("log", type=Path, metavar="LOG")
+    verify.add_argument("--head", metavar="HASH", help="a head hash kept elsewhere")
     _add_key(verify)
     add_format(verify, "table", "json")
     export = sub.add_parser("export", help="entries filtered by time, user and repository")
@@ -113,7 +115,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _verify(args: argparse.Namespace, out: TextIO) -> int:
     key = _key(args)
-    result = verify_log(args.log, key=key)
+    result = verify_log(args.log, key=key, head=args.head)
     if args.format == "json":
         write_json(result, out)
     elif result.ok:

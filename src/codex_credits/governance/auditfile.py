@@ -21,7 +21,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import require_utc
 from codex_credits.errors import UsageDataError
 from codex_credits.governance.audit import AuditEntry
-from codex_credits.governance.auditverify import split_line
+from codex_credits.governance.auditverify import read_log_bytes, split_line
 
 __all__ = ["PruneResult", "prune_log", "read_entries"]
 
@@ -35,13 +35,7 @@ def read_entries(path: str | Path) -> Iterator[tuple[int, AuditEntry]]:
         UsageDataError: a line that is not an entry (names file and line).
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageDataError(
-            f"cannot read audit log {path}: {exc.strerror}", path=str(path)
-        ) from None
-    lines = data.split(b"\n")
+    lines = read_log_bytes(path).split(b"\n")
     torn = lines[-1] != b""
     for n, line in enumerate(lines, start=1):
         if not line:

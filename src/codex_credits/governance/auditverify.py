@@ -32,6 +32,7 @@ __all__ = [
     "BreakKind",
     "ChainBreak",
     "Verification",
+    "read_log_bytes",
     "split_line",
     "verify_log",
 ]
@@ -79,6 +80,21 @@ class Verification(Frozen):
     broken: ChainBreak | None = None
 
 
+def read_log_bytes(path: str | Path) -> bytes:
+    """The whole log file.
+
+    Raises:
+        UsageDataError: the file cannot be read.
+    """
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageDataError(
+            f"cannot read audit log {path}: {exc.strerror}", path=str(path)
+        ) from None
+
+
 def split_line(line: bytes) -> tuple[bytes, bytes, int] | None:
     """``(hash, prev, seq)`` of a well-formed line, else None."""
     if line[:9] != _HEAD or line[73:83] != _PREV or line[147:155] != _SEQ:
@@ -105,13 +121,7 @@ def verify_log(
     Raises:
         UsageDataError: the file cannot be read.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageDataError(
-            f"cannot read audit log {path}: {exc.strerror}", path=str(path)
-        ) from None
+    data = read_log_bytes(path)
     fast = _scan(data, key)
     result = fast if fast is not None else _diagnose(data, key)
     if head is None or not result.ok:

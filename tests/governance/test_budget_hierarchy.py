@@ -11,12 +11,14 @@ from codex_credits import (
     Budget,
     BudgetWindow,
     Control,
+    Override,
     RateCard,
     Reason,
     Request,
     UsageEvent,
     UsageLog,
     apply,
+    apply_override,
     budget_statement,
     node_spend,
     open_account,
@@ -282,3 +284,27 @@ def test_node_spend_of_a_simulation_per_window() -> None:
         "alice-daily": {first_day: D(6), first_day + 1: D(6)},
         "team": {0: D(15)},
     }
+
+
+def test_an_override_raises_a_windowed_budget_until_its_window_ends() -> None:
+    daily = Budget(
+        name="d",
+        scope="user",
+        value="u",
+        amount=D(10),
+        control=Control.HARD_STOP,
+        window=BudgetWindow(every="day"),
+    )
+    state = open_account(RateCard.resolve(None), "pro", 1, START, budgets=[daily])
+    state = apply(state, Request(amount=D(10), user_id="u"), at(2, 9)).state
+    assert apply(state, Request(amount=D(5), user_id="u"), at(2, 10)).outcome.served == 0
+    state, _ = apply_override(state, Override(budget="d", at=at(2, 10), amount=D(5)))
+    transition = apply(state, Request(amount=D(5), user_id="u"), at(2, 10))
+    assert transition.outcome.served == D(5)
+    (budget,) = transition.state.budgets
+    assert (budget.spend, budget.limit) == (D(15), D(15))
+    # the next day the raise is gone with the spend: 10 again
+    transition = apply(transition.state, Request(amount=D(11), user_id="u"), at(3, 9))
+    assert transition.outcome.served == 0
+    (budget,) = transition.state.budgets
+    assert (budget.spend, budget.limit) == (D(0), D(10))

@@ -1,0 +1,33 @@
+"""What-ifs that save credits: replay usage with levers applied, and the ROI case.
+
+See docs/what-if.md and docs/levers/. Every lever is a small frozen value
+object applied to a usage log by a pure function; :func:`what_if` replays the
+log before and after through the engine and compares the statements.
+"""
+
+from __future__ import annotations
+
+from codex_credits.whatif.base import Applied, Change, Saving, Scope, Where
+from codex_credits.whatif.batch import SHARED_SHARE_PRIOR, Batch, estimate_shared_share
+from codex_credits.whatif.changes import CacheContext, RouteModels, ShiftOffPeak
+from codex_credits.whatif.run import Difference, PeriodDifference, WhatIf, what_if
+from codex_credits.whatif.throttle import ThrottleBefore
+
+__all__ = [
+    "SHARED_SHARE_PRIOR",
+    "Applied",
+    "Batch",
+    "CacheContext",
+    "Change",
+    "Difference",
+    "PeriodDifference",
+    "RouteModels",
+    "Saving",
+    "Scope",
+    "ShiftOffPeak",
+    "ThrottleBefore",
+    "WhatIf",
+    "Where",
+    "estimate_shared_share",
+    "what_if",
+]

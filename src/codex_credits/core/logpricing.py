@@ -26,6 +26,7 @@ turned into one exact fraction and applied to every event that has it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -66,6 +67,14 @@ class LogPrices:
 
 def div_half_even(num: npt.NDArray[np.int64], den: npt.NDArray[np.int64] | int) -> Int64Array:
     """``num / den`` rounded half-even to an integer, element by element (den > 0)."""
+    if isinstance(den, int):
+        if den == 1:
+            return np.asarray(num, dtype=np.int64)
+        q, r = np.divmod(num + den // 2, den)
+        if den % 2:
+            return q  # an odd divisor has no exact halves
+        q -= (r == 0) & (q % 2 == 1)  # a tie rounded up to an odd number goes back down
+        return q
     q = num // den
     r = num - q * den
     twice = 2 * r
@@ -95,6 +104,21 @@ def _apply(qty: Int64Array, num: Int64Array, den: Int64Array) -> Int64Array:
     return np.array(exact, dtype=np.int64)
 
 
+def _scaled(qty: Int64Array, nums: Int64Array, dens: Int64Array, inverse: Int64Array) -> Int64Array:
+    """Price ``qty`` at each event's combination rate ``nums / dens``.
+
+    Over one common denominator when that fits, so the division is by a
+    scalar; otherwise per event.
+    """
+    common = math.lcm(*(int(d) for d in dens.tolist()))
+    scaled = nums * (common // dens) if common < _LIMIT else None
+    if scaled is not None and int(np.abs(scaled).max()) < _LIMIT:
+        top = int(np.abs(qty).max()) * int(np.abs(scaled).max()) if qty.size else 0
+        if top < _LIMIT:
+            return div_half_even(qty * scaled[inverse], common)
+    return _apply(qty, nums[inverse], dens[inverse])
+
+
 def _round_fraction(value: Fraction) -> int:
     return round(value)  # Fraction rounds half to even
 
@@ -118,8 +142,12 @@ class _Combos:
         n_model = len(log.labels("model"))
         n_sandbox = len(log.labels("sandbox_class"))
         key = ((mask * 2 + fast) * n_model + model) * n_sandbox + sandbox
-        self.keys, self.inverse = np.unique(key, return_inverse=True)
-        self.inverse = self.inverse.reshape(-1)
+        # The key space is small: a lookup table replaces sorting a million keys.
+        seen = np.bincount(key, minlength=1) > 0
+        self.keys = np.nonzero(seen)[0].astype(np.int64)
+        lookup = np.zeros(seen.size, dtype=np.int64)
+        lookup[self.keys] = np.arange(self.keys.size, dtype=np.int64)
+        self.inverse = lookup[key]
         self.n_model = n_model
         self.n_sandbox = n_sandbox
 
@@ -235,10 +263,10 @@ def price_log(log: UsageLog, card: RateCard) -> LogPrices:
             if card.meters is not None:
                 value *= _frac(card.model_multiplier(models[model]))
             nums[i], dens[i] = value.numerator, value.denominator
-        if not any_rate:
+        if not any_rate or not qty[metered].any():
             categories[name] = np.zeros(n, dtype=np.int64)
             continue
-        priced = _apply(qty, nums[combos.inverse], dens[combos.inverse])
+        priced = _scaled(qty, nums, dens, combos.inverse)
         priced = np.where(metered, priced, 0).astype(np.int64)
         categories[name] = priced
         total = total + priced

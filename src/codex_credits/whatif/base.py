@@ -15,7 +15,7 @@ predicate taking the log and returning a boolean mask; ``None`` selects all.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -24,7 +24,7 @@ from typing import Any, Protocol, final
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.logpricing import div_half_even, price_log
+from codex_credits.core.logpricing import LogPrices, div_half_even, price_log
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod, period_at, period_containing
 from codex_credits.core.ratecard import RateCard
@@ -56,10 +56,26 @@ _ALIASES = {"repository": "project_id", "project": "project_id", "user": "user_i
 @final
 @dataclass(frozen=True)
 class Scope:
-    """What a change may need besides the log: the card and the billing anchor."""
+    """What a change may need besides the log: the card and the billing anchor.
+
+    It also remembers the prices of the logs it has priced, so a chain of
+    changes prices each intermediate log once.
+    """
 
     card: RateCard
     anchor: datetime
+    _prices: dict[int, tuple[UsageLog, LogPrices]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def prices(self, log: UsageLog) -> LogPrices:
+        """``price_log(log, card)``, computed once per log."""
+        found = self._prices.get(id(log))
+        if found is not None and found[0] is log:
+            return found[1]
+        prices = price_log(log, self.card)
+        self._prices[id(log)] = (log, prices)
+        return prices
 
     def period(self, index: int) -> BillingPeriod:
         """Billing period ``index`` (0 is the one starting at the anchor)."""
@@ -195,10 +211,9 @@ def replace_columns(
     return UsageLog(merged, tables, LogSummary(rows=n, events=n)).sorted()
 
 
-def priced_sum(log: UsageLog, card: RateCard, mask: BoolArray | None = None) -> int:
-    """The log's demand on ``card`` in micro-units (only ``mask``'s events when given)."""
-    total = price_log(log, card).total
-    return int(total.sum() if mask is None else total[mask].sum())
+def priced_sum(log: UsageLog, scope: Scope) -> int:
+    """The log's demand on the scope's card in micro-units."""
+    return int(scope.prices(log).total.sum())
 
 
 def ccu(micro: int) -> Decimal:
@@ -235,7 +250,7 @@ def finish(
     note: str = "",
 ) -> Applied:
     """Price both logs and report the change: ``saved = before - after - displaced``."""
-    saved = priced_sum(before, scope.card) - priced_sum(after, scope.card) - displaced_micro
+    saved = priced_sum(before, scope) - priced_sum(after, scope) - displaced_micro
     return Applied(
         log=after,
         saving=Saving(

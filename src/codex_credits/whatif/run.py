@@ -22,7 +22,7 @@ from typing import Any, final
 import numpy as np
 
 from codex_credits.core.account import Account, AccountState
-from codex_credits.core.logpricing import LogPrices, price_log
+from codex_credits.core.logpricing import LogPrices
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.simulate import simulate
@@ -186,8 +186,8 @@ def what_if(
         applied = change.apply(changed, scope)
         changed = applied.log
         savings.append(applied.saving)
-    prices_before = price_log(log, rate_card)
-    prices_after = prices_before if changed is log else price_log(changed, rate_card)
+    prices_before = scope.prices(log)
+    prices_after = scope.prices(changed)
     options: dict[str, Any] = {"seats": seats, "start": start, "months": months, **engine}
     if not isinstance(account, Account):
         options["card"] = rate_card

@@ -18,7 +18,6 @@ from typing import final
 
 import numpy as np
 
-from codex_credits.core.logpricing import price_log
 from codex_credits.core.timeutil import epoch_us, require_utc
 from codex_credits.core.units import amount, to_micro
 from codex_credits.core.usage import UsageLog
@@ -79,7 +78,7 @@ class ThrottleBefore:
             raise ConfigError(f"months_before must be at least 1, got {self.months_before}")
         heavy = scope.period_containing(month_instant(self.month))
         cap_micro = to_micro(cap)
-        prices = price_log(log, scope.card).total
+        prices = scope.prices(log).total
         chosen = select(log, self.where)
         ts = log.timestamps_us
         displaced = np.zeros(len(log), dtype=np.bool_)

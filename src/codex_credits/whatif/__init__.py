@@ -10,7 +10,9 @@ from __future__ import annotations
 from codex_credits.whatif.base import Applied, Change, Saving, Scope, Where
 from codex_credits.whatif.batch import SHARED_SHARE_PRIOR, Batch, estimate_shared_share
 from codex_credits.whatif.changes import CacheContext, RouteModels, ShiftOffPeak
+from codex_credits.whatif.roi import FeatureCost, Roi, roi, roi_for_plan
 from codex_credits.whatif.run import Difference, PeriodDifference, WhatIf, what_if
+from codex_credits.whatif.stacking import ThrottlePlan, find_throttle
 from codex_credits.whatif.throttle import ThrottleBefore
 
 __all__ = [
@@ -20,14 +22,20 @@ __all__ = [
     "CacheContext",
     "Change",
     "Difference",
+    "FeatureCost",
     "PeriodDifference",
+    "Roi",
     "RouteModels",
     "Saving",
     "Scope",
     "ShiftOffPeak",
     "ThrottleBefore",
+    "ThrottlePlan",
     "WhatIf",
     "Where",
     "estimate_shared_share",
+    "find_throttle",
+    "roi",
+    "roi_for_plan",
     "what_if",
 ]

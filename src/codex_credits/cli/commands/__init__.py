@@ -15,8 +15,10 @@ from codex_credits.cli.commands import (
     forecast,
     logs,
     report,
+    roi,
     simulate,
     usage,
+    what_if,
 )
 
 __all__ = ["COMMANDS"]
@@ -34,4 +36,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     logs,
     report,
     check,
+    what_if,
+    roi,
 )

@@ -96,6 +96,7 @@ def batch_members(
     line = ts_s - ts_s[starts][gid] + offset[gid]
     timer = np.searchsorted(line, line + max_wait_us, side="left")
     nxt = np.minimum(np.minimum(np.arange(n) + size, timer), g_end)
+    nxt = np.maximum(nxt, np.arange(n) + 1)  # a batch holds at least its first task
     first = np.zeros(n, dtype=np.bool_)
     frontier = starts
     while frontier.size:

@@ -89,6 +89,7 @@ from codex_credits.core.ledger import (
     grant,
     spend,
 )
+from codex_credits.core.logpricing import LogPrices, price_log
 from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
 from codex_credits.core.periods import BillingPeriod, period_at, period_containing
 from codex_credits.core.ratecard import (
@@ -97,6 +98,7 @@ from codex_credits.core.ratecard import (
     TOKEN_CARD,
     MeterRates,
     ModelRates,
+    ModelTier,
     Options,
     RateCard,
     ReservePolicy,
@@ -131,6 +133,7 @@ from codex_credits.core.status import (
     state_from_status,
     status_from_state,
 )
+from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
 from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
@@ -162,6 +165,23 @@ from codex_credits.io.rollout import (
     read_codex_logs,
 )
 from codex_credits.io.usagefile import read_usage, write_usage
+from codex_credits.whatif import (
+    Batch,
+    CacheContext,
+    FeatureCost,
+    Roi,
+    RouteModels,
+    Saving,
+    ShiftOffPeak,
+    ThrottleBefore,
+    ThrottlePlan,
+    WhatIf,
+    estimate_shared_share,
+    find_throttle,
+    roi,
+    roi_for_plan,
+    what_if,
+)
 
 __all__ = [
     "__version__",
@@ -186,6 +206,7 @@ __all__ = [
     "backtest",
     "BacktestCase",
     "BacktestReport",
+    "Batch",
     "BillingPeriod",
     "Block",
     "BlockKind",
@@ -196,6 +217,7 @@ __all__ = [
     "build_report",
     "BUILTIN_CARDS",
     "burn_alerts",
+    "CacheContext",
     "Ccu",
     "chargeback",
     "check_budgets",
@@ -213,6 +235,7 @@ __all__ = [
     "EntryKind",
     "estimate",
     "estimate_overage",
+    "estimate_shared_share",
     "evaluate",
     "evaluate_budget",
     "EventOutcome",
@@ -220,7 +243,9 @@ __all__ = [
     "Exhaustion",
     "exhaustion_alerts",
     "FanPoint",
+    "FeatureCost",
     "find_rollout_files",
+    "find_throttle",
     "fit_seasonal",
     "FixedClock",
     "forecast_fan",
@@ -235,11 +260,13 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LinearProjection",
+    "LogPrices",
     "LogSummary",
     "ManualClock",
     "MeterRates",
     "Mode",
     "ModelRates",
+    "ModelTier",
     "NaiveDatetimeError",
     "NotFoundError",
     "open_account",
@@ -265,7 +292,9 @@ __all__ = [
     "Plan",
     "PlanWindow",
     "Policy",
+    "price_log",
     "price_usage",
+    "PricingWindow",
     "project_linear",
     "quantize_ccu",
     "RateCard",
@@ -282,14 +311,20 @@ __all__ = [
     "ReservePolicy",
     "ReserveState",
     "ReserveTerms",
+    "Roi",
+    "roi",
+    "roi_for_plan",
     "RolloutSummary",
     "RolloverForecast",
     "RolloverOutlook",
     "round_cents",
+    "RouteModels",
     "run_paths",
+    "Saving",
     "scan_alerts",
     "SeasonalModel",
     "ServerError",
+    "ShiftOffPeak",
     "simulate",
     "SimulationResult",
     "spend",
@@ -301,6 +336,8 @@ __all__ = [
     "StatusSplit",
     "SystemClock",
     "task_alerts",
+    "ThrottleBefore",
+    "ThrottlePlan",
     "TierComparison",
     "TierOption",
     "TierSpec",
@@ -317,5 +354,7 @@ __all__ = [
     "UsageLogBuilder",
     "UsageReport",
     "Usd",
+    "what_if",
+    "WhatIf",
     "write_usage",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from codex_credits.whatif.base import Applied, Change, Saving, Scope, Where
 from codex_credits.whatif.batch import SHARED_SHARE_PRIOR, Batch, estimate_shared_share
 from codex_credits.whatif.changes import CacheContext, RouteModels, ShiftOffPeak
-from codex_credits.whatif.roi import FeatureCost, Roi, roi, roi_for_plan
+from codex_credits.whatif.roi import FeatureCost, RoiCase, roi, roi_for_plan
 from codex_credits.whatif.run import Difference, PeriodDifference, WhatIf, what_if
 from codex_credits.whatif.stacking import ThrottlePlan, find_throttle
 from codex_credits.whatif.throttle import ThrottleBefore
@@ -24,7 +24,7 @@ __all__ = [
     "Difference",
     "FeatureCost",
     "PeriodDifference",
-    "Roi",
+    "RoiCase",
     "RouteModels",
     "Saving",
     "Scope",

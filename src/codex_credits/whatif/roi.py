@@ -36,7 +36,7 @@ from codex_credits.core.units import ZERO, Ccu, Usd, amount, quantize_ccu, round
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
-__all__ = ["FeatureCost", "Roi", "roi", "roi_for_plan"]
+__all__ = ["FeatureCost", "RoiCase", "roi", "roi_for_plan"]
 
 _WEEK = Decimal("0.01")
 
@@ -52,7 +52,7 @@ class FeatureCost(Frozen):
 
 
 @final
-class Roi(Frozen):
+class RoiCase(Frozen):
     """Break-even, value and payback of one bill."""
 
     cost_usd: Usd
@@ -77,7 +77,7 @@ def _roi(
     engineer_hour_usd: Decimal | int | str,
     hours_saved_per_1000_ccu: Decimal | int | str | None,
     features: tuple[FeatureCost, ...] = (),
-) -> Roi:
+) -> RoiCase:
     rate = amount(engineer_hour_usd)
     if rate <= 0:
         raise ConfigError(f"engineer_hour_usd must be > 0, got {rate}")
@@ -92,7 +92,7 @@ def _roi(
         net = value - cost
         if value > 0 and weeks > 0:
             payback = (cost / (value / weeks)).quantize(_WEEK)
-    return Roi(
+    return RoiCase(
         cost_usd=cost,
         ccu=ccu,
         basis=basis,
@@ -115,7 +115,7 @@ def roi_for_plan(
     card: RateCard | str | None = None,
     engineer_hour_usd: Decimal | int | str = 85,
     hours_saved_per_1000_ccu: Decimal | int | str | None = None,
-) -> Roi:
+) -> RoiCase:
     """The ROI of a plan used exactly to its pool for one month (the seed's framing).
 
     >>> roi_for_plan("pro").break_even_hours_per_1000_ccu
@@ -136,7 +136,7 @@ def roi(
     hours_saved_per_1000_ccu: Decimal | int | str | None = None,
     log: UsageLog | None = None,
     **simulate_options: Any,
-) -> Roi:
+) -> RoiCase:
     """The ROI of a bill: a statement, a simulation, or usage to simulate first.
 
     Args:

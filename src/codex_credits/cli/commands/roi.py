@@ -16,7 +16,7 @@ from codex_credits.cli.args import (
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
 from codex_credits.cli.usage_source import add_usage_source, load_usage
-from codex_credits.whatif import Roi, roi, roi_for_plan
+from codex_credits.whatif import RoiCase, roi, roi_for_plan
 
 NAME = "roi"
 HELP = "the ROI case: break-even hours per 1,000 CCU, payback in weeks, cost per feature"
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
-def summary_table(result: Roi) -> Table:
+def summary_table(result: RoiCase) -> Table:
     """One row per figure."""
     table = Table(["figure", "value"], title=f"ROI ({result.basis} basis)")
     rows: list[tuple[str, Any]] = [
@@ -98,7 +98,7 @@ def summary_table(result: Roi) -> Table:
     return table
 
 
-def feature_table(result: Roi) -> Table:
+def feature_table(result: RoiCase) -> Table:
     """Cost per feature, from the feature label of the usage."""
     table = Table(["feature", "tasks", "CCU", "cost USD"], title="Cost per feature")
     for f in result.features:

@@ -129,3 +129,10 @@ def test_roi_plan_and_usage(capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     assert "Cost per feature" in out and "payback weeks" in out
+
+
+def test_demo_has_a_savings_section(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _run(capsys, "demo")
+    assert code == 0
+    section = out[out.index("Savings: each lever alone") :]
+    assert {"route", "cache", "off-peak", "batch"} <= set(section.split())

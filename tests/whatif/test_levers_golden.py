@@ -313,3 +313,28 @@ def test_three_levers_add_up() -> None:
     assert [s.saved for s in result.savings] == [D("9.6"), D("10.26"), D("10")]
     before = 5 * (8 + 5)
     assert result.periods[0].after.consumed == before - D("9.6") - D("10.26") - D("10")
+
+
+def test_batch_without_waiting_keeps_every_task_alone() -> None:
+    log = log_of(*(task(JUNE + k * MINUTE, reasoning_tokens=1000) for k in range(3)))
+    applied = Batch(max_wait=timedelta(0), shared_share="0.5").apply(
+        log, Scope(card=RateCard.default(), anchor=JUNE)
+    )
+    assert applied.saving.saved == 0 and "3 batches" in applied.saving.note
+    assert applied.log.timestamps_us.tolist() == log.timestamps_us.tolist()
+
+
+def test_rank_levers_orders_by_money_saved() -> None:
+    from codex_credits.whatif import example_card, rank_levers
+
+    log = log_of(
+        *(
+            task(JUNE + i * HOUR, reasoning_tokens=20_000, task_type="docs", model="codex")
+            for i in range(100)
+        )
+    )
+    ranking = rank_levers(log, "plus", card=example_card(), start=JUNE)
+    assert [r.rank for r in ranking] == [1, 2, 3, 4]
+    assert [r.saved_usd for r in ranking] == sorted((r.saved_usd for r in ranking), reverse=True)
+    route = next(r for r in ranking if r.lever == "route")
+    assert route.saved == D("1200")  # 100 tasks x 16 CCU x (1 - 0.25)

@@ -135,6 +135,7 @@ def roi(
     engineer_hour_usd: Decimal | int | str = 85,
     hours_saved_per_1000_ccu: Decimal | int | str | None = None,
     log: UsageLog | None = None,
+    card: RateCard | None = None,
     **simulate_options: Any,
 ) -> RoiCase:
     """The ROI of a bill: a statement, a simulation, or usage to simulate first.
@@ -148,13 +149,14 @@ def roi(
         hours_saved_per_1000_ccu: the team's estimate of hours saved; gives
             the value, the net and the payback.
         log: the usage of a :class:`SimulationResult`, for cost per feature.
+        card: the simulation's card (default: resolved from the plan's card name).
 
     Raises:
         ConfigError: a bad rate or estimate.
     """
     if isinstance(source, UsageLog):
         log = source
-        options = dict(simulate_options)
+        options = dict(simulate_options, card=card)
         account = options.pop("account", "pro")
         if options.get("start") is None and len(source):
             first = source.start
@@ -163,7 +165,7 @@ def roi(
     features: tuple[FeatureCost, ...] = ()
     if isinstance(source, SimulationResult):
         if log is not None:
-            report = chargeback(log, source, by="feature")
+            report = chargeback(log, source, by="feature", card=card)
             features = tuple(
                 FeatureCost(
                     feature=row.key,

@@ -4,7 +4,7 @@ The log is built column by column (a team of 40 on 8 repositories and 5 task
 types, busy weekday hours in US Eastern time). The levers are
 ``Batch`` (tests and docs, 5 per batch, 30 minutes at most), ``CacheContext``
 (hit rate 0.6) and ``ShiftOffPeak`` (docs and review, into 02:00-07:00
-America/New_York with sandbox 40% off, at most 12 hours later), on 30 pro
+America/New_York with sandbox 40% off, at most 12 hours later), on 20 pro
 seats for 12 billing periods. ``what_if`` replays the log twice (before and
 after); the baseline in the same run is one plain ``simulate`` of the same
 log, so the ratio says what the levers add on top of two replays.
@@ -97,7 +97,7 @@ def main() -> None:
         CacheContext(hit_rate="0.6"),
         ShiftOffPeak(max_delay=timedelta(hours=12), where={"task_type": ("docs", "review")}),
     ]
-    options: dict[str, Any] = {"seats": 30, "card": card, "start": START, "months": 12}
+    options: dict[str, Any] = {"seats": 20, "card": card, "start": START, "months": 12}
     base_times, times = [], []
     result = None
     for _ in range(args.repeat):
@@ -109,7 +109,7 @@ def main() -> None:
         times.append(time.perf_counter() - t0)
     assert result is not None
     best, base = min(times), min(base_times)
-    print(f"events: {len(log):,}; levers: {len(changes)}; 30 pro seats, 12 periods")
+    print(f"events: {len(log):,}; levers: {len(changes)}; 20 pro seats, 12 periods")
     print(f"simulate (baseline, one replay): best of {args.repeat}: {base:.3f} s")
     print(f"what_if (3 levers, two replays):  best of {args.repeat}: {best:.3f} s")
     print(f"ratio what_if / simulate: {best / base:.1f}x")

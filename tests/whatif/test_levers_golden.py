@@ -338,3 +338,30 @@ def test_rank_levers_orders_by_money_saved() -> None:
     assert [r.saved_usd for r in ranking] == sorted((r.saved_usd for r in ranking), reverse=True)
     route = next(r for r in ranking if r.lever == "route")
     assert route.saved == D("1200")  # 100 tasks x 16 CCU x (1 - 0.25)
+
+
+def _seed_rollover_year() -> UsageLog:
+    """10,000 CCU in each of January to March, 25,000 in April (50 CCU tasks)."""
+    events = []
+    for month, days in ((1, 10), (2, 10), (3, 10), (4, 25)):
+        for day in range(1, days + 1):
+            events += [
+                UsageEvent(timestamp=datetime(2026, month, day, h, tzinfo=UTC), ccu=D(50))
+                for h in range(20)
+            ]
+    return UsageLog.from_events(events)
+
+
+def test_the_seeds_rollover_figures() -> None:
+    # Seed 000: 25,000 CCU on one pro seat is 15,000 CCU of overage, 180 USD; with 8,000 CCU
+    # rolled over 84 USD, with 12,000 36 USD (53% and 80% less).
+    january = datetime(2026, 1, 1, tzinfo=UTC)
+    log = _seed_rollover_year()
+    for cap, rolled, overage_usd in (("6000", "8000", "84.00"), ("4000", "12000", "36.00")):
+        change = ThrottleBefore("2026-04", cap=cap, months_before=2)
+        result = what_if(log, "pro", [change], start=january, months=4)
+        april = result.periods[3]
+        assert april.before.overage_ccu == D("15000")
+        assert april.before.overage_cost == D("180.00")
+        assert april.after.rollover_in == D(rolled)
+        assert april.after.overage_cost == D(overage_usd)

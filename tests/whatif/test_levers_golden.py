@@ -285,6 +285,16 @@ def test_no_change_gives_identical_statements() -> None:
     assert result.before.periods == result.after.periods == plain.periods
     assert all(v == 0 for v in result.totals.change.values())
     assert result.savings == ()
+    # A card with windows and model tiers: the engine prices the log the same way.
+    card = lever_card()
+    windowed = log_of(
+        *(
+            task(JUNE + i * HOUR, reasoning_tokens=9_000, sandbox_minutes=7, model="codex-mini")
+            for i in range(50)
+        )
+    )
+    result = what_if(windowed, "plus", [], card=card, start=JUNE)
+    assert result.after.periods == simulate(windowed, "plus", card=card, start=JUNE).periods
 
 
 def test_three_levers_add_up() -> None:

@@ -94,6 +94,7 @@ from codex_credits.core.ledger import (
     grant,
     spend,
 )
+from codex_credits.core.logpricing import LogPrices, price_log
 from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
 from codex_credits.core.periods import BillingPeriod, period_at, period_containing
 from codex_credits.core.ratecard import (
@@ -102,6 +103,7 @@ from codex_credits.core.ratecard import (
     TOKEN_CARD,
     MeterRates,
     ModelRates,
+    ModelTier,
     Options,
     RateCard,
     ReservePolicy,
@@ -136,6 +138,7 @@ from codex_credits.core.status import (
     state_from_status,
     status_from_state,
 )
+from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
 from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
@@ -187,6 +190,23 @@ from codex_credits.io.rollout import (
     read_codex_logs,
 )
 from codex_credits.io.usagefile import read_usage, write_usage
+from codex_credits.whatif import (
+    Batch,
+    CacheContext,
+    FeatureCost,
+    RoiCase,
+    RouteModels,
+    Saving,
+    ShiftOffPeak,
+    ThrottleBefore,
+    ThrottlePlan,
+    WhatIf,
+    estimate_shared_share,
+    find_throttle,
+    roi,
+    roi_for_plan,
+    what_if,
+)
 
 __all__ = [
     "__version__",
@@ -219,6 +239,7 @@ __all__ = [
     "backtest",
     "BacktestCase",
     "BacktestReport",
+    "Batch",
     "BillingPeriod",
     "Block",
     "BlockKind",
@@ -233,6 +254,7 @@ __all__ = [
     "build_report",
     "BUILTIN_CARDS",
     "burn_alerts",
+    "CacheContext",
     "Ccu",
     "chargeback",
     "check_budgets",
@@ -251,6 +273,7 @@ __all__ = [
     "EntryKind",
     "estimate",
     "estimate_overage",
+    "estimate_shared_share",
     "evaluate",
     "evaluate_budget",
     "EventOutcome",
@@ -259,7 +282,9 @@ __all__ = [
     "Exhaustion",
     "exhaustion_alerts",
     "FanPoint",
+    "FeatureCost",
     "find_rollout_files",
+    "find_throttle",
     "fit_seasonal",
     "FixedClock",
     "forecast_fan",
@@ -277,11 +302,13 @@ __all__ = [
     "Ledger",
     "LedgerEntry",
     "LinearProjection",
+    "LogPrices",
     "LogSummary",
     "ManualClock",
     "MeterRates",
     "Mode",
     "ModelRates",
+    "ModelTier",
     "NaiveDatetimeError",
     "node_spend",
     "NodeBudget",
@@ -312,7 +339,9 @@ __all__ = [
     "Plan",
     "PlanWindow",
     "Policy",
+    "price_log",
     "price_usage",
+    "PricingWindow",
     "project_linear",
     "prune_log",
     "quantize_ccu",
@@ -331,16 +360,22 @@ __all__ = [
     "ReservePolicy",
     "ReserveState",
     "ReserveTerms",
+    "roi",
+    "roi_for_plan",
+    "RoiCase",
     "roll_budgets",
     "RolloutSummary",
     "RolloverForecast",
     "RolloverOutlook",
     "round_cents",
+    "RouteModels",
     "run_paths",
+    "Saving",
     "scan_alerts",
     "SeasonalModel",
     "ServerError",
     "ServiceAccount",
+    "ShiftOffPeak",
     "simulate",
     "SimulationResult",
     "spend",
@@ -352,6 +387,8 @@ __all__ = [
     "StatusSplit",
     "SystemClock",
     "task_alerts",
+    "ThrottleBefore",
+    "ThrottlePlan",
     "TierComparison",
     "TierOption",
     "TierSpec",
@@ -369,5 +406,7 @@ __all__ = [
     "UsageReport",
     "Usd",
     "verify_log",
+    "what_if",
+    "WhatIf",
     "write_usage",
 ]

@@ -29,13 +29,17 @@ quantized categories, so a breakdown always adds up.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal, final
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.timeofday import in_window
+from codex_credits.core.timeutil import epoch_us
 from codex_credits.core.units import ZERO, Ccu, Quantity, Usd, quantity, quantize_ccu, round_cents
 from codex_credits.errors import ConfigError
 
@@ -117,21 +121,35 @@ def estimate(
     return price_usage(usage, card if card is not None else RateCard.default())
 
 
-def price_usage(usage: Usage, card: RateCard) -> CostBreakdown:
-    """Price :class:`Usage` on ``card``; see the module docs for the categories."""
+def price_usage(usage: Usage, card: RateCard, at: datetime | None = None) -> CostBreakdown:
+    """Price :class:`Usage` on ``card``; see the module docs for the categories.
+
+    ``at`` (the task's time) applies the card's time-of-day windows; without
+    it no window discount applies.
+    """
     factor = card.options.fast_mode_factor if usage.fast else Decimal(1)
+    discounts = _window_discounts(card, at)
     if card.meters is not None:
-        categories = _ccu_categories(usage, card, factor)
+        factor *= card.model_multiplier(usage.model)
+        categories = _ccu_categories(usage, card, factor, discounts)
         model, fallback = usage.model, False
     else:
         model, rates, fallback = card.model_rates(usage.model)
         uncached = usage.input_tokens - usage.cached_input_tokens
+
+        def f(name: str) -> Decimal:
+            return factor * (1 - discounts.get(name, ZERO))
+
         categories = {
-            "uncached_input": quantize_ccu(uncached * rates.input_per_1m * factor / _MILLION),
-            "cached_input": quantize_ccu(
-                usage.cached_input_tokens * rates.cached_input_per_1m * factor / _MILLION
+            "uncached_input": quantize_ccu(
+                uncached * rates.input_per_1m * f("uncached_input") / _MILLION
             ),
-            "output": quantize_ccu(usage.output_tokens * rates.output_per_1m * factor / _MILLION),
+            "cached_input": quantize_ccu(
+                usage.cached_input_tokens * rates.cached_input_per_1m * f("cached_input") / _MILLION
+            ),
+            "output": quantize_ccu(
+                usage.output_tokens * rates.output_per_1m * f("output") / _MILLION
+            ),
         }
     total = sum(categories.values(), ZERO)
     usd = round_cents(total / card.options.credits_per_usd) if card.unit == "credits" else None
@@ -147,7 +165,22 @@ def price_usage(usage: Usage, card: RateCard) -> CostBreakdown:
     )
 
 
-def _ccu_categories(usage: Usage, card: RateCard, factor: Decimal) -> dict[str, Decimal]:
+def _window_discounts(card: RateCard, at: datetime | None) -> dict[str, Decimal]:
+    """Category -> the largest discount of the card's windows open at ``at``."""
+    if at is None or not card.windows:
+        return {}
+    instant = np.array([epoch_us(at)], dtype=np.int64)
+    found: dict[str, Decimal] = {}
+    for window in card.windows:
+        if bool(in_window(window, instant)[0]):
+            for name in window.meters:
+                found[name] = max(found.get(name, ZERO), window.discount)
+    return found
+
+
+def _ccu_categories(
+    usage: Usage, card: RateCard, base: Decimal, discounts: dict[str, Decimal]
+) -> dict[str, Decimal]:
     meters = card.meters
     assert meters is not None
     sandbox_class = usage.sandbox_class or meters.default_sandbox_class
@@ -158,22 +191,32 @@ def _ccu_categories(usage: Usage, card: RateCard, factor: Decimal) -> dict[str, 
             f"unknown sandbox class {sandbox_class!r}; card {card.name} has "
             f"{', '.join(meters.sandbox_per_minute)}"
         ) from None
+
+    def factor(name: str) -> Decimal:
+        return base * (1 - discounts.get(name, ZERO))
+
     categories = {
         "reasoning": quantize_ccu(
-            usage.reasoning_tokens * meters.reasoning_per_1k_tokens * factor / _THOUSAND
+            usage.reasoning_tokens
+            * meters.reasoning_per_1k_tokens
+            * factor("reasoning")
+            / _THOUSAND
         ),
-        "tool_calls": quantize_ccu(usage.tool_calls * meters.tool_call * factor),
-        "sandbox": quantize_ccu(usage.sandbox_minutes * sandbox_rate * factor),
+        "tool_calls": quantize_ccu(usage.tool_calls * meters.tool_call * factor("tool_calls")),
+        "sandbox": quantize_ccu(usage.sandbox_minutes * sandbox_rate * factor("sandbox")),
         "output": quantize_ccu(
-            usage.output_tokens * meters.output_per_1k_tokens * factor / _THOUSAND
+            usage.output_tokens * meters.output_per_1k_tokens * factor("output") / _THOUSAND
         ),
     }
     if meters.input_per_1k_tokens or meters.cached_input_per_1k_tokens:
         uncached = usage.input_tokens - usage.cached_input_tokens
         categories["input"] = quantize_ccu(
-            uncached * meters.input_per_1k_tokens * factor / _THOUSAND
+            uncached * meters.input_per_1k_tokens * factor("input") / _THOUSAND
         )
         categories["cached_input"] = quantize_ccu(
-            usage.cached_input_tokens * meters.cached_input_per_1k_tokens * factor / _THOUSAND
+            usage.cached_input_tokens
+            * meters.cached_input_per_1k_tokens
+            * factor("cached_input")
+            / _THOUSAND
         )
     return categories

@@ -34,6 +34,7 @@ import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from codex_credits.core.model import Frozen
+from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.units import ZERO, Ccu, Usd, quantize_ccu
 from codex_credits.errors import ConfigError, UnknownModelError
 
@@ -41,8 +42,10 @@ __all__ = [
     "BUILTIN_CARDS",
     "DEFAULT_CARD",
     "TOKEN_CARD",
+    "TOKEN_CATEGORIES",
     "MeterRates",
     "ModelRates",
+    "ModelTier",
     "Options",
     "RateCard",
     "ReservePolicy",
@@ -115,6 +118,23 @@ class MeterRates(Frozen):
     output_per_1k_tokens: Ccu = Field(ge=0)
     input_per_1k_tokens: Ccu = Field(default=ZERO, ge=0)
     cached_input_per_1k_tokens: Ccu = Field(default=ZERO, ge=0)
+    cached_context_per_1k_tokens: Ccu | None = Field(
+        default=None,
+        ge=0,
+        description="CCU per 1,000 reasoning tokens of context served from a cache",
+    )
+
+    def categories(self) -> tuple[str, ...]:
+        """The categories a task on these meters can be charged in."""
+        return (
+            "reasoning",
+            "tool_calls",
+            "sandbox",
+            "output",
+            "input",
+            "cached_input",
+            "cached_context",
+        )
 
     @field_validator("sandbox_per_minute")
     @classmethod
@@ -146,6 +166,18 @@ class ModelRates(Frozen):
 
 
 @final
+class ModelTier(Frozen):
+    """A model of a CCU card: every meter of its tasks costs ``multiplier`` times the rate."""
+
+    multiplier: Ccu = Field(gt=0)
+    description: str = ""
+
+
+TOKEN_CATEGORIES: tuple[str, ...] = ("uncached_input", "cached_input", "output")
+"""The categories of a task priced by model (token cards)."""
+
+
+@final
 class Options(Frozen):
     """Figures of the model that are not per tier."""
 
@@ -174,6 +206,12 @@ class RateCard(Frozen):
     fallback_model: str | None = None
     tiers: dict[str, TierSpec] = Field(default_factory=dict)
     options: Options = Field(default_factory=Options)
+    model_tiers: dict[str, ModelTier] = Field(
+        default_factory=dict, description="CCU cards: a multiplier per model name"
+    )
+    windows: tuple[PricingWindow, ...] = Field(
+        default=(), description="time-of-day windows in which some meters are discounted"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> RateCard:
@@ -181,7 +219,51 @@ class RateCard(Frozen):
             raise ValueError("a card needs meter rates, model rates, or both")
         if self.fallback_model is not None and self.fallback_model not in self.models:
             raise ValueError(f"fallback_model {self.fallback_model!r} is not in models")
+        if self.model_tiers and self.meters is None:
+            raise ValueError("model_tiers need meters: a token card prices each model itself")
+        known = self.categories()
+        names = [w.name for w in self.windows]
+        for i, window in enumerate(self.windows):
+            unknown = [m for m in window.meters if m not in known]
+            if unknown:
+                raise ValueError(
+                    f"windows.{i}.meters: unknown categor{'y' if len(unknown) == 1 else 'ies'} "
+                    f"{', '.join(unknown)}; this card charges {', '.join(known)}"
+                )
+            if names.count(window.name) > 1:
+                raise ValueError(f"windows.{i}.name: {window.name!r} is used twice")
         return self
+
+    def categories(self) -> tuple[str, ...]:
+        """The categories this card charges a task in (meters, else token categories)."""
+        if self.meters is not None:
+            return self.meters.categories()
+        return TOKEN_CATEGORIES
+
+    def window(self, name: str | None = None) -> PricingWindow:
+        """The window called ``name``, or (``None``) the one with the largest discount."""
+        if not self.windows:
+            raise ConfigError(f"card {self.name} has no time-of-day windows")
+        if name is None:
+            return max(self.windows, key=lambda w: w.discount)
+        for window in self.windows:
+            if window.name == name:
+                return window
+        known = ", ".join(w.name for w in self.windows)
+        raise ConfigError(f"card {self.name} has no window {name!r}; windows: {known}")
+
+    def with_windows(self, *windows: PricingWindow) -> RateCard:
+        """This card with ``windows`` added (validated again, like any card)."""
+        data = self.to_data()
+        data["windows"] = [*data.get("windows", ()), *(w.model_dump() for w in windows)]
+        return RateCard.from_data(data, source=f"card {self.name} with windows")
+
+    def model_multiplier(self, model: str | None) -> Decimal:
+        """The multiplier of ``model`` on a CCU card: its tier's, else 1."""
+        if model is None or not self.model_tiers:
+            return Decimal(1)
+        tier = self.model_tiers.get(model) or self.model_tiers.get(model.lower())
+        return tier.multiplier if tier is not None else Decimal(1)
 
     # -- construction ----------------------------------------------------------------------
 
@@ -404,6 +486,7 @@ _BUILTIN_DATA: dict[str, dict[str, Any]] = {
             "output_per_1k_tokens": _d("0.15"),
             "input_per_1k_tokens": _d("0"),
             "cached_input_per_1k_tokens": _d("0"),
+            "cached_context_per_1k_tokens": _d("0.26"),
         },
         "tiers": _CCU_TIERS,
         "options": {},

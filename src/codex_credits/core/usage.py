@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
+from codex_credits.core.logpricing import CACHED_CONTEXT, price_log
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
@@ -117,7 +118,7 @@ class UsageEvent(Frozen):
         """``ccu`` when given, else the meters priced on ``card``."""
         if self.ccu is not None:
             return self.ccu
-        return price_usage(self.usage(), card).total
+        return price_usage(self.usage(), card, at=self.timestamp).total
 
 
 @final
@@ -418,6 +419,8 @@ class UsageLog(Sequence[UsageEvent]):
         c = self._columns
         if bool(np.all(c["has_ccu"])):
             return c["ccu_micro"]
+        if card.windows or card.model_tiers or CACHED_CONTEXT in c:
+            return price_log(self, card).total  # time-of-day, model tiers, cached context
         try:
             priced = _price_vectorised(self, card)
         except _NotVectorisable:

@@ -17,8 +17,10 @@ from codex_credits.cli.commands import (
     forecast,
     logs,
     report,
+    roi,
     simulate,
     usage,
+    what_if,
 )
 
 __all__ = ["COMMANDS"]
@@ -38,4 +40,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     check,
     audit,
     access,
+    what_if,
+    roi,
 )

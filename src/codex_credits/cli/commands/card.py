@@ -46,6 +46,8 @@ def render_card(card: RateCard, fmt: str) -> str:
         meters.add("output tokens", f"{m.output_per_1k_tokens} per 1,000")
         meters.add("input tokens", f"{m.input_per_1k_tokens} per 1,000")
         meters.add("cached input tokens", f"{m.cached_input_per_1k_tokens} per 1,000")
+        if m.cached_context_per_1k_tokens is not None:
+            meters.add("cached context tokens", f"{m.cached_context_per_1k_tokens} per 1,000")
         parts += [meters.render(fmt), ""]
     if card.models:
         models = Table(["model", "input / 1M", "cached input / 1M", "output / 1M"], title="Models")
@@ -90,6 +92,7 @@ def render_card(card: RateCard, fmt: str) -> str:
                 t.rate_limit_multiple,
             )
         parts += [tiers.render(fmt), ""]
+    parts += lever_tables(card, fmt)
     o = card.options
     options = Table(["option", "value"], title="Options")
     options.add("hours per month (H = pool / this)", o.hours_per_month)
@@ -99,3 +102,23 @@ def render_card(card: RateCard, fmt: str) -> str:
     options.add("credits per USD", o.credits_per_usd)
     parts.append(options.render(fmt))
     return "\n".join(parts)
+
+
+def lever_tables(card: RateCard, fmt: str) -> list[str]:
+    """The card's model tiers and time-of-day windows, when it has any."""
+    parts: list[str] = []
+    if card.model_tiers:
+        tiers = Table(["model", "multiplier", "description"], title="Model tiers")
+        for name, tier in card.model_tiers.items():
+            tiers.add(name, tier.multiplier, tier.description)
+        parts += [tiers.render(fmt), ""]
+    if card.windows:
+        windows = Table(
+            ["window", "time zone", "local hours", "meters", "discount"],
+            title="Time-of-day windows",
+        )
+        for w in card.windows:
+            hours = f"{w.start_hour:02d}:00-{w.end_hour:02d}:00"
+            windows.add(w.name, w.time_zone, hours, ", ".join(w.meters), w.discount)
+        parts += [windows.render(fmt), ""]
+    return parts

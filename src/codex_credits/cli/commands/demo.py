@@ -73,6 +73,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     sections.append(table.render(fmt))
     sections.append(_tier_comparison(log, fmt))
     sections.append(_forecast_section(log, fmt))
+    sections.append(savings_section(log, fmt))
     out.write("\n\n".join(sections) + "\n")
     return ExitCode.OK
 
@@ -94,3 +95,19 @@ def _forecast_section(log: UsageLog, fmt: str) -> str:
         log, tier="pro", seats=2, anchor=anchor, at=anchor + timedelta(days=14), paths=2000
     )
     return forecast_table(result).render(fmt)
+
+
+def savings_section(log: UsageLog, fmt: str) -> str:
+    """Savings: each lever alone on the sample month, one pro seat, ranked by USD saved."""
+    from codex_credits.whatif import example_card, rank_levers
+
+    anchor = log.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    table = Table(
+        ["rank", "lever", "saved CCU", "share", "cost before", "cost after", "saved USD"],
+        title="Savings: each lever alone on the sample (pro x1; example card with a night "
+        "window and model tiers; see docs/what-if.md)",
+    )
+    for r in rank_levers(log, "pro", card=example_card(), start=anchor):
+        share = f"{(r.saved_share * 100).quantize(Decimal('0.1'))}%"
+        table.add(r.rank, r.lever, r.saved, share, r.cost_before, r.cost_after, r.saved_usd)
+    return table.render(fmt)

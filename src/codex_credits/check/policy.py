@@ -10,6 +10,8 @@ A policy lives in ``codex-credits.toml`` or under ``[tool.codex-credits]`` in
 ``[alerts]``      task_threshold, burn_factor, burn_window_hours, burn_floor, exhaustion
 ``[forecast]``    method, fail_if_p90_over_balance, max_expected_overage_usd, paths, seed
 ``[[batch]]``     planned tasks with meters (or an amount), a count and labels
+``[[tasks]]``     task specs decided before dispatch (docs/tasks/index.md)
+``[dispatch]``    how they are decided: refuse_at, price, on_full, [[dispatch.lint]] rules
 
 Validation reports every bad field by its path (``budgets.1.amount: ...``).
 """
@@ -29,6 +31,8 @@ from codex_credits.core.ratecard import DEFAULT_CARD, format_validation_error
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu, Quantity, Usd
 from codex_credits.errors import ConfigError
+from codex_credits.tasks.decide import DispatchPolicy
+from codex_credits.tasks.spec import TaskSpec
 
 __all__ = [
     "SCOPES",
@@ -188,6 +192,8 @@ class Policy(Frozen):
     alerts: AlertsPolicy | None = None
     forecast: ForecastPolicy | None = None
     batch: tuple[BatchTask, ...] = ()
+    tasks: tuple[TaskSpec, ...] = ()
+    dispatch: DispatchPolicy | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Policy:

@@ -11,6 +11,8 @@ Each rule looks at the billing period containing ``at`` and the usage before
 * **batch** (one per ``[[batch]]``): the planned tasks priced and checked, in
   order, against what is left: the balance (or overage), hard-stop budgets, the
   hour's rate limit and the savings reserve. A batch that would not fit fails.
+* **tasks** (one per ``[[tasks]]``): each task spec decided before dispatch
+  (``check/tasks.py``): refused fails, deferred warns.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from codex_credits.check.forecast import forecast_rules
 from codex_credits.check.policy import Policy
 from codex_credits.check.result import CheckResult
 from codex_credits.check.snapshot import snapshot_at
+from codex_credits.check.tasks import task_rules
 from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import epoch_us, require_utc
@@ -76,6 +79,8 @@ def check(
         outcomes += forecast_rules(ctx, policy.forecast)
     if policy.batch:
         outcomes += batch_rules(ctx, snapshot_at(policy, card, log, at, period))
+    if policy.tasks:
+        outcomes += task_rules(ctx)
     return CheckResult(at=at, rules=tuple(outcomes))
 
 

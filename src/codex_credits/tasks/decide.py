@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal, final
+from typing import Any, Literal, final
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from codex_credits.core.account import AccountState, apply
 from codex_credits.core.events import Mode, Outcome, Reason, Request, Status
@@ -70,7 +70,8 @@ class DispatchPolicy(Frozen):
     overrides the tier's concurrent-task limit (0: unlimited). ``duration``:
     minutes a task without a ``timeout`` is expected to hold its slot.
     ``defer_horizon_hours``: how far ahead a deferred task's fitting hour is
-    looked for.
+    looked for. ``rules``: the lint table; ``lint`` (in a policy file) adds
+    rows to the built-in one.
     """
 
     refuse_at: Severity | None = Severity.ERROR
@@ -81,6 +82,16 @@ class DispatchPolicy(Frozen):
     duration: Quantity = Field(default=Decimal(30), gt=0)
     defer_horizon_hours: int = Field(default=48, ge=1)
     rules: tuple[LintRule, ...] = DEFAULT_RULES
+
+    @model_validator(mode="before")
+    @classmethod
+    def _extra_rules(cls, data: Any) -> Any:
+        """``lint = [...]`` (a policy file's ``[[dispatch.lint]]``) extends the built-in table."""
+        if isinstance(data, dict) and "lint" in data:
+            data = dict(data)
+            extra = data.pop("lint")
+            data["rules"] = (*data.get("rules", DEFAULT_RULES), *extra)
+        return data
 
 
 @final

@@ -14,6 +14,7 @@ from codex_credits.cli.commands import (
     estimate,
     forecast,
     logs,
+    plan,
     report,
     simulate,
     usage,
@@ -34,4 +35,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     logs,
     report,
     check,
+    plan,
 )

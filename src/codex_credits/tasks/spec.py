@@ -239,7 +239,7 @@ def _toml_items(text: str, source: str) -> list[tuple[str, Any]]:
         return [(f"{source}:1", data)]
     if not isinstance(tasks, list):
         raise ConfigError(f"{source}: 'tasks' must be an array of tables ([[tasks]])")
-    starts = [m.start() for m in re.finditer(r"(?m)^\s*\[\[\s*tasks\s*\]\]", text)]
+    starts = [m.start() for m in re.finditer(r"(?m)^[ \t]*\[\[[ \t]*tasks[ \t]*\]\]", text)]
     located = []
     for i, item in enumerate(tasks):
         line = _line(text, starts[i]) if i < len(starts) else 1

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codex_credits.errors import ConfigError
-from codex_credits.tasks.lint import DEFAULT_RULES, LintRule, Severity, lint_task
+from codex_credits.tasks.lint import LINT_RULES, LintRule, Severity, lint_task
 from codex_credits.tasks.spec import TaskSpec, load_tasks, tasks_from_text
 from tests.tasks.conftest import BOUNDED, SEED_BAD, SEED_GOOD
 
@@ -93,7 +93,7 @@ def test_rules_are_data_a_team_extends() -> None:
     )
     spec = TaskSpec.model_validate(BOUNDED)
     assert lint_task(spec) == []
-    [finding] = lint_task(spec, (*DEFAULT_RULES, rule))
+    [finding] = lint_task(spec, (*LINT_RULES, rule))
     assert (finding.code, finding.severity, finding.ccu_at_risk) == (
         "team.too_many_files",
         Severity.ERROR,

@@ -41,7 +41,7 @@ from codex_credits.core.usage import UsageEvent, UsageLog
 
 __all__ = [
     "ConcurrencyHold",
-    "Schedule",
+    "ConcurrencySchedule",
     "TaskSimulation",
     "hold_concurrency",
     "next_slot",
@@ -69,7 +69,7 @@ def next_slot(busy_until: list[int], at: int, limit: int | None) -> int | None:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class ConcurrencySchedule:
     """Where :func:`schedule_tasks` put each task, in input order."""
 
     starts: tuple[int, ...]
@@ -92,7 +92,7 @@ def schedule_tasks(
     durations: Sequence[int | None],
     limit: int | None,
     on_full: OnFull = "wait",
-) -> Schedule:
+) -> ConcurrencySchedule:
     """Hold ``limit`` concurrent tasks: the start of every task, its wait, its refusal.
 
     Args:
@@ -123,7 +123,7 @@ def schedule_tasks(
             new[i] = at
             heapq.heappush(busy, at + duration)
     waits = tuple(n - s for n, s in zip(new, starts, strict=True))
-    return Schedule(starts=tuple(new), waits=waits, refused=tuple(refused))
+    return ConcurrencySchedule(starts=tuple(new), waits=waits, refused=tuple(refused))
 
 
 def tier_concurrency(card: RateCard, tier: str) -> int | None:
@@ -141,7 +141,7 @@ class ConcurrencyHold:
 
     log: UsageLog
     source: np.ndarray[Any, np.dtype[np.int64]]
-    schedule: Schedule
+    schedule: ConcurrencySchedule
     limit: int | None
 
     @property

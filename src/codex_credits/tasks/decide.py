@@ -41,7 +41,7 @@ from codex_credits.core.units import ZERO, Quantity
 from codex_credits.errors import ConfigError
 from codex_credits.tasks.concurrency import OnFull, next_slot
 from codex_credits.tasks.estimate import TaskEstimate, TaskRecord, estimate_task
-from codex_credits.tasks.lint import DEFAULT_RULES, Finding, LintRule, Severity, lint_task
+from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
 from codex_credits.tasks.spec import TaskSpec
 
 __all__ = [
@@ -81,7 +81,7 @@ class DispatchPolicy(Frozen):
     concurrency: int | None = Field(default=None, ge=0)
     duration: Quantity = Field(default=Decimal(30), gt=0)
     defer_horizon_hours: int = Field(default=48, ge=1)
-    rules: tuple[LintRule, ...] = DEFAULT_RULES
+    rules: tuple[LintRule, ...] = LINT_RULES
 
     @model_validator(mode="before")
     @classmethod
@@ -90,7 +90,7 @@ class DispatchPolicy(Frozen):
         if isinstance(data, dict) and "lint" in data:
             data = dict(data)
             extra = data.pop("lint")
-            data["rules"] = (*data.get("rules", DEFAULT_RULES), *extra)
+            data["rules"] = (*data.get("rules", LINT_RULES), *extra)
         return data
 
 

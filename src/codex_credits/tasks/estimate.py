@@ -42,14 +42,21 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.units import ZERO, Ccu, from_micro, quantize_ccu
 from codex_credits.core.usage import UsageLog
-from codex_credits.tasks.lint import DEFAULT_RULES, Finding, LintRule, Severity, lint_task
+from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
 from codex_credits.tasks.spec import TaskSpec
 
-__all__ = ["PRIORS", "Prior", "TaskEstimate", "TaskRecord", "estimate_task", "task_records"]
+__all__ = [
+    "TASK_PRIORS",
+    "TaskEstimate",
+    "TaskPrior",
+    "TaskRecord",
+    "estimate_task",
+    "task_records",
+]
 
 
 @final
-class Prior(Frozen):
+class TaskPrior(Frozen):
     """The seed's figures for one kind of task, read as P10-P90 ranges."""
 
     ccu_low: Ccu
@@ -68,11 +75,11 @@ class Prior(Frozen):
         return (self.tool_calls_low + self.tool_calls_high) / 2
 
 
-PRIORS: dict[str, Prior] = {
-    "well_scoped": Prior(
+TASK_PRIORS: dict[str, TaskPrior] = {
+    "well_scoped": TaskPrior(
         ccu_low=Decimal("1.5"), ccu_high=Decimal(3), tool_calls_low=2, tool_calls_high=4
     ),
-    "poorly_scoped": Prior(
+    "poorly_scoped": TaskPrior(
         ccu_low=Decimal(12), ccu_high=Decimal(25), tool_calls_low=20, tool_calls_high=40
     ),
 }
@@ -143,7 +150,7 @@ def estimate_task(
     history: UsageLog | Iterable[TaskRecord] | None = None,
     *,
     card: RateCard | None = None,
-    rules: Sequence[LintRule] = DEFAULT_RULES,
+    rules: Sequence[LintRule] = LINT_RULES,
     min_samples: int = 5,
     findings: Sequence[Finding] | None = None,
 ) -> TaskEstimate:
@@ -200,7 +207,7 @@ def _from_history(
 
 
 def _from_prior(spec: TaskSpec, unbounded: Decimal, fallback: str) -> TaskEstimate:
-    well, poor = PRIORS["well_scoped"], PRIORS["poorly_scoped"]
+    well, poor = TASK_PRIORS["well_scoped"], TASK_PRIORS["poorly_scoped"]
 
     def mix(a: Decimal, b: Decimal) -> Decimal:
         return quantize_ccu(a + (b - a) * unbounded)

@@ -38,7 +38,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.units import Ccu
 from codex_credits.tasks.spec import TaskSpec
 
-__all__ = ["DEFAULT_RULES", "Finding", "LintRule", "Severity", "lint_task", "lint_view"]
+__all__ = ["LINT_RULES", "Finding", "LintRule", "Severity", "lint_task", "lint_view"]
 
 
 class Severity(StrEnum):
@@ -134,7 +134,7 @@ _WHOLE = r"^(full|whole|entire|all)[_ -]?(repo|repository|codebase|access|repo_a
 _BROAD = r"^(\*\*?(/\*\*?)*|\.|\./|/|\*\*/\*\.\w+)$"
 _FULL_SUITE = r"(full|whole|entire|all)[_ -]?(test[_ -]?)?(suite|tests)|^(tests?/?|\.|all)$"
 
-DEFAULT_RULES: tuple[LintRule, ...] = (
+LINT_RULES: tuple[LintRule, ...] = (
     _rule(
         "input.whole_repository",
         "input",
@@ -285,7 +285,7 @@ def lint_view(spec: TaskSpec) -> dict[str, Any]:
     return dict(_View(spec))
 
 
-def lint_task(spec: TaskSpec, rules: Sequence[LintRule] = DEFAULT_RULES) -> list[Finding]:
+def lint_task(spec: TaskSpec, rules: Sequence[LintRule] = LINT_RULES) -> list[Finding]:
     """Every finding of ``rules`` on ``spec``, in table order.
 
     A rule whose ``unless`` names a code that already fired is skipped. Two

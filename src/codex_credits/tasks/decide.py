@@ -24,7 +24,7 @@ state passed in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,7 +32,7 @@ from typing import Any, Literal, final
 
 from pydantic import Field, model_validator
 
-from codex_credits.core.account import AccountState, apply
+from codex_credits.core.account import AccountState, Transition, advance, apply
 from codex_credits.core.events import Mode, Outcome, Reason, Request, Status
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
@@ -139,6 +139,50 @@ class Decision:
         return self.outcome.reason
 
 
+class Lookahead:
+    """A memo of the engine's answers for one state (for deciding many tasks in a row).
+
+    :func:`~codex_credits.tasks.plan.plan_tasks` decides many tasks against
+    one state until one is allowed; tasks of the same amount and labels get
+    the same answer from the engine, now and at each later hour. Pass one
+    ``Lookahead`` to every :func:`decide` call; it forgets everything when the
+    state changes. It only remembers what :func:`~codex_credits.core.account.apply`
+    returned; it decides nothing itself.
+    """
+
+    __slots__ = ("_advanced", "_answers", "_state")
+
+    def __init__(self) -> None:
+        self._state: AccountState | None = None
+        self._advanced: dict[datetime, AccountState] = {}
+        self._answers: dict[tuple[datetime, Request, Mode], Transition] = {}
+
+    def _for(self, state: AccountState) -> None:
+        if state is not self._state:
+            self._state, self._advanced, self._answers = state, {}, {}
+
+    def at(self, state: AccountState, when: datetime) -> AccountState:
+        """``state`` advanced to ``when`` (computed once per state and instant)."""
+        self._for(state)
+        found = self._advanced.get(when)
+        if found is None:
+            found = advance(state, when)[0]
+            self._advanced[when] = found
+        return found
+
+    def apply(
+        self, state: AccountState, request: Request, when: datetime, mode: Mode
+    ) -> Transition:
+        """:func:`~codex_credits.core.account.apply`, remembered for this state."""
+        self._for(state)
+        key = (when, request, mode)
+        found = self._answers.get(key)
+        if found is None:
+            found = apply(self.at(state, when), request, when, mode)
+            self._answers[key] = found
+        return found
+
+
 def price_task(
     spec: TaskSpec,
     policy: DispatchPolicy,
@@ -168,6 +212,7 @@ def decide(
     history: Sequence[TaskRecord] | None = None,
     card: RateCard | None = None,
     amount: Decimal | None = None,
+    lookahead: Lookahead | None = None,
 ) -> Decision:
     """Allow, defer or refuse ``spec`` at ``at`` on the account in ``state``.
 
@@ -181,6 +226,7 @@ def decide(
         history: finished tasks the estimate is calibrated on.
         card: the account's card, when it is not a built-in one.
         amount: price the task at this amount (overrides ``spec.ccu`` and the estimate).
+        lookahead: a memo shared by many calls (see :class:`Lookahead`).
 
     Raises:
         OutOfOrderEventError: ``at`` is before ``state.as_of``.
@@ -212,7 +258,8 @@ def decide(
         task_type=spec.task_type,
         feature=spec.feature,
     )
-    transition = apply(state, request, at, policy.mode)
+    lookahead = lookahead if lookahead is not None else Lookahead()
+    transition = lookahead.apply(state, request, at, policy.mode)
     outcome = transition.outcome
     fits_at: datetime | None = None
     if outcome.status is not Status.SERVED and outcome.reason is not None:
@@ -222,7 +269,7 @@ def decide(
         elif any(r.refuses for r in reasons):  # refused anyway: no need to look ahead
             reasons.append(_engine(reason, outcome, refuses=False))
         else:
-            fits_at = _fits_at(state, request, at, policy, reason)
+            fits_at = _fits_at(state, request, at, policy, reason, lookahead)
             reasons.append(_engine(reason, outcome, refuses=fits_at is None))
     slot = _concurrency(state, at, policy, running, card)
     if slot is not None:
@@ -272,18 +319,21 @@ def _engine(reason: Reason, outcome: Outcome, *, refuses: bool) -> DecisionReaso
 
 
 def _fits_at(
-    state: AccountState, request: Request, at: datetime, policy: DispatchPolicy, reason: Reason
+    state: AccountState,
+    request: Request,
+    at: datetime,
+    policy: DispatchPolicy,
+    reason: Reason,
+    lookahead: Lookahead,
 ) -> datetime | None:
     """The first hour start (or period start, for a queue budget) the engine would serve it."""
     if reason is Reason.BUDGET_QUEUED:
-        candidates = [state.period.end]
-        if state.period.end <= at:
-            candidates = [at]
+        candidates: Iterable[datetime] = (max(state.period.end, at),)
     else:
         first = hour_floor(at) + HOUR
-        candidates = [first + k * HOUR for k in range(policy.defer_horizon_hours)]
+        candidates = (first + k * HOUR for k in range(policy.defer_horizon_hours))
     for when in candidates:
-        if apply(state, request, when, policy.mode).outcome.status is Status.SERVED:
+        if lookahead.apply(state, request, when, policy.mode).outcome.status is Status.SERVED:
             return when
     return None
 

@@ -30,6 +30,7 @@ The result says which it used (``source``) and why (``basis``).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -182,7 +183,7 @@ def estimate_task(
         fallback = f"only {len(same)} task(s) of {what} in the history; "
     else:
         fallback = ""
-    return _from_prior(spec, unbounded, fallback)
+    return _from_prior(spec.task_type, unbounded, fallback)
 
 
 def _from_history(
@@ -206,7 +207,8 @@ def _from_history(
     )
 
 
-def _from_prior(spec: TaskSpec, unbounded: Decimal, fallback: str) -> TaskEstimate:
+@functools.lru_cache(maxsize=1024)
+def _from_prior(task_type: str | None, unbounded: Decimal, fallback: str) -> TaskEstimate:
     well, poor = TASK_PRIORS["well_scoped"], TASK_PRIORS["poorly_scoped"]
 
     def mix(a: Decimal, b: Decimal) -> Decimal:
@@ -224,7 +226,7 @@ def _from_prior(spec: TaskSpec, unbounded: Decimal, fallback: str) -> TaskEstima
         basis=fallback + "the seed's priors: well scoped 1.5-3 CCU with 2-4 tool calls, "
         f"poorly scoped 12-25 CCU with 20-40; this spec sits at {unbounded:.2f} between them "
         "by the CCU its findings put at risk",
-        task_type=spec.task_type,
+        task_type=task_type,
         unboundedness=quantize_ccu(unbounded),
     )
 

@@ -51,11 +51,14 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """0, 1 or 2."""
-        return ("info", "warning", "error").index(self.value)
+        return _RANK[self.value]
 
     def at_least(self, other: Severity | str) -> bool:
         """True when this severity is ``other`` or worse."""
-        return self.rank >= Severity(other).rank
+        return _RANK[self.value] >= _RANK[str(other)]
+
+
+_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @final
@@ -95,20 +98,30 @@ class LintRule(Frozen):
 
     def fires(self, view: Mapping[str, Any]) -> bool:
         """True when the spec's ``view`` meets this rule's condition."""
-        value = view.get(self.field)
-        items = value if isinstance(value, tuple) else (() if value is None else (value,))
-        if self.when == "missing":
-            return not items or all(not str(v).strip() for v in items)
-        if self.when == "matches":
-            regex = _regex(self.pattern or "")
-            return any(regex.search(str(v)) for v in items)
-        if self.when == "contains_any":
+        return self.holds(view.get(self.field))
+
+    def holds(self, value: Any) -> bool:
+        """True when ``value`` (the rule's field) meets this rule's condition."""
+        when = self.when
+        if when == "missing":
+            if value is None:
+                return True
+            if isinstance(value, tuple):
+                return all(not str(v).strip() for v in value)
+            return not str(value).strip()
+        if value is None:
+            return False
+        items = value if isinstance(value, tuple) else (value,)
+        if when == "matches":
+            search = _regex(self.pattern or "").search
+            return any(search(str(v)) for v in items)
+        if when == "contains_any":
             wanted = {v.lower() for v in self.values}
             return any(str(v).lower() in wanted for v in items)
         limit = self.limit if self.limit is not None else Decimal(0)
         if isinstance(value, tuple):
             return len(value) > limit
-        return value is not None and Decimal(value) > limit
+        return Decimal(value) > limit
 
 
 @final
@@ -248,6 +261,9 @@ def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+_FIELDS = frozenset(TaskSpec.model_fields)
+
+
 class _View(Mapping[str, Any]):
     """The spec's fields, read on demand, with ``deliverables`` as understood."""
 
@@ -259,15 +275,15 @@ class _View(Mapping[str, Any]):
     def __getitem__(self, name: str) -> Any:
         if name == "deliverables":
             return _deliverables(self.spec)
-        if name not in TaskSpec.model_fields:
+        if name not in _FIELDS:
             raise KeyError(name)
         return getattr(self.spec, name)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(TaskSpec.model_fields)
+        return iter(_FIELDS)
 
     def __len__(self) -> int:
-        return len(TaskSpec.model_fields)
+        return len(_FIELDS)
 
 
 def _deliverables(spec: TaskSpec) -> tuple[str, ...]:
@@ -291,12 +307,17 @@ def lint_task(spec: TaskSpec, rules: Sequence[LintRule] = LINT_RULES) -> list[Fi
     A rule whose ``unless`` names a code that already fired is skipped. Two
     rules with the same code report once.
     """
-    view = _View(spec)
     fired: dict[str, Finding] = {}
     for rule in rules:
         if rule.code in fired or (rule.unless is not None and rule.unless in fired):
             continue
-        if rule.fires(view):
+        field = rule.field
+        value: Any
+        if field == "deliverables":
+            value = _deliverables(spec)
+        else:
+            value = getattr(spec, field) if field in _FIELDS else None
+        if rule.holds(value):
             fired[rule.code] = Finding(
                 code=rule.code,
                 bound=rule.bound,

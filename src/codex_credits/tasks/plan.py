@@ -20,7 +20,14 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import ZERO
 from codex_credits.errors import ConfigError
-from codex_credits.tasks.decide import Decision, DispatchPolicy, Gate, decide, task_minutes
+from codex_credits.tasks.decide import (
+    Decision,
+    DispatchPolicy,
+    Gate,
+    Lookahead,
+    decide,
+    task_minutes,
+)
 from codex_credits.tasks.estimate import TaskRecord
 from codex_credits.tasks.spec import TaskSpec
 
@@ -102,9 +109,18 @@ def plan_tasks(
             card = None
     busy = list(running)
     decisions = []
+    lookahead = Lookahead()
     for spec in specs:
         decision = decide(
-            spec, state, at, policy, gates=gates, running=busy, history=history, card=card
+            spec,
+            state,
+            at,
+            policy,
+            gates=gates,
+            running=busy,
+            history=history,
+            card=card,
+            lookahead=lookahead,
         )
         if decision.allowed:
             state = decision.state_after

@@ -48,6 +48,7 @@ _ALIASES = {
     "parent_session_id": "parent_session",
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*$", re.IGNORECASE)
+_WRITES = re.compile(r"write|edit|patch|apply|all|\*", re.IGNORECASE)
 _MINUTES_PER = {"s": Decimal(1) / 60, "sec": Decimal(1) / 60, "h": Decimal(60), "hr": Decimal(60)}
 
 
@@ -123,9 +124,7 @@ class TaskSpec(Frozen):
     @property
     def can_write(self) -> bool:
         """True when the task may change files (no tool list, or a writing tool)."""
-        if not self.tools:
-            return True
-        return any(re.search(r"write|edit|patch|apply|all|\*", t, re.I) for t in self.tools)
+        return not self.tools or any(_WRITES.search(t) for t in self.tools)
 
 
 def tasks_from_data(items: Iterable[Any], source: str = "tasks") -> tuple[TaskSpec, ...]:

@@ -113,3 +113,13 @@ def test_pro_is_unlimited_and_events_without_durations_are_untouched() -> None:
     assert list(held.log.timestamps_us) == list(
         hold_concurrency(_five_tasks(), [None] * 5, None).log.timestamps_us
     )
+
+
+def test_durations_follow_the_events_given_and_may_be_end_instants() -> None:
+    # given out of order: the 10-minute task asked at 09:10 is listed first
+    events = [UsageEvent(timestamp=T9 + timedelta(minutes=10), ccu=Decimal(1))] + [
+        UsageEvent(timestamp=T9, ccu=Decimal(1)) for _ in range(5)
+    ]
+    ends = [T9 + timedelta(minutes=20)] + [T9 + timedelta(minutes=30)] * 5
+    held = hold_concurrency(events, ends, 3)
+    assert [w // MIN for w in held.schedule.waits] == [0, 0, 0, 30, 30, 20]

@@ -139,3 +139,21 @@ def test_text_only_work_goes_to_a_cheaper_endpoint_with_its_saving() -> None:
     # the CCU card: the agentic meters avoided (tool calls at 0.3 CCU), priced at pro's overage
     assert r.ccu_saved > 0
     assert r.usd_saved_ccu_card == (r.ccu_saved * Decimal("0.012")).quantize(Decimal("0.01"))
+
+
+def test_history_may_be_events_or_codex_logs() -> None:
+    from pathlib import Path
+
+    from codex_credits.io.rollout import read_codex_logs
+
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    events = [UsageEvent(timestamp=t0 + timedelta(hours=i), ccu=Decimal(i + 1)) for i in range(5)]
+    assert estimate_task(TaskSpec(instruction="x"), events).p50_ccu == Decimal(3)
+    logs = read_codex_logs([Path(__file__).parents[1] / "data" / "codex-rollout"])
+    sessions = len(set(logs.log.dimension_values("session_id")))
+    est = estimate_task(TaskSpec(instruction="x"), logs, min_samples=1)
+    # one session is one task, its requests priced on the CCU card
+    assert est.source == "history" and est.samples == sessions
+    assert (
+        estimate_task(TaskSpec(instruction="x"), logs, min_samples=sessions + 1).source == "prior"
+    )

@@ -27,7 +27,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -154,28 +154,38 @@ class ConcurrencyHold:
         return [i for i, r in enumerate(self.schedule.refused) if r]
 
 
-def _durations_us(
-    log: UsageLog,
-    durations: Sequence[timedelta | Decimal | int | None] | Mapping[str, timedelta],
-) -> list[int | None]:
-    def us(value: timedelta | Decimal | int | None) -> int | None:
+Durations = (
+    Sequence[timedelta | datetime | Decimal | int | None] | Mapping[str, timedelta | datetime]
+)
+"""Per event: a ``timedelta``, minutes, or the task's end (a ``datetime``); or by ``event_id``."""
+
+
+def _durations_us(log: UsageLog, durations: Durations) -> list[int | None]:
+    starts = log.timestamps_us.tolist()
+
+    def us(value: timedelta | datetime | Decimal | int | None, start: int) -> int | None:
         if value is None:
             return None
+        if isinstance(value, datetime):
+            return max(epoch_us(value) - start, 0)
         if isinstance(value, timedelta):
             return value // timedelta(microseconds=1)
         return int(Decimal(value) * _US_PER_MINUTE)  # minutes
 
     if isinstance(durations, Mapping):
         ids = log.dimension_values("event_id")
-        return [us(durations.get(i)) if i is not None else None for i in ids]
+        return [
+            us(durations.get(i), s) if i is not None else None
+            for i, s in zip(ids, starts, strict=True)
+        ]
     if len(durations) != len(log):
         raise ValueError(f"{len(durations)} durations for a log of {len(log)} events")
-    return [us(d) for d in durations]
+    return [us(d, s) for d, s in zip(durations, starts, strict=True)]
 
 
 def hold_concurrency(
     events: UsageLog | Iterable[UsageEvent],
-    durations: Sequence[timedelta | Decimal | int | None] | Mapping[str, timedelta],
+    durations: Durations,
     limit: int | None,
     on_full: OnFull = "wait",
 ) -> ConcurrencyHold:
@@ -183,12 +193,14 @@ def hold_concurrency(
 
     Args:
         events: the usage, one event per task.
-        durations: per event (aligned with the log's order), a ``timedelta`` or
-            minutes; or a mapping of ``event_id`` to ``timedelta``.
+        durations: per event (in the order of ``events``; for a
+            :class:`UsageLog`, its time order), a ``timedelta``,
+            minutes, or the task's end instant; or a mapping of ``event_id`` to
+            either.
         limit: concurrent tasks allowed (see :func:`tier_concurrency`).
         on_full: ``"wait"`` or ``"refuse"``.
     """
-    log = events if isinstance(events, UsageLog) else UsageLog.from_events(events)
+    log, durations = _aligned(events, durations)
     ts = log.timestamps_us.tolist()
     schedule = schedule_tasks(ts, _durations_us(log, durations), limit, on_full)
     keep = np.array([not r for r in schedule.refused], dtype=np.bool_)
@@ -200,6 +212,21 @@ def hold_concurrency(
     labels = {name: log.labels(name) for name in _label_names(log)}
     held = UsageLog(columns, labels)
     return ConcurrencyHold(log=held, source=order.astype(np.int64), schedule=schedule, limit=limit)
+
+
+def _aligned(
+    events: UsageLog | Iterable[UsageEvent], durations: Durations
+) -> tuple[UsageLog, Durations]:
+    """The log, and durations in its (time) order: a list given with events follows them."""
+    if isinstance(events, UsageLog):
+        return events, durations
+    items = list(events)
+    order = sorted(range(len(items)), key=lambda i: items[i].timestamp)
+    if not isinstance(durations, Mapping):
+        if len(durations) != len(items):
+            raise ValueError(f"{len(durations)} durations for {len(items)} events")
+        durations = [durations[i] for i in order]
+    return UsageLog.from_events(items[i] for i in order), durations
 
 
 def _columns(log: UsageLog) -> list[str]:
@@ -236,7 +263,7 @@ class TaskSimulation:
 
 def simulate_tasks(
     events: UsageLog | Iterable[UsageEvent],
-    durations: Sequence[timedelta | Decimal | int | None] | Mapping[str, timedelta],
+    durations: Durations,
     account: str = "pro",
     *,
     card: RateCard | str | None = None,
@@ -255,7 +282,7 @@ def simulate_tasks(
     from codex_credits.core.simulate import simulate
 
     rate_card = card if isinstance(card, RateCard) else RateCard.resolve(card)
-    log = events if isinstance(events, UsageLog) else UsageLog.from_events(events)
+    log, durations = _aligned(events, durations)
     if limit is None:
         limit = tier_concurrency(rate_card, account)
     hold = hold_concurrency(log, durations, limit, on_full)

@@ -35,14 +35,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, final
+from typing import Any, Literal, final
 
 from pydantic import Field
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.units import ZERO, Ccu, from_micro, quantize_ccu
-from codex_credits.core.usage import UsageLog
+from codex_credits.core.usage import UsageEvent, UsageLog
 from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
 from codex_credits.tasks.spec import TaskSpec
 
@@ -148,7 +148,7 @@ def task_records(log: UsageLog, card: RateCard | None = None) -> list[TaskRecord
 
 def estimate_task(
     spec: TaskSpec,
-    history: UsageLog | Iterable[TaskRecord] | None = None,
+    history: UsageLog | Iterable[TaskRecord] | Iterable[UsageEvent] | Any = None,
     *,
     card: RateCard | None = None,
     rules: Sequence[LintRule] = LINT_RULES,
@@ -159,7 +159,8 @@ def estimate_task(
 
     Args:
         spec: the task.
-        history: the team's finished tasks (a usage log or records).
+        history: the team's finished tasks: a usage log, usage events, Codex logs
+            (:class:`~codex_credits.io.rollout.CodexLogs`, mapped onto ``card``) or records.
         card: prices a usage log (default: the built-in CCU card).
         rules: the lint table that decides how bounded the spec is.
         min_samples: fewer tasks of the type than this fall back to the priors.
@@ -170,7 +171,7 @@ def estimate_task(
     risk = sum((f.ccu_at_risk for f in findings), ZERO)
     unbounded = min(risk / _SEED_RISK, Decimal(1))
     if history is not None:
-        records = task_records(history, card) if isinstance(history, UsageLog) else list(history)
+        records = _records(history, card)
         same = [r for r in records if spec.task_type is None or r.task_type == spec.task_type]
         scoped = not any(f.severity.at_least(Severity.WARNING) for f in findings)
         labelled = [r for r in same if r.scoped is scoped]
@@ -184,6 +185,19 @@ def estimate_task(
     else:
         fallback = ""
     return _from_prior(spec.task_type, unbounded, fallback)
+
+
+def _records(history: Any, card: RateCard | None) -> list[TaskRecord]:
+    """Records from a usage log, Codex logs (anything with ``for_card``), events or records."""
+    card = card if card is not None else RateCard.default()
+    if hasattr(history, "for_card"):
+        history = history.for_card(card)
+    if isinstance(history, UsageLog):
+        return task_records(history, card)
+    items = list(history)
+    if items and all(isinstance(i, UsageEvent) for i in items):
+        return task_records(UsageLog.from_events(items), card)
+    return items
 
 
 def _from_history(

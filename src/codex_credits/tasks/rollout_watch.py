@@ -51,7 +51,8 @@ __all__ = ["TEST_RUNNERS", "GuardReport", "rollout_events", "watch_rollout"]
 TEST_RUNNERS = re.compile(
     r"\b(pytest|py\.test|unittest|nose2|tox|nox|jest|vitest|mocha|rspec|phpunit|ctest"
     r"|(npm|yarn|pnpm|bun)( run)? test|cargo (nextest|test)|go test|mvn( \S+)* test"
-    r"|gradlew?( \S+)* test|make( \S+)* (test|check)|dotnet test|mix test)\b"
+    r"|gradlew?( \S+)* test|make( \S+)* (test|check)|dotnet test|mix test|bazel test"
+    r"|deno test|swift test|manage\.py test|rake test|phpunit|playwright test)\b"
 )
 """Shell commands recognised as test runs (an iteration of a test-fix loop)."""
 

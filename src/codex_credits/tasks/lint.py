@@ -289,14 +289,15 @@ class _View(Mapping[str, Any]):
 def _deliverables(spec: TaskSpec) -> tuple[str, ...]:
     if spec.deliverables or not spec.can_write:
         return spec.deliverables
-    return tuple(p for p in spec.file_scope if not re.search(r"[*?\[]", p) and not p.endswith("/"))
+    broad = _regex(_BROAD)
+    return tuple(p for p in spec.file_scope if not broad.search(p))
 
 
 def lint_view(spec: TaskSpec) -> dict[str, Any]:
     """The values rules look at: the spec's fields plus ``deliverables`` as understood.
 
-    ``deliverables`` is the spec's own list, or else the concrete (non-glob)
-    files of its ``file_scope`` when the task may write.
+    ``deliverables`` is the spec's own list, or else the entries of its
+    ``file_scope`` (not a tree-wide glob) when the task may write.
     """
     return dict(_View(spec))
 

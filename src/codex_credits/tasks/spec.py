@@ -46,10 +46,17 @@ _ALIASES = {
     "user_id": "user",
     "session_id": "session",
     "parent_session_id": "parent_session",
+    "iteration_cap": "max_iterations",
+    "deliverable": "deliverables",
+    "done": "done_when",
+    "test_command": "test_filter",
 }
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr)?\s*$", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\s*$",
+    re.IGNORECASE,
+)
+_ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$", re.IGNORECASE)
 _WRITES = re.compile(r"write|edit|patch|apply|all|\*", re.IGNORECASE)
-_MINUTES_PER = {"s": Decimal(1) / 60, "sec": Decimal(1) / 60, "h": Decimal(60), "hr": Decimal(60)}
 
 
 @final
@@ -107,11 +114,17 @@ class TaskSpec(Frozen):
     def _duration(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
+        iso = _ISO_DURATION.match(value.strip())
+        if iso is not None and any(iso.groups()):
+            h, m, sec = (Decimal(g or 0) for g in iso.groups())
+            return h * 60 + m + sec / 60
         match = _DURATION.match(value)
         if match is None:
-            raise ValueError(f"a timeout is minutes or '90s', '15m', '1h'; got {value!r}")
+            raise ValueError(f"a timeout is minutes or '90s', '15m', '1h', 'PT15M'; got {value!r}")
         number, unit = Decimal(match.group(1)), (match.group(2) or "m").lower()
-        return number * _MINUTES_PER.get(unit, Decimal(1))
+        if unit.startswith("s"):
+            return number / 60
+        return number * 60 if unit.startswith("h") else number
 
     @property
     def label(self) -> str:

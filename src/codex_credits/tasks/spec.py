@@ -51,6 +51,8 @@ _ALIASES = {
     "done": "done_when",
     "test_command": "test_filter",
 }
+_ALIAS_KEYS = frozenset(_ALIASES)
+_LISTS = ("tools", "file_scope", "deliverables")
 _DURATION = re.compile(
     r"^\s*(\d+(?:\.\d+)?)\s*(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\s*$",
     re.IGNORECASE,
@@ -97,16 +99,16 @@ class TaskSpec(Frozen):
     def _aliases(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
+        lists = [k for k in _LISTS if isinstance(data.get(k), str)]
+        if _ALIAS_KEYS.isdisjoint(data) and not lists:
+            return data
         out = dict(data)
         for alias, name in _ALIASES.items():
             if alias in out and name not in out:
                 out[name] = out.pop(alias)
-        if isinstance(out.get("tools"), str):
-            out["tools"] = (out["tools"],)
-        if isinstance(out.get("file_scope"), str):
-            out["file_scope"] = (out["file_scope"],)
-        if isinstance(out.get("deliverables"), str):
-            out["deliverables"] = (out["deliverables"],)
+        for key in _LISTS:
+            if isinstance(out.get(key), str):
+                out[key] = (out[key],)
         return out
 
     @field_validator("timeout", mode="before")
@@ -161,15 +163,23 @@ def tasks_from_text(text: str, fmt: str, source: str = "tasks") -> tuple[TaskSpe
     """
     fmt = fmt.lower().lstrip(".")
     if fmt in ("jsonl", "ndjson"):
-        located: list[tuple[str, Any]] = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                located.append((f"{source}:{number}", json.loads(line, parse_float=Decimal)))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{source}:{number}: not valid JSON: {exc.msg}") from None
-        return _validate(located)
+        numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        try:  # one decode for the whole file; per line only to name a bad one
+            items = json.loads(
+                "[" + ",".join(line for _, line in numbered) + "]", parse_float=Decimal
+            )
+        except json.JSONDecodeError:
+            items = None
+        if items is None or len(items) != len(numbered):
+            items = []
+            for number, line in numbered:
+                try:
+                    items.append(json.loads(line, parse_float=Decimal))
+                except json.JSONDecodeError as exc:
+                    raise ConfigError(f"{source}:{number}: not valid JSON: {exc.msg}") from None
+        return _validate(
+            [(f"{source}:{n}", item) for (n, _), item in zip(numbered, items, strict=True)]
+        )
     if fmt == "json":
         return _validate(_json_items(text, source))
     if fmt == "toml":

@@ -157,3 +157,18 @@ def test_history_may_be_events_or_codex_logs() -> None:
     assert (
         estimate_task(TaskSpec(instruction="x"), logs, min_samples=sessions + 1).source == "prior"
     )
+
+
+def test_p90_covers_nine_new_tasks_in_ten_even_from_ten_tasks() -> None:
+    rng = random.Random(3)
+    mu, sigma = 1.0, 0.8
+    coverage = []
+    for _ in range(400):
+        history = [
+            TaskRecord(task_type="t", ccu=Decimal(str(round(rng.lognormvariate(mu, sigma), 6))))
+            for _ in range(10)
+        ]
+        p90 = estimate_task(TaskSpec(instruction="x", task_type="t"), history).p90_ccu
+        z = (math.log(float(p90)) - mu) / (sigma * math.sqrt(2))
+        coverage.append(0.5 * (1 + math.erf(z)))  # the true share of tasks under P90
+    assert 0.87 <= sum(coverage) / len(coverage) <= 0.93

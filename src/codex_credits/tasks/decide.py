@@ -19,7 +19,9 @@ Theory of operation (docs/tasks/decide.md): :func:`decide` asks, in order,
 
 Only an allowed task changes anything: its ``state_after`` is the engine's
 new state. A deferred or refused task costs zero and ``state_after`` is the
-state passed in.
+state passed in. For the credit decision alone (no lint), pass
+``DispatchPolicy(refuse_at=None)``; to price at a known amount, give the spec a
+``ccu`` or pass ``amount=``.
 """
 
 from __future__ import annotations

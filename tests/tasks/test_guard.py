@@ -164,3 +164,22 @@ def test_a_test_filter_marks_an_iteration() -> None:
     found = [e for _, e in rollout_events(s.lines, test_filter="check.sh")]
     assert any(isinstance(e, IterationStarted) for e in found)
     assert not any(isinstance(e, IterationStarted) for _, e in rollout_events(s.lines))
+
+
+def test_guard_command_stops_the_runaway_and_exits_1(tmp_path: Path, capsys: Any) -> None:
+    from codex_credits.cli import main
+
+    log = tmp_path / "rollout.jsonl"
+    log.write_text("\n".join(_runaway(10)) + "\n")
+    spec = tmp_path / "tasks.json"
+    spec.write_text(json.dumps([{**BOUNDED, "name": "jwt", "max_iterations": 3}]))
+    code = main(["guard", str(log), "--tasks", str(spec), "--card", TOKEN_CARD, "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (data["reason"], data["spent"], data["beyond"]) == (
+        "iteration_cap",
+        "2.362500",
+        "4.387500",
+    )
+    assert main(["guard", str(log), "--max-iterations", "20", "--card", TOKEN_CARD]) == 0
+    assert main(["guard", str(tmp_path / "missing.jsonl")]) == 2

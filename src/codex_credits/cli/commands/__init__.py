@@ -13,6 +13,7 @@ from codex_credits.cli.commands import (
     demo,
     estimate,
     forecast,
+    guard,
     logs,
     plan,
     report,
@@ -36,4 +37,5 @@ COMMANDS: tuple[ModuleType, ...] = (
     report,
     check,
     plan,
+    guard,
 )

@@ -36,7 +36,7 @@ import numpy as np
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.statement import SimulationResult
 from codex_credits.core.timeutil import epoch_us
-from codex_credits.core.units import ZERO, from_micro
+from codex_credits.core.units import from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
 
 __all__ = [
@@ -287,20 +287,20 @@ def simulate_tasks(
         limit = tier_concurrency(rate_card, account)
     hold = hold_concurrency(log, durations, limit, on_full)
     result = simulate(hold.log, account, card=rate_card, **simulate_args)
-    amounts = log.amounts_micro(rate_card).tolist()
-    ts = log.timestamps_us.tolist()
+    amounts = log.amounts_micro(rate_card)
+    ts = log.timestamps_us
+    waits = np.array(hold.schedule.waits, dtype=np.int64)
+    refused = np.array(hold.schedule.refused, dtype=np.bool_)
     tallies = []
     for statement in result.periods:
-        lo, hi = epoch_us(statement.start), epoch_us(statement.end)
-        inside = [i for i, t in enumerate(ts) if lo <= t < hi]
-        waits = [hold.schedule.waits[i] for i in inside if not hold.schedule.refused[i]]
-        refused = [i for i in inside if hold.schedule.refused[i]]
+        lo, hi = np.searchsorted(ts, [epoch_us(statement.start), epoch_us(statement.end)])
+        w, r = waits[lo:hi][~refused[lo:hi]], refused[lo:hi]
         tallies.append(
             {
-                "concurrency_waits": sum(1 for w in waits if w > 0),
-                "concurrency_wait_minutes": Decimal(sum(waits)) / _US_PER_MINUTE,
-                "concurrency_refused": len(refused),
-                "concurrency_refused_ccu": sum((from_micro(amounts[i]) for i in refused), ZERO),
+                "concurrency_waits": int(np.count_nonzero(w)),
+                "concurrency_wait_minutes": Decimal(int(w.sum())) / _US_PER_MINUTE,
+                "concurrency_refused": int(np.count_nonzero(r)),
+                "concurrency_refused_ccu": from_micro(int(amounts[lo:hi][r].sum())),
             }
         )
     return TaskSimulation(result=result, hold=hold, periods=tuple(tallies))

@@ -156,3 +156,33 @@ def test_toml_problems_name_the_line_of_the_table() -> None:
     text = '[[tasks]]\ninstruction = "a"\n\n[[tasks]]\ninstruction = "b"\nmax_files = 0\n'
     with pytest.raises(ConfigError, match=r"t.toml:4: max_files"):
         tasks_from_text(text, "toml", source="t.toml")
+
+
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)
+
+
+@given(
+    st.lists(st.tuples(NAMES, NAMES), min_size=1, max_size=4),
+    st.sets(
+        st.sampled_from(["file_read", "file_write", "run_tests", "apply_patch", "shell"]),
+        min_size=1,
+    ),
+    NAMES,
+    st.integers(1, 120),
+    st.integers(1, 10),
+)
+def test_any_well_bounded_spec_has_no_finding(
+    files: list[tuple[str, str]], tools: set[str], test: str, timeout: int, cap: int
+) -> None:
+    scope = [f"src/{d}/{f}.py" for d, f in files]
+    spec = TaskSpec(
+        instruction="Fix it",
+        repository="github.com/acme/service",
+        file_scope=scope,
+        tools=sorted(tools),
+        test_filter=f"tests/unit/test_{test}.py::Test{test.title()} -k test_all_tests",
+        done_when=f"tests/unit/test_{test}.py passes",
+        timeout=timeout,
+        max_iterations=cap,
+    )
+    assert lint_task(spec) == []

@@ -145,7 +145,7 @@ def _rule(code: str, bound: str, field: str, when: str, reason: str, **kw: Any) 
 
 _WHOLE = r"^(full|whole|entire|all)[_ -]?(repo|repository|codebase|access|repo_access)$"
 _BROAD = r"^(\*\*?(/\*\*?)*|\.|\./|/|\*\*/\*\.\w+)$"
-_FULL_SUITE = r"(full|whole|entire|all)[_ -]?(test[_ -]?)?(suite|tests)|^(tests?/?|\.|all)$"
+_FULL_SUITE = r"\b(full|whole|entire|all)[_ -]?(test[_ -]?)?(suite|tests)\b|^(tests?/?|\.|all)$"
 
 LINT_RULES: tuple[LintRule, ...] = (
     _rule(
@@ -287,7 +287,7 @@ class _View(Mapping[str, Any]):
 
 
 def _deliverables(spec: TaskSpec) -> tuple[str, ...]:
-    if spec.deliverables or not spec.can_write:
+    if spec.deliverables:
         return spec.deliverables
     broad = _regex(_BROAD)
     return tuple(p for p in spec.file_scope if not broad.search(p))
@@ -297,7 +297,7 @@ def lint_view(spec: TaskSpec) -> dict[str, Any]:
     """The values rules look at: the spec's fields plus ``deliverables`` as understood.
 
     ``deliverables`` is the spec's own list, or else the entries of its
-    ``file_scope`` (not a tree-wide glob) when the task may write.
+    ``file_scope`` that are not a tree-wide glob.
     """
     return dict(_View(spec))
 

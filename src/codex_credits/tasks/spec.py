@@ -67,7 +67,7 @@ class TaskSpec(Frozen):
 
     ``timeout`` is in minutes (``"90s"``, ``"15m"`` and ``"1h"`` are accepted).
     An empty ``tools`` means no restriction: every tool. ``deliverables`` names
-    the artifacts the task must produce; when empty, the concrete files of
+    the artifacts the task must produce; when empty, the entries of
     ``file_scope`` stand for them. ``ccu``, when given, is the task's known
     price and is used instead of an estimate.
     """

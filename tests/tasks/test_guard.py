@@ -183,3 +183,13 @@ def test_guard_command_stops_the_runaway_and_exits_1(tmp_path: Path, capsys: Any
     )
     assert main(["guard", str(log), "--max-iterations", "20", "--card", TOKEN_CARD]) == 0
     assert main(["guard", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_what_counts_as_a_test_run() -> None:
+    from codex_credits.tasks.rollout_watch import TEST_RUNNERS
+
+    runs = ["./run_tests.sh", "python -m pytest -x", "npm run test:unit", "go test ./...",
+            "cargo test", "bash -lc 'pytest -q'", "python tests/test_jwt.py"]  # fmt: skip
+    other = ["cat tests/test_jwt.py", "ls tests/", "git status", "python setup.py build"]
+    assert all(TEST_RUNNERS.search(c) for c in runs)
+    assert not any(TEST_RUNNERS.search(c) for c in other)

@@ -53,6 +53,7 @@ TEST_RUNNERS = re.compile(
     r"|(npm|yarn|pnpm|bun)( run)? test|cargo (nextest|test)|go test|mvn( \S+)* test"
     r"|gradlew?( \S+)* test|make( \S+)* (test|check)|dotnet test|mix test|bazel test"
     r"|deno test|swift test|manage\.py test|rake test|phpunit|playwright test)\b"
+    r"|\b(bash|sh|python3?)\s+\S*tests?\S*|\./\S*tests?\S*\.sh\b"
 )
 """Shell commands recognised as test runs (an iteration of a test-fix loop)."""
 

@@ -56,3 +56,6 @@ def test_pre_dispatch_refuses_the_batch_that_does_not_fit() -> None:
     assert "PASS  batch dependency-upgrades" in result.stdout
     assert "FAIL  batch test-backfill" in result.stdout
     assert "not launching: 1 batch entry would not fit" in result.stdout
+    # the task specs: the guide's poorly scoped JWT task is refused, the well scoped one allowed
+    assert "REFUSE jwt-poorly-scoped" in result.stdout
+    assert "ALLOW  jwt-well-scoped: 3.000000 CCU" in result.stdout

@@ -12,6 +12,8 @@ A policy lives in ``codex-credits.toml`` or under ``[tool.codex-credits]`` in
 ``[[batch]]``     planned tasks with meters (or an amount), a count and labels
 ``[organisation]`` users, teams, roles, service accounts and keys (docs/governance.md)
 ``[[access]]``    planned tasks that governance must allow (or deny)
+``[[tasks]]``     task specs decided before dispatch (docs/tasks/index.md)
+``[dispatch]``    how they are decided: refuse_at, price, on_full, [[dispatch.lint]] rules
 
 Validation reports every bad field by its path (``budgets.1.amount: ...``).
 """
@@ -33,6 +35,8 @@ from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu, Quantity, Usd
 from codex_credits.errors import ConfigError
 from codex_credits.governance.org import Organisation, validation_problems
+from codex_credits.tasks.decide import DispatchPolicy
+from codex_credits.tasks.spec import TaskSpec
 
 __all__ = [
     "SCOPES",
@@ -194,6 +198,8 @@ class Policy(Frozen):
     batch: tuple[BatchTask, ...] = ()
     organisation: Organisation | None = None
     access: tuple[AccessRule, ...] = ()
+    tasks: tuple[TaskSpec, ...] = ()
+    dispatch: DispatchPolicy | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> Policy:

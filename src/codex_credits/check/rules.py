@@ -13,6 +13,8 @@ Each rule looks at the billing period containing ``at`` and the usage before
   hour's rate limit and the savings reserve. A batch that would not fit fails.
 * **access** (one per ``[[access]]``): a planned task authorized against the
   ``[organisation]``; it fails when the decision is not the one expected.
+* **tasks** (one per ``[[tasks]]``): each task spec decided before dispatch
+  (``check/tasks.py``): refused fails, deferred warns.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from codex_credits.check.forecast import forecast_rules
 from codex_credits.check.policy import Policy
 from codex_credits.check.result import CheckResult
 from codex_credits.check.snapshot import snapshot_at
+from codex_credits.check.tasks import task_rules
 from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import epoch_us, require_utc
@@ -81,6 +84,8 @@ def check(
         outcomes += batch_rules(ctx, snapshot_at(policy, card, log, at, period))
     if policy.organisation is not None:
         outcomes += [access_rule(ctx, policy.organisation, rule) for rule in policy.access]
+    if policy.tasks:
+        outcomes += task_rules(ctx)
     return CheckResult(at=at, rules=tuple(outcomes))
 
 

@@ -15,7 +15,9 @@ from codex_credits.cli.commands import (
     demo,
     estimate,
     forecast,
+    guard,
     logs,
+    plan,
     report,
     roi,
     simulate,
@@ -42,4 +44,6 @@ COMMANDS: tuple[ModuleType, ...] = (
     access,
     what_if,
     roi,
+    plan,
+    guard,
 )

@@ -5,7 +5,10 @@ The account at the instant of the check is replayed from the usage
 (:func:`~codex_credits.tasks.state.account_state_at`, with the policy's
 budgets), and the tasks are decided in order with
 :func:`~codex_credits.tasks.plan.plan_tasks` under the policy's
-``[dispatch]`` table. A refused task fails its rule, a deferred one warns, an
+``[dispatch]`` table. With an ``[organisation]`` table, each task is first
+authorized by governance (:func:`~codex_credits.governance.gate.access_gate`,
+the key named by the task's ``key_id`` label): a denied task is refused before
+any credit check. A refused task fails its rule, a deferred one warns, an
 allowed one passes.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 from codex_credits.check.context import CheckContext
 from codex_credits.check.result import RuleOutcome, Status
 from codex_credits.core.budgets import Budget, Control
+from codex_credits.governance.gate import access_gate
 from codex_credits.tasks.decide import DispatchPolicy
 from codex_credits.tasks.plan import plan_tasks
 from codex_credits.tasks.state import account_state_at
@@ -47,7 +51,8 @@ def task_rules(ctx: CheckContext) -> list[RuleOutcome]:
         budgets=budgets,
     )
     dispatch = policy.dispatch if policy.dispatch is not None else DispatchPolicy()
-    plan = plan_tasks(policy.tasks, state, ctx.at, dispatch, card=ctx.card)
+    gates = () if policy.organisation is None else (access_gate(policy.organisation, state=state),)
+    plan = plan_tasks(policy.tasks, state, ctx.at, dispatch, gates=gates, card=ctx.card)
     outcomes = []
     for row, decision in zip(plan.rows(), plan.decisions, strict=True):
         status = {"allow": Status.PASS, "defer": Status.WARN, "refuse": Status.FAIL}[

@@ -93,6 +93,9 @@ class TaskSpec(Frozen):
     feature: str | None = None
     session: str | None = None
     parent_session: str | None = None
+    key_id: str | None = Field(default=None, description="the dispatching key (never a secret)")
+    thread_id: str | None = None
+    api: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -127,6 +130,21 @@ class TaskSpec(Frozen):
         if unit.startswith("s"):
             return number / 60
         return number * 60 if unit.startswith("h") else number
+
+    @property
+    def labels(self) -> dict[str, str | None]:
+        """The labels governance reads (:func:`~codex_credits.governance.gate.access_gate`)."""
+        return {
+            "task_id": self.name,
+            "thread_id": self.thread_id,
+            "session_id": self.session,
+            "parent_session_id": self.parent_session,
+            "api": self.api,
+            "key_id": self.key_id,
+            "project": self.project,
+            "user": self.user,
+            "feature": self.feature,
+        }
 
     @property
     def label(self) -> str:

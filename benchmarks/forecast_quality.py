@@ -240,7 +240,7 @@ def report(title: str, scores: dict[str, Scores]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--methods", default="auto,blend,seasonal,montecarlo")
+    parser.add_argument("--methods", default="auto,seasonal,montecarlo")
     parser.add_argument("--real", type=Path, default=REAL)
     parser.add_argument("--synthetic-seeds", default="100,101,102")
     parser.add_argument("--paths", type=int, default=1000)

@@ -121,14 +121,18 @@ class Calibration:
     coverage: float | None
     warnings: tuple[str, ...] = ()
 
-    def interval(self, p50: float | None = None) -> tuple[float, float, float]:
+    def interval(
+        self, p50: float | None = None, consumed: float | None = None
+    ) -> tuple[float, float, float]:
         """``(P10, P50, P90)`` in CCU around ``p50`` (default the rule's forecast).
 
-        Ordered, and never below what the period has consumed: the lower ratio
-        is at most 0 and the upper at least 0 (a P50 is never outside its interval).
+        Ordered, and never below ``consumed`` (default what the series shows
+        the period consumed): the lower ratio is at most 0 and the upper at
+        least 0 (a P50 is never outside its interval).
         """
-        base = max(self.raw_p50 if p50 is None else p50, self.consumed)
-        lo = max(base * math.exp(min(self.log_lo, 0.0)), self.consumed)
+        floor = self.consumed if consumed is None else consumed
+        base = max(self.raw_p50 if p50 is None else p50, floor)
+        lo = max(base * math.exp(min(self.log_lo, 0.0)), floor)
         hi = base * math.exp(max(self.log_hi, 0.0))
         return lo, base, hi
 

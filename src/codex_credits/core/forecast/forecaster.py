@@ -6,16 +6,24 @@ state there (the credit engine replays the history from the account's
 opening state, :mod:`~codex_credits.core.forecast.state`; or the caller passes
 the state at the cut), and forecasts the rest of the billing period:
 
+``auto`` (the default)
+    The point rule that did best on the account's own past periods, averaged
+    with the seasonal model's expectation, with the P10-P90 interval the
+    rule's own past errors support
+    (:func:`~codex_credits.core.forecast.calibration.calibrate`); Monte Carlo
+    paths scaled to that interval (:func:`calibrate_demand`) give the
+    probability of overage, the expected overage and the exhaustion dates.
 ``linear``
     The seed's rule: consumption so far over days elapsed, times days in the
     period. One figure; P10 = P50 = P90.
 ``seasonal``
-    The expected rest of the period from :func:`fit_seasonal`, with a normal
-    interval from the model's day-to-day spread and level uncertainty.
+    The expected rest of the period from :func:`fit_seasonal`; the interval
+    around it is the account's calibrated one.
 ``montecarlo``
     ``paths`` sampled demand paths (:func:`sample_demand`) run hour by hour
     through the credit rules (:func:`run_paths`), so reserve, rollover, overage
-    and rate limits act on every path; figures are read off the paths.
+    and rate limits act on every path; the paths are scaled to the calibrated
+    interval around their own median, and figures are read off the paths.
 
 Every method also reports the seed's linear projection and the rollover forecast.
 """
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, final
@@ -32,8 +41,9 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.account import AccountState, OpeningBlock, open_account
+from codex_credits.core.forecast.calibration import Calibration, calibrate
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
-from codex_credits.core.forecast.montecarlo import sample_demand
+from codex_credits.core.forecast.montecarlo import calibrate_demand, sample_demand
 from codex_credits.core.forecast.pathengine import (
     HourlyRules,
     PathStart,
@@ -50,6 +60,7 @@ from codex_credits.core.forecast.projection import (
 from codex_credits.core.forecast.result import (
     Exhaustion,
     ForecastMethod,
+    ForecastQuality,
     PeriodForecast,
     RolloverOutlook,
 )
@@ -63,11 +74,16 @@ from codex_credits.core.units import CENT, ZERO, Ccu, from_micro, quantize_ccu, 
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
-__all__ = ["FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
+__all__ = ["SEASONAL_SHARE", "FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
 
 Int64Array = npt.NDArray[np.int64]
 
 _Z90 = 1.2815515655446004
+
+SEASONAL_SHARE = 0.5
+"""``auto``'s P50 for the rest of the period: this share from the seasonal model's
+expectation, the rest from the point rule the account's backtest chose. A fixed
+weight, chosen on the development histories (docs/forecasts.md, "How good")."""
 
 
 @final
@@ -91,7 +107,7 @@ def forecast_period(
     at: datetime,
     seats: int = 1,
     card: RateCard | None = None,
-    method: ForecastMethod | str = ForecastMethod.MONTECARLO,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     paths: int = 2000,
     seed: int = 0,
     holidays: Sequence[date] = (),
@@ -107,7 +123,7 @@ def forecast_period(
         tier / seats / card: the account's plan (the default card when None).
         anchor: the billing anchor; the first period starts there.
         at: the cut.
-        method: ``linear``, ``seasonal`` or ``montecarlo``.
+        method: ``auto`` (default), ``linear``, ``seasonal`` or ``montecarlo``.
         paths / seed: the Monte Carlo sample; the same seed gives the same result.
         holidays: known holidays (past ones are set aside, future ones are quiet).
         on_rate_limit: retry rate-limited work next hour (``defer``) or ``drop`` it.
@@ -148,7 +164,7 @@ def forecast_series(
     opening: AccountState,
     card: RateCard,
     at: datetime,
-    method: ForecastMethod | str = ForecastMethod.MONTECARLO,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     paths: int = 2000,
     seed: int = 0,
     holidays: Sequence[date] = (),
@@ -185,10 +201,12 @@ def forecast_series(
     if method is ForecastMethod.LINEAR:
         return _linear(rules, period, cut, start, linear)
     upto = hour_count(first_hour, cut)
+    calibration = calibrate(hourly[:upto], first_hour, anchor, cut)
     model = fit_seasonal(hourly[:upto], first_hour, cut, holidays=holidays, since=period.start)
     if method is ForecastMethod.SEASONAL:
-        return _seasonal(rules, period, cut, start, linear, model)
-    return _montecarlo(rules, period, cut, start, linear, model, paths, seed)
+        return _seasonal(rules, period, cut, start, linear, model, calibration)
+    mc = _MonteCarlo(rules, period, cut, start, linear, model, paths, seed, calibration)
+    return _montecarlo(mc, auto=method is ForecastMethod.AUTO)
 
 
 def forecast_fan(
@@ -199,18 +217,24 @@ def forecast_fan(
     at: datetime,
     seats: int = 1,
     card: RateCard | None = None,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     paths: int = 2000,
     seed: int = 0,
     state: AccountState | PathStart | None = None,
     rollover_balance: Decimal | int | str | Sequence[OpeningBlock] | None = None,
     reserve: Decimal | int | str | None = None,
 ) -> tuple[FanPoint, ...]:
-    """The Monte Carlo fan: cumulative period consumption at each UTC day end after ``at``.
+    """The fan: cumulative period consumption at each UTC day end after ``at``, over paths.
 
-    The same paths as :func:`forecast_period` with ``method="montecarlo"`` and the
-    same ``paths``, ``seed`` and starting state; the last point is the period end
-    (its P10/P50/P90 are that forecast's).
+    The same calibrated paths as :func:`forecast_period` with the same ``method``
+    (``auto`` or ``montecarlo``), ``paths``, ``seed`` and starting state; the last
+    point is the period end.
     """
+    method = ForecastMethod(method)
+    if method not in (ForecastMethod.AUTO, ForecastMethod.MONTECARLO):
+        raise ConfigError(
+            f"the fan reads Monte Carlo paths: method auto or montecarlo, not {method}"
+        )
     card = card or RateCard.default()
     opening = _opening(card, tier, seats, anchor, state, rollover_balance, reserve)
     rules = HourlyRules.from_plan(opening.plan)
@@ -218,14 +242,19 @@ def forecast_fan(
     period = period_containing(opening.plan.anchor, cut)
     start = state if isinstance(state, PathStart) else state_at(opening, card, hourly, first, cut)
     model = fit_seasonal(hourly, first, cut, since=period.start)
-    demand = sample_demand(model, period.end, paths, np.random.default_rng(seed))
+    calibration = calibrate(hourly, first, opening.plan.anchor, cut)
+    mc = _MonteCarlo(rules, period, cut, start, None, model, paths, seed, calibration)
+    demand, interval = _calibrated_paths(mc, method is ForecastMethod.AUTO)
     outcome = run_paths(rules, start, demand, record=True)
     assert outcome.served_by_hour is not None
     cumulative = start.consumed + np.cumsum(outcome.served_by_hour, axis=1)
     points = []
     for i in range(cumulative.shape[1]):
         when = cut + timedelta(hours=i + 1)
-        if when.hour == 0 or when == period.end:
+        if when == period.end:
+            p10, p50, p90 = _end_figures(rules, outcome.consumed, interval)
+            points.append(FanPoint(at=when, p10=p10, p50=p50, p90=p90))
+        elif when.hour == 0:
             q = _quantiles(cumulative[:, i])
             points.append(
                 FanPoint(at=when, p10=from_micro(q[0]), p50=from_micro(q[1]), p90=from_micro(q[2]))
@@ -362,17 +391,14 @@ def _seasonal(
     start: PathStart,
     linear: LinearProjection | None,
     model: SeasonalModel,
+    calibration: Calibration,
 ) -> PeriodForecast:
     hourly = model.expected_hourly(cut, period.end)
     mean = float(hourly.sum())
-    sd = _remaining_sd(model, cut, hourly)
     base = start.consumed / 1e6
     credits = _credits_at_period_start(start) / 1e6
-
-    def ccu(x: float) -> Decimal:
-        return from_micro(round(max(x, base) * 1e6))
-
-    mu = base + mean
+    lo, mu, hi = calibration.interval(p50=base + mean, consumed=base)
+    sd = (hi - lo) / (2 * _Z90)  # the normal with the calibrated P10-P90 width
     if sd > 0:
         k = (credits - mu) / sd
         p_over = 0.5 * math.erfc(k / math.sqrt(2))
@@ -385,11 +411,11 @@ def _seasonal(
     expected_overage = from_micro(round(max(exp_over, 0.0) * 1e6))
     left = start.credits_left / 1e6
     times = []
-    for z in (_Z90, 0.0, -_Z90):
-        scale = (mean + z * sd) / mean if mean > 0 else 0.0
+    for total in (hi, mu, lo):
+        scale = (total - base) / mean if mean > 0 else 0.0
         times.append(_crossing(np.cumsum(hourly) * max(scale, 0.0), left, cut, period))
-    p50 = ccu(mu)
-    probability = 1.0 if start.credits_left <= 0 else _prob_above(mean, sd, left)
+    p10, p50, p90 = _ccu_interval(lo, mu, hi)
+    probability = 1.0 if start.credits_left <= 0 else _prob_above(mu - base, sd, left)
     exhaustion = _exhaustion(start, probability, times)
     return PeriodForecast(
         method=ForecastMethod.SEASONAL,
@@ -397,32 +423,39 @@ def _seasonal(
         period=period,
         consumed=from_micro(start.consumed),
         credits_at_period_start=from_micro(_credits_at_period_start(start)),
-        p10=ccu(mu - _Z90 * sd),
+        p10=p10,
         p50=p50,
-        p90=ccu(mu + _Z90 * sd),
+        p90=p90,
         linear_projection=linear,
         probability_overage=min(max(p_over, 0.0), 1.0),
         expected_overage_ccu=expected_overage,
         expected_overage_cost=_overage_cost(rules, expected_overage),
         exhaustion=exhaustion,
         rollover=_rollover_formula(rules, start, p50),
-        warnings=model.warnings,
+        quality=_quality(calibration),
+        warnings=model.warnings + calibration.warnings,
     )
 
 
-def _remaining_sd(model: SeasonalModel, cut: datetime, hourly: npt.NDArray[np.float64]) -> float:
-    """Spread of the rest of the period: day-to-day noise plus the level's uncertainty."""
-    if len(hourly) == 0:
-        return 0.0
-    first = hour_count(model.origin, cut)
-    days = (first + np.arange(len(hourly))) // 24
-    per_day = np.bincount(days - days[0], weights=hourly)
-    day_index = days[0] + np.arange(len(per_day), dtype=np.int64)
-    cv = model.day_cv[model.phase(day_index)]
-    level = model.expected_level(day_index)
-    weights = np.where(level > 0, per_day / np.where(level > 0, level, 1.0), 0.0)
-    noise = float(np.sum((per_day * cv) ** 2))
-    return math.sqrt(noise + model.sum_variance(day_index, weights))
+def _ccu_interval(lo: float, mid: float, hi: float) -> tuple[Decimal, Decimal, Decimal]:
+    """CCU figures of a float interval, rounded outwards (never narrower)."""
+    return (
+        from_micro(math.floor(lo * 1e6)),
+        from_micro(round(mid * 1e6)),
+        from_micro(math.ceil(hi * 1e6)),
+    )
+
+
+def _quality(calibration: Calibration) -> ForecastQuality:
+    return ForecastQuality(
+        rule=calibration.rule,
+        periods=calibration.periods,
+        samples=calibration.samples,
+        mape=calibration.mape,
+        bias=calibration.bias,
+        coverage=calibration.coverage,
+        calibrated=not calibration.warnings,
+    )
 
 
 def _prob_above(mean: float, sd: float, threshold: float) -> float:
@@ -443,20 +476,64 @@ def _crossing(
 # -- Monte Carlo -------------------------------------------------------------------------------
 
 
-def _montecarlo(
-    rules: HourlyRules,
-    period: BillingPeriod,
-    cut: datetime,
-    start: PathStart,
-    linear: LinearProjection | None,
-    model: SeasonalModel,
-    paths: int,
-    seed: int,
-) -> PeriodForecast:
-    rng = np.random.default_rng(seed)
-    demand = sample_demand(model, period.end, paths, rng)
+@dataclass(frozen=True)
+class _MonteCarlo:
+    """Everything a path forecast needs."""
+
+    rules: HourlyRules
+    period: BillingPeriod
+    cut: datetime
+    start: PathStart
+    linear: LinearProjection | None
+    model: SeasonalModel
+    paths: int
+    seed: int
+    calibration: Calibration
+
+
+def _calibrated_paths(mc: _MonteCarlo, auto: bool) -> tuple[Int64Array, tuple[float, float, float]]:
+    """Demand paths scaled to the calibrated interval, and that interval (CCU).
+
+    ``auto`` centres the interval on the chosen rule's forecast of the rest of
+    the period blended with the seasonal model's (:data:`SEASONAL_SHARE`);
+    ``montecarlo`` on the sampled paths' own median.
+    """
+    rng = np.random.default_rng(mc.seed)
+    demand = sample_demand(mc.model, mc.period.end, mc.paths, rng)
+    done = mc.start.consumed / 1e6
+    cal = mc.calibration
+    if auto:
+        model_rest = float(mc.model.expected_hourly(mc.cut, mc.period.end).sum())
+        rule_rest = cal.raw_p50 - cal.consumed
+        p50 = done + (1 - SEASONAL_SHARE) * rule_rest + SEASONAL_SHARE * model_rest
+    else:
+        p50 = done + float(np.median(demand.sum(axis=1))) / 1e6
+    interval = cal.interval(p50=p50, consumed=done)
+    rest = tuple((v - done) * 1e6 for v in interval)
+    return calibrate_demand(demand, (rest[0], rest[1], rest[2])), interval
+
+
+def _end_figures(
+    rules: HourlyRules, consumed: Int64Array, interval: tuple[float, float, float]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """P10, P50, P90 of period-end consumption over calibrated paths.
+
+    Where the rules serve every demand (overage, rate-limited work retried) the
+    calibrated interval stands, widened to the paths' own quantiles (never
+    narrower); otherwise the paths' quantiles, which the rules may cap.
+    """
+    p10, p50, p90 = (from_micro(v) for v in _quantiles(consumed))
+    if rules.overage_rate is not None and rules.defer:
+        lo, mid, hi = _ccu_interval(*interval)
+        return min(p10, lo), mid, max(p90, hi)
+    return p10, p50, p90
+
+
+def _montecarlo(mc: _MonteCarlo, *, auto: bool) -> PeriodForecast:
+    rules, start, cut, paths = mc.rules, mc.start, mc.cut, mc.paths
+    demand, interval = _calibrated_paths(mc, auto)
     outcome = run_paths(rules, start, demand)
-    p10, p50, p90 = (from_micro(v) for v in _quantiles(outcome.consumed))
+    p10, p50, p90 = _end_figures(rules, outcome.consumed, interval)
     if rules.overage_rate is not None:
         cents = _cents(outcome.overage, rules.overage_rate)
         cost: Decimal | None = round_cents(Decimal(int(cents.sum())) * CENT / paths)
@@ -474,15 +551,15 @@ def _montecarlo(
         times.append(_hour_at(cut, int(done[k - 1])) if len(done) >= k else None)
     exhaustion = _exhaustion(start, float(np.mean(exhausted >= 0)), times)
     return PeriodForecast(
-        method=ForecastMethod.MONTECARLO,
+        method=ForecastMethod.AUTO if auto else ForecastMethod.MONTECARLO,
         at=cut,
-        period=period,
+        period=mc.period,
         consumed=from_micro(start.consumed),
         credits_at_period_start=from_micro(_credits_at_period_start(start)),
         p10=p10,
         p50=p50,
         p90=p90,
-        linear_projection=linear,
+        linear_projection=mc.linear,
         probability_overage=float(np.mean(outcome.overage > 0)),
         expected_overage_ccu=expected_overage,
         expected_overage_cost=cost,
@@ -490,8 +567,9 @@ def _montecarlo(
         exhaustion=exhaustion,
         rollover=RolloverOutlook(formula=formula, p10=r10, p50=r50, p90=r90),
         paths=paths,
-        seed=seed,
-        warnings=model.warnings,
+        seed=mc.seed,
+        quality=_quality(mc.calibration),
+        warnings=mc.model.warnings + mc.calibration.warnings,
     )
 
 

@@ -14,11 +14,20 @@ phase's spread. Amounts are rounded to integer micro-CCU.
 
 Everything is drawn from one :class:`numpy.random.Generator`: the same seed gives
 the same paths.
+
+:func:`calibrate_demand` then scales each path as a whole (its shape hour by
+hour is kept) so that the paths' totals follow the account's calibrated
+interval (:mod:`~codex_credits.core.forecast.calibration`): the path ranked
+at quantile ``u`` of the sampled totals gets the total the calibrated
+distribution has at ``u`` (log-normal between and beyond P10, P50 and P90).
+The probability of overage, the expected overage and the exhaustion dates read
+off these paths therefore inherit the calibration.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +35,7 @@ import numpy.typing as npt
 from codex_credits.core.forecast.hourly import hour_count
 from codex_credits.core.forecast.seasonal import SeasonalModel
 
-__all__ = ["BOOTSTRAP_WEEKS", "sample_demand"]
+__all__ = ["BOOTSTRAP_WEEKS", "calibrate_demand", "sample_demand"]
 
 Int64Array = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -83,3 +92,41 @@ def sample_demand(
         day += 1
         hour = 0
     return out
+
+
+_Z90 = NormalDist().inv_cdf(0.9)
+
+
+def calibrate_demand(demand: Int64Array, targets: tuple[float, float, float]) -> Int64Array:
+    """Scale each path so the paths' totals follow ``targets`` (P10, P50, P90 of the rest).
+
+    ``targets`` are micro-CCU of demand for the rest of the period. Paths are
+    ranked by their total; the path at rank quantile ``u`` is scaled to the
+    total of the calibrated distribution at ``u``: log-normal through P50 with
+    the P10 and P90 spreads on either side (linear where P10 is 0). A path
+    with no demand stays idle. Deterministic: no random draws.
+    """
+    paths = demand.shape[0]
+    if paths == 0 or demand.shape[1] == 0:
+        return demand
+    totals = demand.sum(axis=1).astype(np.float64)
+    order = np.argsort(totals, kind="stable")
+    dist = NormalDist()
+    z = np.array([dist.inv_cdf((i + 0.5) / paths) for i in range(paths)])
+    t10, t50, t90 = (max(float(t), 0.0) for t in targets)
+    wanted = np.empty(paths)
+    if t50 <= 0:
+        wanted[:] = np.where(z > 0, z / _Z90 * t90, 0.0)
+    else:
+        up = np.log(max(t90, t50) / t50) / _Z90
+        if t10 > 0:
+            down = t50 * np.exp(z * np.log(t50 / t10) / _Z90)
+        else:
+            down = np.maximum(t50 + z * t50 / _Z90, 0.0)
+        wanted[:] = np.where(z > 0, t50 * np.exp(z * up), down)
+    target = np.empty(paths)
+    target[order] = wanted
+    scale = np.where(totals > 0, target / np.where(totals > 0, totals, 1.0), 0.0)
+    scaled = demand * scale[:, np.newaxis]
+    result: Int64Array = np.rint(scaled, out=scaled).astype(np.int64)
+    return result

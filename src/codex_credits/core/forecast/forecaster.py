@@ -43,7 +43,11 @@ import numpy.typing as npt
 from codex_credits.core.account import AccountState, OpeningBlock, open_account
 from codex_credits.core.forecast.calibration import Calibration, calibrate
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
-from codex_credits.core.forecast.montecarlo import calibrate_demand, sample_demand
+from codex_credits.core.forecast.montecarlo import (
+    calibrate_demand,
+    sample_calibrated_demand,
+    sample_demand,
+)
 from codex_credits.core.forecast.pathengine import (
     HourlyRules,
     PathStart,
@@ -498,16 +502,22 @@ def _calibrated_paths(mc: _MonteCarlo, auto: bool) -> tuple[Int64Array, tuple[fl
     the period blended with the seasonal model's (:data:`SEASONAL_SHARE`);
     ``montecarlo`` on the sampled paths' own median.
     """
-    rng = np.random.default_rng(mc.seed)
-    demand = sample_demand(mc.model, mc.period.end, mc.paths, rng)
     done = mc.start.consumed / 1e6
     cal = mc.calibration
+    end = mc.period.end
     if auto:
-        model_rest = float(mc.model.expected_hourly(mc.cut, mc.period.end).sum())
+        model_rest = float(mc.model.expected_hourly(mc.cut, end).sum())
         rule_rest = cal.raw_p50 - cal.consumed
-        p50 = done + (1 - SEASONAL_SHARE) * rule_rest + SEASONAL_SHARE * model_rest
-    else:
-        p50 = done + float(np.median(demand.sum(axis=1))) / 1e6
+        interval = cal.interval(
+            p50=done + (1 - SEASONAL_SHARE) * rule_rest + SEASONAL_SHARE * model_rest,
+            consumed=done,
+        )
+        rest = tuple((v - done) * 1e6 for v in interval)
+        rng = np.random.default_rng(mc.seed)
+        demand = sample_calibrated_demand(mc.model, end, mc.paths, rng, (rest[0], rest[1], rest[2]))
+        return demand, interval
+    demand = sample_demand(mc.model, end, mc.paths, np.random.default_rng(mc.seed))
+    p50 = done + float(np.median(demand.sum(axis=1))) / 1e6
     interval = cal.interval(p50=p50, consumed=done)
     rest = tuple((v - done) * 1e6 for v in interval)
     return calibrate_demand(demand, (rest[0], rest[1], rest[2])), interval

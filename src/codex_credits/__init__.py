@@ -60,6 +60,7 @@ from codex_credits.core.events import (
     Status,
 )
 from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
+from codex_credits.core.forecast.calibration import Calibration, calibrate
 from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
 from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
 from codex_credits.core.forecast.projection import (
@@ -73,6 +74,7 @@ from codex_credits.core.forecast.projection import (
 from codex_credits.core.forecast.result import (
     Exhaustion,
     ForecastMethod,
+    ForecastQuality,
     PeriodForecast,
     RolloverOutlook,
 )
@@ -196,6 +198,8 @@ __all__ = [
     "build_report",
     "BUILTIN_CARDS",
     "burn_alerts",
+    "calibrate",
+    "Calibration",
     "Ccu",
     "chargeback",
     "check_budgets",
@@ -227,6 +231,7 @@ __all__ = [
     "forecast_period",
     "forecast_rollover",
     "ForecastMethod",
+    "ForecastQuality",
     "grant",
     "HourClosed",
     "HourlyLimits",

@@ -30,9 +30,7 @@ Every method also reports the seed's linear projection and the rollover forecast
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, final
@@ -41,53 +39,33 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.account import AccountState, OpeningBlock, open_account
-from codex_credits.core.forecast.calibration import Calibration, calibrate
+from codex_credits.core.forecast.analytic import linear_forecast, seasonal_forecast
+from codex_credits.core.forecast.calibration import calibrate
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
-from codex_credits.core.forecast.montecarlo import (
-    calibrate_demand,
-    sample_calibrated_demand,
-    sample_demand,
+from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
+from codex_credits.core.forecast.paths import (
+    SEASONAL_SHARE,
+    PathForecast,
+    calibrated_paths,
+    end_figures,
+    path_forecast,
+    path_quantiles,
 )
-from codex_credits.core.forecast.pathengine import (
-    HourlyRules,
-    PathStart,
-    close_period,
-    div_half_even,
-    run_paths,
-)
-from codex_credits.core.forecast.projection import (
-    LinearProjection,
-    days_elapsed,
-    forecast_rollover,
-    project_linear,
-)
-from codex_credits.core.forecast.result import (
-    Exhaustion,
-    ForecastMethod,
-    ForecastQuality,
-    PeriodForecast,
-    RolloverOutlook,
-)
-from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
+from codex_credits.core.forecast.projection import days_elapsed, project_linear
+from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast
+from codex_credits.core.forecast.seasonal import fit_seasonal
 from codex_credits.core.forecast.state import state_at
 from codex_credits.core.model import Frozen
-from codex_credits.core.periods import BillingPeriod, check_anchor, period_containing
+from codex_credits.core.periods import check_anchor, period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, hour_floor
-from codex_credits.core.units import CENT, ZERO, Ccu, from_micro, quantize_ccu, round_cents
+from codex_credits.core.units import Ccu, from_micro
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
 __all__ = ["SEASONAL_SHARE", "FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
 
 Int64Array = npt.NDArray[np.int64]
-
-_Z90 = 1.2815515655446004
-
-SEASONAL_SHARE = 0.5
-"""``auto``'s P50 for the rest of the period: this share from the seasonal model's
-expectation, the rest from the point rule the account's backtest chose. A fixed
-weight, chosen on the development histories (docs/forecasts.md, "How good")."""
 
 
 @final
@@ -98,9 +76,6 @@ class FanPoint(Frozen):
     p10: Ccu
     p50: Ccu
     p90: Ccu
-
-
-_QUANTILES = (0.1, 0.5, 0.9)
 
 
 def forecast_period(
@@ -203,14 +178,14 @@ def forecast_series(
         else None
     )
     if method is ForecastMethod.LINEAR:
-        return _linear(rules, period, cut, start, linear)
+        return linear_forecast(rules, period, cut, start, linear)
     upto = hour_count(first_hour, cut)
     calibration = calibrate(hourly[:upto], first_hour, anchor, cut)
     model = fit_seasonal(hourly[:upto], first_hour, cut, holidays=holidays, since=period.start)
     if method is ForecastMethod.SEASONAL:
-        return _seasonal(rules, period, cut, start, linear, model, calibration)
-    mc = _MonteCarlo(rules, period, cut, start, linear, model, paths, seed, calibration)
-    return _montecarlo(mc, auto=method is ForecastMethod.AUTO)
+        return seasonal_forecast(rules, period, cut, start, linear, model, calibration)
+    mc = PathForecast(rules, period, cut, start, linear, model, paths, seed, calibration)
+    return path_forecast(mc, auto=method is ForecastMethod.AUTO)
 
 
 def forecast_fan(
@@ -247,8 +222,8 @@ def forecast_fan(
     start = state if isinstance(state, PathStart) else state_at(opening, card, hourly, first, cut)
     model = fit_seasonal(hourly, first, cut, since=period.start)
     calibration = calibrate(hourly, first, opening.plan.anchor, cut)
-    mc = _MonteCarlo(rules, period, cut, start, None, model, paths, seed, calibration)
-    demand, interval = _calibrated_paths(mc, method is ForecastMethod.AUTO)
+    mc = PathForecast(rules, period, cut, start, None, model, paths, seed, calibration)
+    demand, interval = calibrated_paths(mc, method is ForecastMethod.AUTO)
     outcome = run_paths(rules, start, demand, record=True)
     assert outcome.served_by_hour is not None
     cumulative = start.consumed + np.cumsum(outcome.served_by_hour, axis=1)
@@ -256,10 +231,10 @@ def forecast_fan(
     for i in range(cumulative.shape[1]):
         when = cut + timedelta(hours=i + 1)
         if when == period.end:
-            p10, p50, p90 = _end_figures(rules, outcome.consumed, interval)
+            p10, p50, p90 = end_figures(rules, outcome.consumed, interval)
             points.append(FanPoint(at=when, p10=p10, p50=p50, p90=p90))
         elif when.hour == 0:
-            q = _quantiles(cumulative[:, i])
+            q = path_quantiles(cumulative[:, i])
             points.append(
                 FanPoint(at=when, p10=from_micro(q[0]), p50=from_micro(q[1]), p90=from_micro(q[2]))
             )
@@ -300,300 +275,3 @@ def _history(
     cut = hour_floor(at)
     first = min(day_floor(log.start), anchor) if len(log) else anchor
     return cut, first, hourly_totals(log, card, first, cut)
-
-
-# -- shared pieces -----------------------------------------------------------------------------
-
-
-def _credits_at_period_start(start: PathStart) -> int:
-    return start.credits_left + start.consumed - start.overage
-
-
-def _rollover_formula(rules: HourlyRules, start: PathStart, projected: Decimal) -> RolloverOutlook:
-    at_period_start = _credits_at_period_start(start) - rules.pool
-    formula = forecast_rollover(
-        allocation=from_micro(rules.pool),
-        projected=projected,
-        current_rollover=from_micro(max(at_period_start, 0)),
-        cap=from_micro(rules.rollover_cap),
-    )
-    return RolloverOutlook(formula=formula)
-
-
-def _overage_cost(rules: HourlyRules, overage_ccu: Decimal) -> Decimal | None:
-    if rules.overage_rate is None:
-        return None
-    return round_cents(overage_ccu * rules.overage_rate)
-
-
-def _hour_at(cut: datetime, index: float) -> datetime:
-    return cut + timedelta(hours=int(index))
-
-
-def _exhaustion(
-    start: PathStart, probability: float, times: Sequence[datetime | None]
-) -> Exhaustion:
-    """When the credits left at the cut run out: P10, P50 and P90 of the instant."""
-    return Exhaustion(
-        credits_at_cut=from_micro(start.credits_left),
-        already_exhausted=start.credits_left <= 0,
-        probability_before_end=probability,
-        p10=times[0],
-        p50=times[1],
-        p90=times[2],
-    )
-
-
-# -- linear ------------------------------------------------------------------------------------
-
-
-def _linear(
-    rules: HourlyRules,
-    period: BillingPeriod,
-    cut: datetime,
-    start: PathStart,
-    linear: LinearProjection | None,
-) -> PeriodForecast:
-    consumed = from_micro(start.consumed)
-    projected = linear.projected if linear else consumed
-    credits = from_micro(_credits_at_period_start(start))
-    overage = max(ZERO, projected - credits) if rules.overage_rate is not None else ZERO
-    left = from_micro(start.credits_left)
-    when: datetime | None = None
-    if start.credits_left <= 0:
-        when = cut
-    elif linear is not None and linear.daily_rate > 0:
-        hours_left = left / linear.daily_rate * 24
-        candidate = _hour_at(cut, float(hours_left))
-        when = candidate if candidate < period.end else None
-    exhaustion = _exhaustion(start, 1.0 if when is not None else 0.0, (when, when, when))
-    return PeriodForecast(
-        method=ForecastMethod.LINEAR,
-        at=cut,
-        period=period,
-        consumed=consumed,
-        credits_at_period_start=credits,
-        p10=projected,
-        p50=projected,
-        p90=projected,
-        linear_projection=linear,
-        probability_overage=1.0 if overage > 0 else 0.0,
-        expected_overage_ccu=overage,
-        expected_overage_cost=_overage_cost(rules, overage),
-        exhaustion=exhaustion,
-        rollover=_rollover_formula(rules, start, projected),
-    )
-
-
-# -- seasonal ----------------------------------------------------------------------------------
-
-
-def _seasonal(
-    rules: HourlyRules,
-    period: BillingPeriod,
-    cut: datetime,
-    start: PathStart,
-    linear: LinearProjection | None,
-    model: SeasonalModel,
-    calibration: Calibration,
-) -> PeriodForecast:
-    hourly = model.expected_hourly(cut, period.end)
-    mean = float(hourly.sum())
-    base = start.consumed / 1e6
-    credits = _credits_at_period_start(start) / 1e6
-    lo, mu, hi = calibration.interval(p50=base + mean, consumed=base)
-    sd = (hi - lo) / (2 * _Z90)  # the normal with the calibrated P10-P90 width
-    if sd > 0:
-        k = (credits - mu) / sd
-        p_over = 0.5 * math.erfc(k / math.sqrt(2))
-        exp_over = sd * math.exp(-0.5 * k * k) / math.sqrt(2 * math.pi) + (mu - credits) * p_over
-    else:
-        p_over = 1.0 if mu > credits else 0.0
-        exp_over = max(0.0, mu - credits)
-    if rules.overage_rate is None:
-        p_over, exp_over = 0.0, 0.0
-    expected_overage = from_micro(round(max(exp_over, 0.0) * 1e6))
-    left = start.credits_left / 1e6
-    times = []
-    for total in (hi, mu, lo):
-        scale = (total - base) / mean if mean > 0 else 0.0
-        times.append(_crossing(np.cumsum(hourly) * max(scale, 0.0), left, cut, period))
-    p10, p50, p90 = _ccu_interval(lo, mu, hi)
-    probability = 1.0 if start.credits_left <= 0 else _prob_above(mu - base, sd, left)
-    exhaustion = _exhaustion(start, probability, times)
-    return PeriodForecast(
-        method=ForecastMethod.SEASONAL,
-        at=cut,
-        period=period,
-        consumed=from_micro(start.consumed),
-        credits_at_period_start=from_micro(_credits_at_period_start(start)),
-        p10=p10,
-        p50=p50,
-        p90=p90,
-        linear_projection=linear,
-        probability_overage=min(max(p_over, 0.0), 1.0),
-        expected_overage_ccu=expected_overage,
-        expected_overage_cost=_overage_cost(rules, expected_overage),
-        exhaustion=exhaustion,
-        rollover=_rollover_formula(rules, start, p50),
-        quality=_quality(calibration),
-        warnings=model.warnings + calibration.warnings,
-    )
-
-
-def _ccu_interval(lo: float, mid: float, hi: float) -> tuple[Decimal, Decimal, Decimal]:
-    """CCU figures of a float interval, rounded outwards (never narrower)."""
-    return (
-        from_micro(math.floor(lo * 1e6)),
-        from_micro(round(mid * 1e6)),
-        from_micro(math.ceil(hi * 1e6)),
-    )
-
-
-def _quality(calibration: Calibration) -> ForecastQuality:
-    return ForecastQuality(
-        rule=calibration.rule,
-        periods=calibration.periods,
-        samples=calibration.samples,
-        mape=calibration.mape,
-        bias=calibration.bias,
-        coverage=calibration.coverage,
-        calibrated=not calibration.warnings,
-    )
-
-
-def _prob_above(mean: float, sd: float, threshold: float) -> float:
-    if sd <= 0:
-        return 1.0 if mean >= threshold else 0.0
-    return 0.5 * math.erfc((threshold - mean) / sd / math.sqrt(2))
-
-
-def _crossing(
-    cumulative: npt.NDArray[np.float64], left: float, cut: datetime, period: BillingPeriod
-) -> datetime | None:
-    if left <= 0:
-        return cut
-    hit = np.flatnonzero(cumulative >= left)
-    return _hour_at(cut, int(hit[0])) if len(hit) else None
-
-
-# -- Monte Carlo -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _MonteCarlo:
-    """Everything a path forecast needs."""
-
-    rules: HourlyRules
-    period: BillingPeriod
-    cut: datetime
-    start: PathStart
-    linear: LinearProjection | None
-    model: SeasonalModel
-    paths: int
-    seed: int
-    calibration: Calibration
-
-
-def _calibrated_paths(mc: _MonteCarlo, auto: bool) -> tuple[Int64Array, tuple[float, float, float]]:
-    """Demand paths scaled to the calibrated interval, and that interval (CCU).
-
-    ``auto`` centres the interval on the chosen rule's forecast of the rest of
-    the period blended with the seasonal model's (:data:`SEASONAL_SHARE`);
-    ``montecarlo`` on the sampled paths' own median.
-    """
-    done = mc.start.consumed / 1e6
-    cal = mc.calibration
-    end = mc.period.end
-    if auto:
-        model_rest = float(mc.model.expected_hourly(mc.cut, end).sum())
-        rule_rest = cal.raw_p50 - cal.consumed
-        interval = cal.interval(
-            p50=done + (1 - SEASONAL_SHARE) * rule_rest + SEASONAL_SHARE * model_rest,
-            consumed=done,
-        )
-        rest = tuple((v - done) * 1e6 for v in interval)
-        rng = np.random.default_rng(mc.seed)
-        demand = sample_calibrated_demand(mc.model, end, mc.paths, rng, (rest[0], rest[1], rest[2]))
-        return demand, interval
-    demand = sample_demand(mc.model, end, mc.paths, np.random.default_rng(mc.seed))
-    p50 = done + float(np.median(demand.sum(axis=1))) / 1e6
-    interval = cal.interval(p50=p50, consumed=done)
-    rest = tuple((v - done) * 1e6 for v in interval)
-    return calibrate_demand(demand, (rest[0], rest[1], rest[2])), interval
-
-
-def _end_figures(
-    rules: HourlyRules, consumed: Int64Array, interval: tuple[float, float, float]
-) -> tuple[Decimal, Decimal, Decimal]:
-    """P10, P50, P90 of period-end consumption over calibrated paths.
-
-    Where the rules serve every demand (overage, rate-limited work retried) the
-    calibrated interval stands, widened to the paths' own quantiles (never
-    narrower); otherwise the paths' quantiles, which the rules may cap.
-    """
-    p10, p50, p90 = (from_micro(v) for v in _quantiles(consumed))
-    if rules.overage_rate is not None and rules.defer:
-        lo, mid, hi = _ccu_interval(*interval)
-        return min(p10, lo), mid, max(p90, hi)
-    return p10, p50, p90
-
-
-def _montecarlo(mc: _MonteCarlo, *, auto: bool) -> PeriodForecast:
-    rules, start, cut, paths = mc.rules, mc.start, mc.cut, mc.paths
-    demand, interval = _calibrated_paths(mc, auto)
-    outcome = run_paths(rules, start, demand)
-    p10, p50, p90 = _end_figures(rules, outcome.consumed, interval)
-    if rules.overage_rate is not None:
-        cents = _cents(outcome.overage, rules.overage_rate)
-        cost: Decimal | None = round_cents(Decimal(int(cents.sum())) * CENT / paths)
-    else:
-        cost = None
-    expected_overage = quantize_ccu(from_micro(int(outcome.overage.sum())) / paths)
-    new_rollover, _, _ = close_period(rules, start, outcome.credits_left)
-    r10, r50, r90 = (from_micro(v) for v in _quantiles(new_rollover))
-    formula = _rollover_formula(rules, start, p50).formula
-    exhausted = outcome.exhausted_hour
-    times = []
-    for q in _QUANTILES:
-        k = math.ceil(q * paths)  # the k-th earliest exhaustion, if that many paths exhaust
-        done = np.sort(exhausted[exhausted >= 0])
-        times.append(_hour_at(cut, int(done[k - 1])) if len(done) >= k else None)
-    exhaustion = _exhaustion(start, float(np.mean(exhausted >= 0)), times)
-    return PeriodForecast(
-        method=ForecastMethod.AUTO if auto else ForecastMethod.MONTECARLO,
-        at=cut,
-        period=mc.period,
-        consumed=from_micro(start.consumed),
-        credits_at_period_start=from_micro(_credits_at_period_start(start)),
-        p10=p10,
-        p50=p50,
-        p90=p90,
-        linear_projection=mc.linear,
-        probability_overage=float(np.mean(outcome.overage > 0)),
-        expected_overage_ccu=expected_overage,
-        expected_overage_cost=cost,
-        probability_rate_limited=float(np.mean(outcome.rate_limited > 0)),
-        exhaustion=exhaustion,
-        rollover=RolloverOutlook(formula=formula, p10=r10, p50=r50, p90=r90),
-        paths=paths,
-        seed=mc.seed,
-        quality=_quality(mc.calibration),
-        warnings=mc.model.warnings + mc.calibration.warnings,
-    )
-
-
-def _quantiles(values: Int64Array) -> tuple[int, int, int]:
-    """P10, P50, P90 as values some path actually took (exact integers)."""
-    q = np.quantile(values, _QUANTILES, method="inverted_cdf")
-    return int(q[0]), int(q[1]), int(q[2])
-
-
-def _cents(overage_micro: Int64Array, rate: Decimal) -> Int64Array:
-    """Each path's overage cost in cents, rounded half-even once."""
-    num, den = rate.as_integer_ratio()
-    divisor = den * 10_000  # micro-CCU x USD/CCU -> cents
-    if int(overage_micro.max(initial=0)) * num < 2**62 and divisor < 2**62:
-        return div_half_even(overage_micro * num, divisor)
-    exact = [round_cents(from_micro(int(v)) * rate) / CENT for v in overage_micro]
-    return np.array([int(v) for v in exact], dtype=np.int64)

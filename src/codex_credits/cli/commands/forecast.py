@@ -165,6 +165,8 @@ def forecast_table(f: PeriodForecast) -> Table:
     q = f.quality
     if q is not None:
         table.add("point rule (chosen on own history)", q.rule)
+        if q.seasonal_share is not None:
+            table.add("seasonal model's share of the P50", f"{q.seasonal_share:.0%}")
         table.add("past periods used", q.periods)
         table.add("backtested P50 error (MAPE)", "-" if q.mape is None else f"{q.mape:.1f}%")
         table.add("backtested P10-P90 coverage", "-" if q.coverage is None else f"{q.coverage:.0%}")

@@ -196,7 +196,7 @@ def ccu_interval(lo: float, mid: float, hi: float) -> tuple[Decimal, Decimal, De
     )
 
 
-def forecast_quality(calibration: Calibration) -> ForecastQuality:
+def forecast_quality(calibration: Calibration, share: float | None = None) -> ForecastQuality:
     """The calibration's record, as the forecast reports it."""
     return ForecastQuality(
         rule=calibration.rule,
@@ -206,6 +206,7 @@ def forecast_quality(calibration: Calibration) -> ForecastQuality:
         bias=calibration.bias,
         coverage=calibration.coverage,
         calibrated=not calibration.warnings,
+        seasonal_share=share,
     )
 
 

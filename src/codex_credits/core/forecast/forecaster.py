@@ -47,6 +47,7 @@ from codex_credits.core.forecast.paths import (
     SEASONAL_SHARE,
     PathForecast,
     calibrated_paths,
+    choose_share,
     end_figures,
     path_forecast,
     path_quantiles,
@@ -184,7 +185,10 @@ def forecast_series(
     model = fit_seasonal(hourly[:upto], first_hour, cut, holidays=holidays, since=period.start)
     if method is ForecastMethod.SEASONAL:
         return seasonal_forecast(rules, period, cut, start, linear, model, calibration)
-    mc = PathForecast(rules, period, cut, start, linear, model, paths, seed, calibration)
+    share = SEASONAL_SHARE
+    if method is ForecastMethod.AUTO:
+        share = choose_share(hourly, first_hour, anchor, cut, calibration, holidays)
+    mc = PathForecast(rules, period, cut, start, linear, model, paths, seed, calibration, share)
     return path_forecast(mc, auto=method is ForecastMethod.AUTO)
 
 

@@ -13,8 +13,9 @@ overage, the exhaustion dates and the rollover balance are read off the paths.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -29,6 +30,7 @@ from codex_credits.core.forecast.analytic import (
     rollover_outlook,
 )
 from codex_credits.core.forecast.calibration import Calibration
+from codex_credits.core.forecast.hourly import hour_count
 from codex_credits.core.forecast.montecarlo import (
     calibrate_demand,
     sample_calibrated_demand,
@@ -41,16 +43,20 @@ from codex_credits.core.forecast.pathengine import (
     div_half_even,
     run_paths,
 )
+from codex_credits.core.forecast.points import Cuts, UsageSeries, point_forecasts
 from codex_credits.core.forecast.projection import LinearProjection
 from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast, RolloverOutlook
-from codex_credits.core.forecast.seasonal import SeasonalModel
-from codex_credits.core.periods import BillingPeriod
+from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
+from codex_credits.core.periods import BillingPeriod, period_at, period_containing
 from codex_credits.core.units import CENT, from_micro, quantize_ccu, round_cents
 
 __all__ = [
     "SEASONAL_SHARE",
+    "SHARES",
+    "SHARE_PERIODS",
     "PathForecast",
     "calibrated_paths",
+    "choose_share",
     "end_figures",
     "path_forecast",
     "path_quantiles",
@@ -59,11 +65,66 @@ __all__ = [
 Int64Array = npt.NDArray[np.int64]
 
 SEASONAL_SHARE = 0.5
-"""``auto``'s P50 for the rest of the period: this share from the seasonal model's
-expectation, the rest from the point rule the account's backtest chose. A fixed
-weight, chosen on the development histories (docs/forecasts.md, "How good")."""
+"""``auto``'s P50 for the rest of the period takes a share from the seasonal model's
+expectation and the rest from the point rule the account's backtest chose; the
+share is chosen per account (:func:`choose_share`), this one when history is short."""
 
 _QUANTILES = (0.1, 0.5, 0.9)
+
+SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""The seasonal shares ``auto`` chooses from, per account."""
+
+SHARE_PERIODS = 6
+"""Past periods on which the seasonal share is chosen (one seasonal fit each)."""
+
+
+def choose_share(
+    hourly: Int64Array,
+    first_hour: datetime,
+    anchor: datetime,
+    cut: datetime,
+    calibration: Calibration,
+    holidays: Sequence[date] = (),
+) -> float:
+    """The seasonal share that did best at this point of the last few past periods.
+
+    Standing at the cut's point of each of the last :data:`SHARE_PERIODS`
+    complete periods, the seasonal model is fitted on the usage before it
+    and its forecast blended with the chosen rule's at each of :data:`SHARES`;
+    the share with the least mean absolute log error wins. With fewer than
+    three such periods, :data:`SEASONAL_SHARE`.
+    """
+    upto = hour_count(first_hour, cut)
+    series = UsageSeries.of(hourly[:upto], first_hour)
+    period = period_containing(anchor, cut)
+    offset = cut - period.start
+    errors: dict[float, list[float]] = {s: [] for s in SHARES}
+    for k in range(1, SHARE_PERIODS + 1):
+        p = period_at(anchor, period.index - k)
+        if p.start < first_hour + timedelta(days=7):
+            break
+        at = p.start + offset
+        if at >= p.end:
+            continue
+        c, s0, e0 = (hour_count(first_hour, t) for t in (at, p.start, p.end))
+        rule = float(
+            point_forecasts(series, Cuts(np.array([c]), np.array([s0]), np.array([e0])))[
+                calibration.rule
+            ][0]
+        )
+        done = float(series.total[c] - series.total[s0])
+        model = fit_seasonal(hourly[:c], first_hour, at, holidays=holidays, since=p.start)
+        seas = done + float(model.expected_hourly(at, p.end).sum())
+        real = float(series.total[e0] - series.total[s0])
+        if real <= 0:
+            continue
+        for sh in SHARES:
+            f = (1 - sh) * rule + sh * seas
+            errors[sh].append(abs(math.log(real / f)) if f > 0 else 10.0)
+    if len(errors[0.0]) < 3:
+        return SEASONAL_SHARE
+    mean = {sh: float(np.mean(v)) for sh, v in errors.items()}
+    return min(mean, key=mean.__getitem__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +140,7 @@ class PathForecast:
     paths: int
     seed: int
     calibration: Calibration
+    share: float = SEASONAL_SHARE
 
 
 def calibrated_paths(mc: PathForecast, auto: bool) -> tuple[Int64Array, tuple[float, float, float]]:
@@ -95,7 +157,7 @@ def calibrated_paths(mc: PathForecast, auto: bool) -> tuple[Int64Array, tuple[fl
         model_rest = float(mc.model.expected_hourly(mc.cut, end).sum())
         rule_rest = cal.raw_p50 - cal.consumed
         interval = cal.interval(
-            p50=done + (1 - SEASONAL_SHARE) * rule_rest + SEASONAL_SHARE * model_rest,
+            p50=done + (1 - mc.share) * rule_rest + mc.share * model_rest,
             consumed=done,
         )
         rest = tuple((v - done) * 1e6 for v in interval)
@@ -165,7 +227,7 @@ def path_forecast(mc: PathForecast, *, auto: bool) -> PeriodForecast:
         rollover=RolloverOutlook(formula=formula, p10=r10, p50=r50, p90=r90),
         paths=paths,
         seed=mc.seed,
-        quality=forecast_quality(mc.calibration),
+        quality=forecast_quality(mc.calibration, mc.share if auto else None),
         warnings=mc.model.warnings + mc.calibration.warnings,
     )
 

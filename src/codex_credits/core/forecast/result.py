@@ -76,6 +76,8 @@ class ForecastQuality(Frozen):
         coverage: share of past outcomes inside the P10-P90 interval, each past
             period forecast from the periods before it only (None when too few).
         calibrated: False when history was too short and the prior set the interval.
+        seasonal_share: ``auto`` only: the share of the seasonal model in the P50
+            of the rest of the period (the rest is the rule's).
     """
 
     rule: str
@@ -85,6 +87,7 @@ class ForecastQuality(Frozen):
     bias: float | None
     coverage: float | None = Field(default=None, ge=0, le=1)
     calibrated: bool
+    seasonal_share: float | None = None
 
 
 @final

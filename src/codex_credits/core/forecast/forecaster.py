@@ -7,9 +7,10 @@ opening state, :mod:`~codex_credits.core.forecast.state`; or the caller passes
 the state at the cut), and forecasts the rest of the billing period:
 
 ``auto`` (the default)
-    The point rule that did best on the account's own past periods, averaged
-    with the seasonal model's expectation, with the P10-P90 interval the
-    rule's own past errors support
+    The point rule that did best on the account's own past periods, blended
+    with the seasonal model's expectation (the share chosen per account,
+    :func:`choose_share`), with the P10-P90 interval the rule's own past
+    errors support
     (:func:`~codex_credits.core.forecast.calibration.calibrate`); Monte Carlo
     paths scaled to that interval (:func:`calibrate_demand`) give the
     probability of overage, the expected overage and the exhaustion dates.

@@ -53,6 +53,7 @@ from codex_credits.core.units import CENT, from_micro, quantize_ccu, round_cents
 __all__ = [
     "SEASONAL_SHARE",
     "SHARES",
+    "SHARE_MARGIN",
     "SHARE_PERIODS",
     "PathForecast",
     "calibrated_paths",
@@ -77,6 +78,9 @@ SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
 SHARE_PERIODS = 6
 """Past periods on which the seasonal share is chosen (one seasonal fit each)."""
 
+SHARE_MARGIN = 0.05
+"""Another share replaces :data:`SEASONAL_SHARE` only if its error is this much lower."""
+
 
 def choose_share(
     hourly: Int64Array,
@@ -91,8 +95,9 @@ def choose_share(
     Standing at the cut's point of each of the last :data:`SHARE_PERIODS`
     complete periods, the seasonal model is fitted on the usage before it
     and its forecast blended with the chosen rule's at each of :data:`SHARES`;
-    the share with the least mean absolute log error wins. With fewer than
-    three such periods, :data:`SEASONAL_SHARE`.
+    the share with the least mean absolute log error wins if it beats
+    :data:`SEASONAL_SHARE` by :data:`SHARE_MARGIN` (six samples are few). With
+    fewer than three such periods, :data:`SEASONAL_SHARE`.
     """
     upto = hour_count(first_hour, cut)
     series = UsageSeries.of(hourly[:upto], first_hour)
@@ -124,7 +129,8 @@ def choose_share(
     if len(errors[0.0]) < 3:
         return SEASONAL_SHARE
     mean = {sh: float(np.mean(v)) for sh, v in errors.items()}
-    return min(mean, key=mean.__getitem__)
+    best = min(mean, key=mean.__getitem__)
+    return best if mean[best] < (1 - SHARE_MARGIN) * mean[SEASONAL_SHARE] else SEASONAL_SHARE
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,7 @@ from codex_credits.core.events import (
     Status,
 )
 from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
+from codex_credits.core.forecast.calibration import Calibration, calibrate
 from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
 from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
 from codex_credits.core.forecast.projection import (
@@ -78,6 +79,7 @@ from codex_credits.core.forecast.projection import (
 from codex_credits.core.forecast.result import (
     Exhaustion,
     ForecastMethod,
+    ForecastQuality,
     PeriodForecast,
     RolloverOutlook,
 )
@@ -296,6 +298,8 @@ __all__ = [
     "BUILTIN_CARDS",
     "burn_alerts",
     "CacheContext",
+    "calibrate",
+    "Calibration",
     "Ccu",
     "chargeback",
     "check_budgets",
@@ -341,6 +345,7 @@ __all__ = [
     "forecast_period",
     "forecast_rollover",
     "ForecastMethod",
+    "ForecastQuality",
     "Gate",
     "governed_apply",
     "grant",
@@ -433,8 +438,8 @@ __all__ = [
     "RolloverForecast",
     "RolloverOutlook",
     "round_cents",
-    "route",
     "Route",
+    "route",
     "RouteModels",
     "run_paths",
     "Saving",

@@ -94,6 +94,8 @@ def _figures(result: PeriodForecast) -> dict[str, Any]:
         "expected_overage_cost": result.expected_overage_cost,
         "probability_rate_limited": result.probability_rate_limited,
         "exhaustion_p50": result.exhaustion.p50,
+        "backtest_mape": None if result.quality is None else result.quality.mape,
+        "backtest_coverage": None if result.quality is None else result.quality.coverage,
         "warnings": list(result.warnings),
     }
 

@@ -152,7 +152,7 @@ class AlertsPolicy(Frozen):
 class ForecastPolicy(Frozen):
     """Rules on where the period will end."""
 
-    method: Literal["linear", "seasonal", "montecarlo"] = "montecarlo"
+    method: Literal["auto", "linear", "seasonal", "montecarlo"] = "auto"
     fail_if_p90_over_balance: bool = False
     max_expected_overage_usd: Usd | None = Field(default=None, ge=0)
     paths: int = Field(default=2000, ge=10, le=1_000_000)

@@ -50,8 +50,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         choices=[m.value for m in ForecastMethod],
-        default=ForecastMethod.MONTECARLO.value,
-        help="forecast method (default montecarlo)",
+        default=ForecastMethod.AUTO.value,
+        help="forecast method (default auto: chosen and calibrated on the account's own past)",
     )
     add_opening_balance(parser)
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
@@ -162,6 +162,14 @@ def forecast_table(f: PeriodForecast) -> Table:
     table.add("rollover cap headroom (seed formula)", r.formula.cap_headroom)
     if r.p50 is not None:
         table.add("new rollover balance P10 / P50 / P90", f"{r.p10} / {r.p50} / {r.p90}")
+    q = f.quality
+    if q is not None:
+        table.add("point rule (chosen on own history)", q.rule)
+        if q.seasonal_share is not None:
+            table.add("seasonal model's share of the P50", f"{q.seasonal_share:.0%}")
+        table.add("past periods used", q.periods)
+        table.add("backtested P50 error (MAPE)", "-" if q.mape is None else f"{q.mape:.1f}%")
+        table.add("backtested P10-P90 coverage", "-" if q.coverage is None else f"{q.coverage:.0%}")
     return table
 
 

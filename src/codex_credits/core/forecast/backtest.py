@@ -4,17 +4,20 @@ Theory of operation (docs/forecasts.md, "Which method to trust"). For every
 complete billing period after ``warmup_periods``, and for each cut ``cut_days``
 into it, :func:`backtest` forecasts the period from the usage before the cut
 only, then compares with what the period really consumed (the credit engine's
-statement of the period, replayed from the whole history). It reports the mean absolute percentage error of the P50 and the
+statement of the period, replayed from the whole history). It reports the
+mean absolute percentage error of the P50, its bias (mean signed error), the
 share of periods whose real consumption fell inside the P10-P90 interval (an
-honest 80% interval covers about 80%), and the same error for the seed's
-linear projection on the same cuts, so a user can see which method to trust on
-their own data.
+honest 80% interval covers about 80%), the pinball loss of P10, P50 and P90,
+and the error of two baselines on the same cuts (the seed's linear projection
+and "consumed so far plus the trailing 28-day run rate for the rest"), so a
+user can see which method to trust on their own data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import final
 
 import numpy as np
@@ -31,7 +34,7 @@ from codex_credits.core.periods import check_anchor, period_at
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.simulate import simulate
 from codex_credits.core.timeutil import HOUR, UtcDatetime, hour_floor
-from codex_credits.core.units import Ccu
+from codex_credits.core.units import ZERO, Ccu, from_micro, quantize_ccu
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ConfigError
 
@@ -41,6 +44,7 @@ __all__ = [
     "BacktestReport",
     "backtest",
     "backtest_series",
+    "pinball_loss",
 ]
 
 Int64Array = npt.NDArray[np.int64]
@@ -60,8 +64,10 @@ class BacktestCase(Frozen):
     p50: Ccu
     p90: Ccu
     linear: Ccu
+    run_rate: Ccu
     abs_pct_error: float
     linear_abs_pct_error: float
+    run_rate_abs_pct_error: float
     covered: bool
 
 
@@ -72,14 +78,22 @@ class BacktestReport(Frozen):
     Attributes:
         mape: mean absolute percentage error of the P50, in percent.
         coverage: share of cases whose realised consumption lay in ``[P10, P90]``.
+        bias: mean signed percentage error of the P50 (positive: too high).
+        pinball: mean pinball loss of P10, P50 and P90 at levels 0.1, 0.5 and
+            0.9, each as a percentage of the realised consumption (lower is
+            better; it rewards a narrow interval only where it holds).
         linear_mape: the same error for the linear projection on the same cuts.
+        run_rate_mape: the same for consumed so far plus the 28-day run rate.
     """
 
     method: ForecastMethod
     cases: tuple[BacktestCase, ...]
     mape: float
     coverage: float
+    bias: float
+    pinball: float
     linear_mape: float
+    run_rate_mape: float
 
 
 def backtest(
@@ -89,7 +103,7 @@ def backtest(
     anchor: datetime,
     seats: int = 1,
     card: RateCard | None = None,
-    method: ForecastMethod | str = ForecastMethod.MONTECARLO,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     cut_days: Sequence[int] = DEFAULT_CUT_DAYS,
     warmup_periods: int = 1,
     paths: int = 1000,
@@ -141,7 +155,7 @@ def backtest_series(
     tier: str,
     anchor: datetime,
     seats: int = 1,
-    method: ForecastMethod | str = ForecastMethod.MONTECARLO,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     cut_days: Sequence[int] = DEFAULT_CUT_DAYS,
     warmup_periods: int = 1,
     paths: int = 1000,
@@ -193,6 +207,7 @@ def backtest_series(
             state=state,
         )
         linear = result.linear_projection.projected if result.linear_projection else realised
+        rate = _run_rate(hourly, upto, result.period.end - at)
         cases.append(
             BacktestCase(
                 period_index=period.index,
@@ -202,8 +217,10 @@ def backtest_series(
                 p50=result.p50,
                 p90=result.p90,
                 linear=linear,
+                run_rate=result.consumed + rate,
                 abs_pct_error=_ape(float(result.p50), float(realised)),
                 linear_abs_pct_error=_ape(float(linear), float(realised)),
+                run_rate_abs_pct_error=_ape(float(result.consumed + rate), float(realised)),
                 covered=result.p10 <= realised <= result.p90,
             )
         )
@@ -214,8 +231,41 @@ def backtest_series(
         cases=tuple(cases),
         mape=float(np.mean([c.abs_pct_error for c in cases])),
         coverage=float(np.mean([c.covered for c in cases])),
+        bias=float(np.mean([_pe(float(c.p50), float(c.realised)) for c in cases])),
+        pinball=float(np.mean([pinball_loss(c) for c in cases])),
         linear_mape=float(np.mean([c.linear_abs_pct_error for c in cases])),
+        run_rate_mape=float(np.mean([c.run_rate_abs_pct_error for c in cases])),
     )
+
+
+def pinball_loss(case: BacktestCase) -> float:
+    """Mean pinball loss of a case's P10, P50 and P90, in percent of the realised amount.
+
+    The pinball loss of a quantile forecast ``q`` at level ``a`` for outcome ``y``
+    is ``a (y - q)`` when ``y >= q`` and ``(1 - a)(q - y)`` otherwise.
+    """
+    y = float(case.realised)
+    if y <= 0:
+        return 0.0
+    total = 0.0
+    for level, q in ((0.1, case.p10), (0.5, case.p50), (0.9, case.p90)):
+        diff = y - float(q)
+        total += max(level * diff, (level - 1) * diff)
+    return total / 3 / y * 100.0
+
+
+def _run_rate(hourly: Int64Array, upto: int, left: timedelta) -> Decimal:
+    """The trailing 28 days' usage per day times the days left (CCU)."""
+    lo = max(0, upto - 28 * 24)
+    days = Decimal(upto - lo) / 24
+    if days <= 0:
+        return ZERO
+    per_day = from_micro(int(hourly[lo:upto].sum())) / days
+    return quantize_ccu(per_day * Decimal(left / timedelta(hours=1)) / 24)
+
+
+def _pe(forecast: float, actual: float) -> float:
+    return 0.0 if actual == 0 else (forecast - actual) / actual * 100.0
 
 
 def _ape(forecast: float, actual: float) -> float:

@@ -17,12 +17,13 @@ from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import Ccu, Usd
 
-__all__ = ["Exhaustion", "ForecastMethod", "PeriodForecast", "RolloverOutlook"]
+__all__ = ["Exhaustion", "ForecastMethod", "ForecastQuality", "PeriodForecast", "RolloverOutlook"]
 
 
 class ForecastMethod(StrEnum):
-    """How the rest of the period is forecast."""
+    """How the rest of the period is forecast (``auto`` chooses on the account's own past)."""
 
+    AUTO = "auto"
     LINEAR = "linear"
     SEASONAL = "seasonal"
     MONTECARLO = "montecarlo"
@@ -62,6 +63,34 @@ class RolloverOutlook(Frozen):
 
 
 @final
+class ForecastQuality(Frozen):
+    """How far to trust a forecast: its record on the account's own past periods.
+
+    Attributes:
+        rule: the point rule the backtest chose (docs/forecasts.md, "Point forecasts").
+        periods: complete past periods read.
+        samples: past cuts read at a similar number of days left.
+        mape: the rule's mean absolute percentage error on those cuts (percent;
+            None without history).
+        bias: its mean signed percentage error (positive: too high).
+        coverage: share of past outcomes inside the P10-P90 interval, each past
+            period forecast from the periods before it only (None when too few).
+        calibrated: False when history was too short and the prior set the interval.
+        seasonal_share: ``auto`` only: the share of the seasonal model in the P50
+            of the rest of the period (the rest is the rule's).
+    """
+
+    rule: str
+    periods: int
+    samples: int
+    mape: float | None
+    bias: float | None
+    coverage: float | None = Field(default=None, ge=0, le=1)
+    calibrated: bool
+    seasonal_share: float | None = None
+
+
+@final
 class PeriodForecast(Frozen):
     """Where the billing period containing ``at`` will land.
 
@@ -81,6 +110,8 @@ class PeriodForecast(Frozen):
         exhaustion: when the credits run out.
         rollover: the rollover forecast.
         paths / seed: the Monte Carlo sample (None for the other methods).
+        quality: the interval's calibration on the account's own past (None for
+            ``linear``).
         warnings: what the model could not learn (e.g. ``short_history``).
     """
 
@@ -101,4 +132,5 @@ class PeriodForecast(Frozen):
     rollover: RolloverOutlook
     paths: int | None = None
     seed: int | None = None
+    quality: ForecastQuality | None = None
     warnings: tuple[str, ...] = ()

@@ -38,7 +38,6 @@ from codex_credits.core.timeutil import hour_floor, require_utc
 
 __all__ = [
     "DAMPING",
-    "LEVEL_SPREAD",
     "MIN_DAYS",
     "SHORT_HISTORY",
     "SeasonalModel",
@@ -50,10 +49,6 @@ Int64Array = npt.NDArray[np.int64]
 
 MIN_DAYS = 14
 """Whole days of history below which the model warns that it is guessing."""
-
-LEVEL_SPREAD = 0.5
-"""Scale of the level's fitted variances in forecasts, calibrated on synthetic histories
-(docs/forecasts.md, "How good are the forecasts") so that P10-P90 holds about 80%."""
 
 SHORT_HISTORY = "short_history"
 NO_HISTORY = "no_history"
@@ -145,10 +140,10 @@ class SeasonalModel:
         """``(paths, len(days))`` level trajectories: uncertain start and slope, random walk."""
         days = np.asarray(days, dtype=np.int64)
         state = rng.multivariate_normal(
-            [self.level, self.slope], self.state_cov * LEVEL_SPREAD, size=paths, method="eigh"
+            [self.level, self.slope], self.state_cov, size=paths, method="eigh"
         )
         ahead = np.maximum(days - self.cut_day, 0)
-        step_sd = math.sqrt(self.level_step_var * LEVEL_SPREAD)
+        step_sd = math.sqrt(self.level_step_var)
         steps = rng.normal(0.0, step_sd, (paths, len(days)))
         walk = np.cumsum(np.where(ahead > 0, 1.0, 0.0) * steps, axis=1)
         levels = state[:, :1] + state[:, 1:] * self.trend_sum(days) + walk
@@ -163,7 +158,7 @@ class SeasonalModel:
         ahead = np.maximum(days - self.cut_day, 0)
         moving = np.where(ahead > 0, weights, 0.0)
         tails = np.cumsum(moving[::-1])[::-1]
-        return LEVEL_SPREAD * (state_var + self.level_step_var * float(np.sum(tails**2)))
+        return state_var + self.level_step_var * float(np.sum(tails**2))
 
     def expected_hourly(self, start: datetime, end: datetime) -> FloatArray:
         """Expected CCU of every hour in ``[start, end)``."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_credits.check.result import CheckResult, Status, jsonable
+from codex_credits.configfile import parse_document, read_text
 from codex_credits.errors import ConfigError
 
 __all__ = ["BaselineDiff", "diff_baseline", "load_baseline", "render"]
@@ -21,14 +22,20 @@ BaselineDiff = dict[str, dict[str, Any]]
 
 
 def load_baseline(path: str | Path) -> dict[str, Any]:
-    """A JSON report written by ``codex-credits check --format json``."""
+    """A JSON report written by ``codex-credits check --format json``.
+
+    Raises:
+        ConfigError: the file is missing (the message says how to create it),
+            unreadable, not JSON, or not a check report.
+    """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read baseline {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"baseline {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not path.exists():
+        raise ConfigError(
+            f"baseline {path} does not exist; create it with "
+            f"`codex-credits check ... --write-baseline {path}` "
+            f"(or `codex-credits check ... --format json > {path}`)"
+        )
+    data = parse_document(read_text(path, "baseline"), "json", f"baseline {path}")
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise ConfigError(f"baseline {path} is not a check report (no 'rules' list)")
     return data

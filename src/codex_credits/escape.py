@@ -8,7 +8,8 @@ medium:
 * :func:`terminal`: control characters (C0, C1, DEL, ESC), bidirectional
   overrides and lone surrogates become visible ``\\xNN`` / ``\\uNNNN`` escapes.
 * :func:`markdown`: one line of Markdown (a table cell or a heading); HTML,
-  pipes, emphasis, links, code spans and mentions are neutralised.
+  pipes, emphasis, links, code spans and mentions are neutralised;
+  :func:`markdown_code` shows a name as a code span.
 * :func:`workflow_data` and :func:`workflow_property`: GitHub's own encoding
   for workflow commands (``%`` ``\\r`` ``\\n``; and ``:`` ``,`` in properties),
   after which no command can be smuggled in.
@@ -25,12 +26,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["markdown", "terminal", "workflow_data", "workflow_property"]
+__all__ = ["markdown", "markdown_code", "terminal", "workflow_data", "workflow_property"]
 
 _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _HTML = {"&": "&amp;"}
 
 
@@ -60,6 +61,16 @@ def markdown(text: str) -> str:
     flat = flat.replace("&", _HTML["&"])
     flat = _MARKDOWN_SPECIAL.sub(r"\\\1", flat)
     return flat.replace("@", "&#64;")
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as a one-line Markdown code span (inside a table cell too).
+
+    Backticks cannot close the span (they become ``'``) and pipes cannot split
+    the cell (``\\|``); HTML and mentions are inert inside a code span.
+    """
+    flat = " ".join(terminal(text.replace("\t", " ")).split())
+    return "`" + flat.replace("`", "'").replace("|", "\\|") + "`"
 
 
 def workflow_data(text: str) -> str:

@@ -5,7 +5,8 @@ Every exception a command lets escape is sorted into one exit-code class
 
 * the usage API failed, or usage data is bad: 3 (``DATA_ERROR``);
 * a bad argument, policy, card, budget or baseline: 2 (``USAGE_ERROR``); so is
-  input that is too deep, too large or not UTF-8 wherever it is caught;
+  input that is too deep, too large, out of range or not UTF-8 wherever it is
+  caught; a file that cannot be read or written is 3;
 * anything else is a bug: 70 (``INTERNAL_ERROR``), a short message that says
   where to report it. The traceback is printed only with ``--debug`` (or
   ``CODEX_CREDITS_DEBUG=1``).
@@ -45,12 +46,18 @@ REPORT_HINT = (
 )
 
 # Input that is too deep, too large or not text: the user's data, not our bug.
-_INPUT_FAILURES: tuple[tuple[type[BaseException], str], ...] = (
-    (RecursionError, "the input is nested too deeply"),
-    (UnicodeError, "the input is not valid UTF-8 text"),
-    (OverflowError, "a number in the input is too large"),
-    (decimal.DecimalException, "a number in the input is too large or not a number"),
-    (MemoryError, "the input is too large to fit in memory"),
+_INPUT_FAILURES: tuple[tuple[type[BaseException], ExitCode, str], ...] = (
+    (RecursionError, ExitCode.USAGE_ERROR, "the input is nested too deeply"),
+    (UnicodeError, ExitCode.USAGE_ERROR, "the input is not valid UTF-8 text"),
+    (OverflowError, ExitCode.USAGE_ERROR, "a number in the input is too large"),
+    (
+        decimal.DecimalException,
+        ExitCode.USAGE_ERROR,
+        "a number in the input is too large or not a number",
+    ),
+    (MemoryError, ExitCode.USAGE_ERROR, "the input is too large to fit in memory"),
+    (ValueError, ExitCode.USAGE_ERROR, "a value in the input is out of range"),
+    (OSError, ExitCode.DATA_ERROR, "a file could not be read or written"),
 )
 
 
@@ -84,10 +91,10 @@ def classify(exc: BaseException) -> tuple[ExitCode, str]:
         return ExitCode.USAGE_ERROR, _one_line(str(exc))
     if isinstance(exc, ValidationError):
         return ExitCode.USAGE_ERROR, _one_line(_validation(exc))
-    for kind, reason in _INPUT_FAILURES:
+    for kind, code, reason in _INPUT_FAILURES:
         if isinstance(exc, kind):
             detail = str(exc)[:200] or type(exc).__name__
-            return ExitCode.USAGE_ERROR, _one_line(f"{reason} ({detail})")
+            return code, _one_line(f"{reason} ({detail})")
     where = f"{type(exc).__name__}: {str(exc)[:200]}"
     return ExitCode.INTERNAL_ERROR, _one_line(f"internal error ({where}); {REPORT_HINT}")
 

@@ -49,7 +49,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if answer.trickle:
+            self._trickle(answer.body, answer.trickle)
+            return
         self.wfile.write(answer.body)
+
+    def _trickle(self, body: bytes, seconds: float) -> None:
+        """One byte, then a pause, until the client gives up or the body is sent."""
+        self.close_connection = True
+        try:
+            for index in range(len(body)):
+                self.wfile.write(body[index : index + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:  # the client hung up, as it should
+            return
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _serve
 

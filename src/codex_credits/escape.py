@@ -29,7 +29,7 @@ import re
 __all__ = ["markdown", "markdown_code", "terminal", "workflow_data", "workflow_property"]
 
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _HTML = {"&": "&amp;"}

@@ -147,9 +147,11 @@ def report_json(result: CheckResult, diff: BaselineDiff | None = None) -> str:
     return text
 
 
-def write_summary(result: CheckResult, diff: BaselineDiff | None, path: Path) -> None:
-    """Append the Markdown report to ``path`` (GitHub's ``$GITHUB_STEP_SUMMARY``)."""
-    with path.open("a", encoding="utf-8") as summary:
+def write_summary(
+    result: CheckResult, diff: BaselineDiff | None, path: Path, *, append: bool = False
+) -> None:
+    """Write the Markdown report to ``path``; ``append`` for GitHub's ``$GITHUB_STEP_SUMMARY``."""
+    with path.open("a" if append else "w", encoding="utf-8") as summary:
         summary.write(_markdown(result, diff) + "\n")
 
 

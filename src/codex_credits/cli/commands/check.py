@@ -55,8 +55,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--summary",
         type=Path,
         metavar="FILE",
-        help="append the Markdown report to FILE (default with --format github: "
-        "$GITHUB_STEP_SUMMARY when set)",
+        help="write the Markdown report to FILE (default with --format github: "
+        "appended to $GITHUB_STEP_SUMMARY when set)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="print nothing; only the exit code speaks"
@@ -72,9 +72,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     diff = diff_baseline(result, baseline) if baseline is not None else None
     if not args.quiet:
         out.write(render(result, args.format, diff) + "\n")
-    summary = _summary_path(args)
+    summary, append = _summary_path(args)
     if summary is not None:
-        write_summary(result, diff, summary)
+        try:
+            write_summary(result, diff, summary, append=append)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the summary {summary}: {exc.strerror}") from None
     if args.write_baseline is not None:
         _write(args.write_baseline, report_json(result) + "\n")
     return ExitCode.OK if result.passed else ExitCode.CHECK_FAILED
@@ -101,11 +104,12 @@ def _write(path: Path, text: str) -> None:
         raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _summary_path(args: argparse.Namespace) -> Path | None:
-    """``--summary``, else ``$GITHUB_STEP_SUMMARY`` for ``--format github``, else None."""
+def _summary_path(args: argparse.Namespace) -> tuple[Path | None, bool]:
+    """Where the Markdown report goes, and whether to append: ``--summary`` (written
+    afresh), else ``$GITHUB_STEP_SUMMARY`` with ``--format github`` (appended)."""
     if args.summary is not None:
-        return Path(args.summary)
+        return Path(args.summary), False
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
     if args.format == "github" and step_summary:
-        return Path(step_summary)
-    return None
+        return Path(step_summary), True
+    return None, False

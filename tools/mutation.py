@@ -35,7 +35,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "reserve": ["tests/hardening/test_core_mutants.py"],
     "ratelimit": ["tests/hardening/test_core_mutants.py"],
-    "budgets": ["tests/hardening/test_core_mutants.py", "tests/core/test_budgets.py"],
+    "budgets": ["tests/hardening/test_budget_mutants.py"],
 }
 """The tests run against each module's mutants (a targeted selection keeps runs short)."""
 

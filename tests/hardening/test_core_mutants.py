@@ -184,7 +184,7 @@ def test_the_window_rule_comes_from_the_card() -> None:
 
 
 def test_too_many_seats_are_refused() -> None:
-    with pytest.raises(ValueError, match="at most"):
+    with pytest.raises(ValueError, match=r"^plus allows at most 5 seat\(s\), got 6$"):
         HourlyLimits.for_tier(RateCard.default(), "plus", seats=6)
 
 
@@ -230,6 +230,10 @@ def test_fluid_mode_serves_the_part_that_fits() -> None:
     assert part == Admission(served=D(15), from_allowance=D(10), from_reserve=D(5), refused=D(25))
     big = admit(LIMITS, D(0), D(0), D(500), Mode.FLUID)  # never TOO_LARGE in fluid mode
     assert big == Admission(served=D(100), from_allowance=D(100), from_reserve=D(0), refused=D(400))
+    half = admit(LIMITS, D("99.5"), D(0), D(3), Mode.FLUID)  # less than 1 CCU of room
+    assert half == Admission(
+        served=D("0.5"), from_allowance=D("0.5"), from_reserve=D(0), refused=D("2.5")
+    )
     none = admit(LIMITS, D(100), D(0), D(1), Mode.FLUID)
     assert isinstance(none, Refusal)
     assert none.reason is Reason.RATE_LIMITED
@@ -438,3 +442,34 @@ def test_granted_is_spent_plus_expired_plus_balance(steps: list[tuple[str, int]]
             at = at.replace(year=at.year + 1)
         assert ledger.granted == ledger.spent + ledger.expired + ledger.balance
         assert all(b.remaining > 0 or periods == 0 for b in ledger.blocks) or kind != "c"
+
+
+def test_overage_under_one_ccu_is_logged() -> None:
+    ledger = grant(Ledger(), D(1), at=T0, expires=T1)
+    after, split = spend(ledger, D("1.5"), at=T0, allow_overage=True)  # type: ignore[misc]
+    assert split.overage == D("0.5")
+    assert after.entries()[-1] == LedgerEntry(seq=3, at=T0, kind=EntryKind.OVERAGE, amount=D("0.5"))
+
+
+def test_every_expiring_rollover_block_counts() -> None:
+    ledger = grant(Ledger(), D(2), at=T0, expires=T1, kind=BlockKind.ROLLOVER)
+    ledger = grant(ledger, D(3), at=T0, expires=T1, kind=BlockKind.ROLLOVER)
+    closed, closing = close_period(ledger, at=T1, rollover_expires=T2, rollover_cap=D(9))
+    assert closing.expired == D(5)
+    assert closed.expired == D(5)
+    assert closed.granted == closed.spent + closed.expired + closed.balance
+
+
+def test_a_truncated_part_under_one_ccu_is_logged() -> None:
+    ledger = grant(Ledger(), D("10.5"), at=T0, expires=T1)
+    closed, closing = close_period(ledger, at=T1, rollover_expires=T2, rollover_cap=D(10))
+    assert closing == Closing(expired=D("0.5"), rolled_over=D(10), truncated=D("0.5"))
+    assert closed.entries()[-1] == LedgerEntry(seq=3, at=T1, kind=EntryKind.EXPIRE, amount=D("0.5"))
+
+
+def test_an_emptied_block_is_dropped_at_the_close_even_if_it_expires_later() -> None:
+    ledger = grant(Ledger(), D(4), at=T0, expires=T3, kind=BlockKind.ROLLOVER)
+    ledger = grant(ledger, D(4), at=T0, expires=T3, kind=BlockKind.ROLLOVER)
+    ledger, _ = spend(ledger, D(4), at=T0, allow_overage=False)  # type: ignore[misc]
+    closed, _ = close_period(ledger, at=T1, rollover_expires=T2, rollover_cap=D(9))
+    assert [(b.id, b.remaining) for b in closed.blocks] == [(2, 4)]

@@ -50,7 +50,8 @@ def _option(dest: str) -> str:
 
 
 def check_args(args: argparse.Namespace) -> None:
-    """Refuse any parsed option outside its documented limit (ConfigError, exit 2)."""
+    """Refuse any parsed option outside its documented limit (ConfigError, exit 2);
+    decimals are rewritten in plain form."""
     for dest, value in sorted(vars(args).items()):
         if dest.startswith("_") or value is None or isinstance(value, bool):
             continue
@@ -60,5 +61,5 @@ def check_args(args: argparse.Namespace) -> None:
             check_int(value, name, high=high, low=-MAX_COUNT, limit=limit)
         elif isinstance(value, datetime):
             check_instant(value, name)
-        elif isinstance(value, Decimal):
-            check_amount(value, name, exact=dest in AMOUNT_OPTIONS)
+        elif isinstance(value, Decimal):  # kept in plain form: 1E+3 becomes 1000
+            setattr(args, dest, check_amount(value, name, exact=dest in AMOUNT_OPTIONS))

@@ -300,3 +300,36 @@ def test_a_lone_surrogate_in_data_never_crashes_the_output(tmp_path: Path, usage
     code, _, err = run("check", "--policy", str(policy), "--usage", usage)
     assert code in (ExitCode.OK, ExitCode.CHECK_FAILED, ExitCode.USAGE_ERROR), err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("budgets.json", DEEP, "nested deeper than 32"),
+        ("budgets.toml", b"\xff", "line 1: not UTF-8"),
+        (
+            "budgets.toml",
+            '[[budgets]]\nname = "w"\nscope = "project"\nvalue = "web"\namount = "0.0000001"\n',
+            "budgets[0].amount: 0.0000001 is finer than the micro-unit",
+        ),
+        (
+            "budgets.toml",
+            '[[budgets]]\nname = "w"\nscope = "project"\nvalue = "web"\namount = 1e30\n',
+            "budgets[0].amount: 1E+30 is above the limit",
+        ),
+    ],
+)
+def test_a_hostile_budgets_file_exits_2(
+    tmp_path: Path, usage: str, name: str, content: str | bytes, expected: str
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    argv = ["simulate", "--usage", usage, "--tier", "pro", "--start", "2026-06-01"]
+    code, _, err = run(*argv, "--budgets", str(path))
+    assert code == ExitCode.USAGE_ERROR
+    line = one_line(err)
+    assert expected in line
+    assert name in line

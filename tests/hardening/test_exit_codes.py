@@ -333,3 +333,26 @@ def test_a_hostile_budgets_file_exits_2(
     line = one_line(err)
     assert expected in line
     assert name in line
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "timestamp,ccu,project_id\n2026-06-01T00:00:00Z,1," + "a" * 140_000 + "\n",
+        "timestamp,ccu\n9999-12-31T23:59:59-05:00,1\n",
+        '{"timestamp": "2026-06-01T00:00:00Z", "ccu": 1, "x": ' + DEEP + "}\n",
+        '{"timestamp": "2026-06-01T00:00:00Z", "ccu": 1, "project_id": "a\\ud800"}\n',
+        "timestamp,ccu\n2026-06-01T00:00:00Z," + "9" * 30 + "\n",
+    ],
+    ids=["csv-field-140k", "year-10000-utc", "deep-jsonl", "lone-surrogate", "huge-ccu"],
+)
+def test_hostile_usage_files_exit_in_the_data_or_input_class(tmp_path: Path, content: str) -> None:
+    suffix = ".jsonl" if content.startswith("{") else ".csv"
+    path = tmp_path / f"usage{suffix}"
+    path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    for fmt in ("table", "json"):
+        code, _, err = run("usage", "--usage", str(path), "--format", fmt)
+        assert code in (ExitCode.OK, ExitCode.USAGE_ERROR, ExitCode.DATA_ERROR), err
+        assert "Traceback" not in err
+        if code != ExitCode.OK:
+            one_line(err)

@@ -6,7 +6,8 @@ Every exception a command lets escape is sorted into one exit-code class
 * the usage API failed, or usage data is bad: 3 (``DATA_ERROR``);
 * a bad argument, policy, card, budget or baseline: 2 (``USAGE_ERROR``); so is
   input that is too deep, too large, out of range or not UTF-8 wherever it is
-  caught; a file that cannot be read or written is 3;
+  caught, except while usage data is read (a usage file, a log, the API): 3; a
+  file that cannot be read or written is 3 too;
 * anything else is a bug: 70 (``INTERNAL_ERROR``), a short message that says
   where to report it. The traceback is printed only with ``--debug`` (or
   ``CODEX_CREDITS_DEBUG=1``).
@@ -18,7 +19,9 @@ Nothing printed here is trusted: messages pass through
 from __future__ import annotations
 
 import argparse
+import csv
 import decimal
+import os
 import traceback
 from collections.abc import Sequence
 from typing import TextIO
@@ -45,6 +48,12 @@ REPORT_HINT = (
     "codex-credits issue tracker with the command line and the output of --debug"
 )
 
+# Where the usage data is read (files, logs, the API): a failure there is a data error.
+_DATA_PACKAGES = (
+    f"{os.sep}codex_credits{os.sep}io{os.sep}",
+    f"{os.sep}codex_credits{os.sep}client{os.sep}",
+)
+
 # Input that is too deep, too large or not text: the user's data, not our bug.
 _INPUT_FAILURES: tuple[tuple[type[BaseException], ExitCode, str], ...] = (
     (RecursionError, ExitCode.USAGE_ERROR, "the input is nested too deeply"),
@@ -58,7 +67,16 @@ _INPUT_FAILURES: tuple[tuple[type[BaseException], ExitCode, str], ...] = (
     (MemoryError, ExitCode.USAGE_ERROR, "the input is too large to fit in memory"),
     (ValueError, ExitCode.USAGE_ERROR, "a value in the input is out of range"),
     (OSError, ExitCode.DATA_ERROR, "a file could not be read or written"),
+    (csv.Error, ExitCode.DATA_ERROR, "a CSV file could not be read"),
 )
+
+
+def _raised_in(exc: BaseException, packages: tuple[str, ...]) -> bool:
+    """Whether any frame of ``exc``'s traceback runs code from one of ``packages``."""
+    return any(
+        any(package in frame.filename for package in packages)
+        for frame in traceback.extract_tb(exc.__traceback__)
+    )
 
 
 def split_debug(argv: Sequence[str], environ: dict[str, str]) -> tuple[list[str], bool]:
@@ -94,6 +112,8 @@ def classify(exc: BaseException) -> tuple[ExitCode, str]:
     for kind, code, reason in _INPUT_FAILURES:
         if isinstance(exc, kind):
             detail = str(exc)[:200] or type(exc).__name__
+            if _raised_in(exc, _DATA_PACKAGES):  # a usage file or the API: data, not input
+                code = ExitCode.DATA_ERROR
             return code, _one_line(f"{reason} ({detail})")
     where = f"{type(exc).__name__}: {str(exc)[:200]}"
     return ExitCode.INTERNAL_ERROR, _one_line(f"internal error ({where}); {REPORT_HINT}")

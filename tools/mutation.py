@@ -83,20 +83,23 @@ def run(module: str, jobs: int, show: bool) -> dict[str, int]:
                     shown = subprocess.run(
                         ["mutmut", "show", name], cwd=work, env=env, capture_output=True, text=True
                     ).stdout
-                    print(f"--- {line.strip()}\n{shown}")
+                    print(f"--- {line.strip()}\n{shown}", flush=True)
     return {k: int(v) for k, v in stats.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("modules", nargs="*", default=list(TESTS), choices=list(TESTS))
+    parser.add_argument("modules", nargs="*", metavar="MODULE", help=f"of {', '.join(TESTS)}")
     parser.add_argument("--jobs", type=int, default=1, help="mutmut workers (default 1)")
     parser.add_argument("--show", action="store_true", help="print every surviving mutant")
     args = parser.parse_args()
+    unknown = set(args.modules) - set(TESTS)
+    if unknown:
+        parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
     print(
         f"{'module':<10} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} {'score':>7}"
     )
-    for module in args.modules:
+    for module in args.modules or list(TESTS):
         stats = run(module, args.jobs, args.show)
         judged = stats["killed"] + stats["survived"]
         score = 100 * stats["killed"] / judged if judged else 0.0

@@ -31,7 +31,7 @@ __all__ = ["markdown", "markdown_code", "terminal", "workflow_data", "workflow_p
 _UNSAFE = re.compile(
     "[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 )
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _HTML = {"&": "&amp;"}
 
 
@@ -53,9 +53,10 @@ def terminal(text: str, *, keep_newlines: bool = False) -> str:
 def markdown(text: str) -> str:
     """One line of Markdown that shows ``text`` literally (for a table cell or a heading).
 
-    Line breaks become spaces, control characters are made visible, ``&`` and
-    every Markdown or HTML punctuation mark is backslash-escaped, and ``@``
-    cannot mention anyone.
+    Line breaks become spaces, control characters are made visible, ``&`` is
+    an entity, the marks that open HTML, links, code, emphasis, strike-through
+    or a new cell are backslash-escaped (``_`` is kept: names like
+    ``total_cost`` read as written), and ``@`` cannot mention anyone.
     """
     flat = " ".join(terminal(text.replace("\t", " ")).split())
     flat = flat.replace("&", _HTML["&"])

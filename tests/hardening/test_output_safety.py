@@ -172,3 +172,19 @@ def test_markdown_and_table_formats_escape_the_name(tmp_path: Path) -> None:
     _, out, _ = _run(tmp_path, "--format", "json")
     data = json.loads(out)
     assert data["rules"][0]["name"].startswith("budget:api\n::error::")  # JSON keeps the data
+
+
+def test_cli_tables_escape_labels_from_the_usage_file(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.csv"
+    usage.write_text(
+        'timestamp,ccu,project_id\n2026-06-01T10:00:00Z,5,"evil\x1b[2J\x1b]0;x\x07|<b>@you"\n',
+        encoding="utf-8",
+    )
+    for fmt in ("table", "markdown"):
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["usage", "--usage", str(usage), "--by", "project", "--format", fmt]
+        code = main(argv, stdout=out, stderr=err)
+        assert code == 0, err.getvalue()
+        assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert "<b>" not in out.getvalue()
+    assert "@you" not in out.getvalue()

@@ -39,6 +39,7 @@ from codex_credits.client._guard import (
     LOG_REDACTION,
     Deadline,
     Limits,
+    Watchdog,
     aread_body,
     httpx_error,
     read_body,
@@ -365,16 +366,24 @@ class UsageClient:
             request = settings.request(self._http, call, deadline)
             response: httpx.Response | None = None
             failure: httpx.TransportError | None = None
+            watchdog = Watchdog(self._http, deadline)
             try:
-                response = self._http.send(request, stream=True)
-                try:
-                    read_body(response, call, settings.limits, deadline)
-                finally:
-                    response.close()
+                with watchdog:
+                    response = self._http.send(request, stream=True)
+                    try:
+                        read_body(response, call, settings.limits, deadline)
+                    finally:
+                        response.close()
             except httpx.TransportError as exc:
                 response, failure = None, exc
             except _OTHER_HTTPX_ERRORS as exc:
                 raise httpx_error(exc, call, settings.url(call), settings.secret) from exc
+            except ApiError:
+                raise
+            except Exception as exc:  # a socket closed under a read by the watchdog
+                if watchdog.fired:
+                    raise deadline.error(call, "waiting for the server") from exc
+                raise
             outcome = _judge(settings, call, retries, response, failure)
             if outcome.response is not None:
                 parsed = _decode(call, outcome.response, settings.secret)

@@ -42,6 +42,7 @@ __all__ = [
     "LOG_REDACTION",
     "Deadline",
     "Limits",
+    "Watchdog",
     "httpx_error",
 ]
 
@@ -206,6 +207,42 @@ def _keep(response: httpx.Response, body: bytes) -> bytes:
     # The body was read chunk by chunk; store it so ``response.text`` works as after read().
     response._content = body
     return body
+
+
+class Watchdog:
+    """Closes a sync client's connections when a deadline passes.
+
+    A blocking read cannot be cancelled; closing the pool's sockets makes the
+    next read fail, so a server sending one byte at a time (headers included)
+    cannot hold a request past its deadline by more than one byte's wait. The
+    async client needs none: ``anyio.fail_after`` cancels the attempt.
+    """
+
+    def __init__(self, http: httpx.Client, deadline: Deadline) -> None:
+        self.fired = False
+        self._http = http
+        left = deadline.remaining()
+        self._timer = None if left is None else threading.Timer(left, self._fire)
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        transport = getattr(self._http, "_transport", None)
+        close = getattr(transport, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                logging.getLogger("codex_credits.client").debug("closing the pool failed")
+
+    def __enter__(self) -> Watchdog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def httpx_error(

@@ -4,7 +4,7 @@ A :class:`Fault` changes one answer: an error status (with ``Retry-After`` or
 ``retry-after-ms``), a delay, a malformed or truncated body, a page cursor that
 repeats, or a 429 saying the quota is exhausted; and the hostile ones: a page
 served again under a new cursor (an endless walk, or one bucket on several
-pages), a body trickled a byte at a time, a bad gzip body, and an error that
+pages), an answer trickled a byte at a time, a bad gzip body, and an error that
 echoes the API key back in one of several forms. A :class:`FaultPlan` holds,
 per route, a queue of faults used one per request (``None`` in a queue lets
 that request through untouched) and, optionally, a fault for every request
@@ -41,7 +41,8 @@ class Fault:
         replay_first_page: the answer is the range's first page again, with a
             brand-new cursor to where the request asked for (``always`` makes
             the walk endless; queued twice, the first page is served three times).
-        trickle: send the body one byte every ``trickle`` seconds (real sockets only).
+        trickle: send the answer (status line, headers, body) one byte every
+            ``trickle`` seconds (real sockets only).
         bad_gzip: ``content-encoding: gzip`` on a body that is not gzip.
         echo_key: an error status whose answer holds the key: ``"raw"`` in the
             message, ``"unicode"`` JSON-escaped (``\\u0073k...``), ``"code"`` in
@@ -107,7 +108,7 @@ class Fault:
 
     @classmethod
     def trickled(cls, seconds_per_byte: float) -> Fault:
-        """The normal answer, its body sent one byte every ``seconds_per_byte``."""
+        """The normal answer, sent one byte (headers included) every ``seconds_per_byte``."""
         return cls(trickle=seconds_per_byte)
 
     @classmethod

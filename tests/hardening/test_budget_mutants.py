@@ -195,3 +195,11 @@ def test_overrides_raise_only_the_named_budget() -> None:
 def test_reset_forgets_spend_raises_and_alerts() -> None:
     a = BudgetState(budget=budget(Control.QUEUE), spend=D(3), extra=D(2), fired=(D(1),))
     assert reset_budgets((a,)) == (BudgetState(budget=a.budget),)
+
+
+def test_record_spend_reaches_a_matching_budget_after_one_that_does_not_match() -> None:
+    other = BudgetState(budget=budget(Control.SOFT_LIMIT, 10, name="api", value="api"))
+    mine = BudgetState(budget=budget(Control.SOFT_LIMIT, 10))
+    states, alerts = record_spend((other, mine), web("12"), D(12), at=AT, period_start=START)
+    assert states == (other, BudgetState(budget=mine.budget, spend=D(12), fired=(D(1),)))
+    assert [a.budget for a in alerts] == ["web"]

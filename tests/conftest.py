@@ -12,4 +12,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=40)
+settings.register_profile(  # the long fuzzing run on demand: HYPOTHESIS_PROFILE=fuzz
+    "fuzz", deadline=None, max_examples=5000, suppress_health_check=list(HealthCheck)
+)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))

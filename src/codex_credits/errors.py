@@ -14,12 +14,15 @@ caller's misuse or for bad outside data::
     └── ApiError               raised only by the HTTP client; carries .request_id
         ├── ApiConnectionError     the server could not be reached
         │   └── ApiTimeoutError    the request timed out
+        │       └── ApiDeadlineError   a request or a walk of pages ran past its deadline
         ├── ApiStatusError         .status_code, .body
         │   ├── AuthenticationError    401
         │   ├── PermissionDeniedError  403
         │   ├── NotFoundError          404
         │   ├── RateLimitError         429 (.quota_exhausted for a final 429)
         │   └── ServerError            5xx
+        ├── ApiPageLimitError      a list went on past the client's page cap
+        ├── ApiResponseTooLargeError   a response body was larger than the size cap
         └── ApiDecodeError         a payload failed validation; keeps the raw text
 """
 
@@ -28,8 +31,11 @@ from __future__ import annotations
 __all__ = [
     "AmountTypeError",
     "ApiConnectionError",
+    "ApiDeadlineError",
     "ApiDecodeError",
     "ApiError",
+    "ApiPageLimitError",
+    "ApiResponseTooLargeError",
     "ApiStatusError",
     "ApiTimeoutError",
     "AuthenticationError",
@@ -111,6 +117,18 @@ class ApiConnectionError(ApiError):
 
 class ApiTimeoutError(ApiConnectionError):
     """The request did not complete within its timeout."""
+
+
+class ApiDeadlineError(ApiTimeoutError):
+    """A request (with its retries) or a walk of pages ran past its overall deadline."""
+
+
+class ApiPageLimitError(ApiError):
+    """A list kept handing out new cursors past the client's ``max_pages``."""
+
+
+class ApiResponseTooLargeError(ApiError):
+    """A response body was larger than the client's ``max_response_bytes``."""
 
 
 class ApiStatusError(ApiError):

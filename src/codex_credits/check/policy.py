@@ -20,21 +20,30 @@ Validation reports every bad field by its path (``budgets.1.amount: ...``).
 
 from __future__ import annotations
 
-import json
-import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal, final
+from typing import Annotated, Any, Literal, final
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from codex_credits.check.accesspolicy import AccessRule
+from codex_credits.configfile import read_document
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import DEFAULT_CARD
-from codex_credits.core.timeutil import UtcDatetime
-from codex_credits.core.units import ZERO, Ccu, Quantity, Usd
+from codex_credits.core.units import ZERO
 from codex_credits.errors import ConfigError
 from codex_credits.governance.org import Organisation, validation_problems
+from codex_credits.limits import (
+    MAX_BATCH_COUNT,
+    MAX_COUNT,
+    MAX_PATHS,
+    MAX_SEATS,
+    MAX_SEED,
+    BoundedCcu,
+    BoundedInstant,
+    BoundedQuantity,
+    int_limit,
+)
 from codex_credits.tasks.decide import DispatchPolicy
 from codex_credits.tasks.spec import TaskSpec
 
@@ -58,6 +67,12 @@ SCOPES: dict[str, str] = {
 }
 """Budget scope names and the usage dimension each one filters on."""
 
+Seats = Annotated[int, int_limit(MAX_SEATS, "MAX_SEATS", low=1)]
+Paths = Annotated[int, int_limit(MAX_PATHS, "MAX_PATHS", low=10)]
+Seed = Annotated[int, int_limit(MAX_SEED, "MAX_SEED")]
+BatchCount = Annotated[int, int_limit(MAX_BATCH_COUNT, "MAX_BATCH_COUNT", low=1)]
+Count = Annotated[int, int_limit(MAX_COUNT, "MAX_COUNT")]
+
 _SCOPE_ALIASES = {
     "project": "project",
     "project_id": "project",
@@ -74,10 +89,10 @@ class AccountPolicy(Frozen):
 
     card: str = DEFAULT_CARD
     tier: str
-    seats: int = Field(default=1, ge=1)
-    anchor: UtcDatetime
-    rollover_balance: Ccu = Field(default=ZERO, ge=0)
-    reserve: Ccu = Field(default=ZERO, ge=0)
+    seats: Seats = 1
+    anchor: BoundedInstant
+    rollover_balance: BoundedCcu = Field(default=ZERO, ge=0)
+    reserve: BoundedCcu = Field(default=ZERO, ge=0)
 
 
 @final
@@ -87,7 +102,7 @@ class BudgetPolicy(Frozen):
     name: str = Field(min_length=1)
     scope: Literal["project", "user", "task_type", "feature"]
     value: str = Field(min_length=1)
-    amount: Ccu = Field(ge=0)
+    amount: BoundedCcu = Field(ge=0)
     control: Literal["hard_stop", "soft_limit", "degraded", "queue"] = "hard_stop"
     alert_at: tuple[Decimal, ...] = ()
 
@@ -141,10 +156,10 @@ class BudgetPolicy(Frozen):
 class AlertsPolicy(Frozen):
     """The seed's three alerts, as warnings."""
 
-    task_threshold: Ccu | None = Field(default=None, gt=0)
-    burn_factor: Decimal = Field(default=Decimal(2), gt=0)
-    burn_window_hours: int = Field(default=24, ge=1)
-    burn_floor: Ccu | None = Field(default=None, ge=0)
+    task_threshold: BoundedCcu | None = Field(default=None, gt=0)
+    burn_factor: BoundedQuantity = Field(default=Decimal(2), gt=0)
+    burn_window_hours: int = Field(default=24, ge=1, le=24 * 366)
+    burn_floor: BoundedCcu | None = Field(default=None, ge=0)
     exhaustion: bool = True
 
 
@@ -154,9 +169,9 @@ class ForecastPolicy(Frozen):
 
     method: Literal["auto", "linear", "seasonal", "montecarlo"] = "auto"
     fail_if_p90_over_balance: bool = False
-    max_expected_overage_usd: Usd | None = Field(default=None, ge=0)
-    paths: int = Field(default=2000, ge=10, le=1_000_000)
-    seed: int = 0
+    max_expected_overage_usd: BoundedCcu | None = Field(default=None, ge=0)
+    paths: Paths = 2000
+    seed: Seed = 0
 
 
 @final
@@ -164,22 +179,22 @@ class BatchTask(Frozen):
     """Planned tasks: ``count`` tasks of this size, launched together."""
 
     name: str = Field(min_length=1)
-    count: int = Field(default=1, ge=1)
-    ccu: Ccu | None = Field(default=None, ge=0)
-    reasoning_tokens: int = Field(default=0, ge=0)
-    tool_calls: int = Field(default=0, ge=0)
-    sandbox_minutes: Quantity = Field(default=ZERO, ge=0)
+    count: BatchCount = 1
+    ccu: BoundedCcu | None = Field(default=None, ge=0)
+    reasoning_tokens: Count = 0
+    tool_calls: Count = 0
+    sandbox_minutes: BoundedQuantity = Field(default=ZERO, ge=0)
     sandbox_class: str | None = None
-    output_tokens: int = Field(default=0, ge=0)
-    input_tokens: int = Field(default=0, ge=0)
-    cached_input_tokens: int = Field(default=0, ge=0)
+    output_tokens: Count = 0
+    input_tokens: Count = 0
+    cached_input_tokens: Count = 0
     model: str | None = None
     fast: bool = False
     project: str | None = None
     user: str | None = None
     task_type: str | None = None
     feature: str | None = None
-    at: UtcDatetime | None = None
+    at: BoundedInstant | None = None
 
     def label(self, scope: str) -> str | None:
         """The task's label for a budget scope."""
@@ -215,6 +230,12 @@ class Policy(Frozen):
             duplicates = sorted({n for n in names if names.count(n) > 1})
             if duplicates:
                 raise ValueError(f"{kind}: names must be unique, repeated: {', '.join(duplicates)}")
+        total = sum(task.count for task in self.batch)
+        if total > MAX_BATCH_COUNT:
+            raise ValueError(
+                f"batch: {total:,} planned tasks in all is above the limit of "
+                f"{MAX_BATCH_COUNT:,} (MAX_BATCH_COUNT)"
+            )
         return self
 
 
@@ -237,20 +258,12 @@ def load_policy(path: str | Path) -> Policy:
     if path.is_dir():
         candidate = path / "codex-credits.toml"
         path = candidate if candidate.exists() else path / "pyproject.toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read policy {path}: {exc.strerror}") from None
-    try:
-        if path.suffix.lower() == ".json":
-            data: Any = json.loads(text, parse_float=Decimal)
-        else:
-            data = tomllib.loads(text, parse_float=Decimal)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"policy {path} is not valid: {exc}") from None
+    data = read_document(path, "policy")
     if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        if "codex-credits" not in tool:
+        tool = data.get("tool") if isinstance(data, dict) else None
+        if not isinstance(tool, dict) or "codex-credits" not in tool:
             raise ConfigError(f"{path} has no [tool.codex-credits] table")
         data = tool["codex-credits"]
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: [tool.codex-credits] must be a table")
     return policy_from_data(data, source=str(path))

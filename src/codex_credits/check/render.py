@@ -4,14 +4,24 @@ workflow annotations; and compare it with a saved JSON report (``--baseline``)."
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from codex_credits.check.result import CheckResult, Status, jsonable
+from codex_credits.configfile import parse_document, read_text
 from codex_credits.errors import ConfigError
+from codex_credits.escape import markdown, markdown_code, terminal, workflow_data, workflow_property
+from codex_credits.limits import MAX_AMOUNT
 
-__all__ = ["BaselineDiff", "diff_baseline", "load_baseline", "render"]
+__all__ = [
+    "BaselineDiff",
+    "diff_baseline",
+    "load_baseline",
+    "render",
+    "report_json",
+    "write_summary",
+]
 
 _ICON = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌"}
 _HEADLINE_FIGURES = ("spent", "amount", "p90", "expected_overage_cost", "total", "balance")
@@ -21,22 +31,41 @@ BaselineDiff = dict[str, dict[str, Any]]
 
 
 def load_baseline(path: str | Path) -> dict[str, Any]:
-    """A JSON report written by ``codex-credits check --format json``."""
+    """A JSON report written by ``codex-credits check --format json``.
+
+    Raises:
+        ConfigError: the file is missing (the message says how to create it),
+            unreadable, not JSON, or not a check report.
+    """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read baseline {path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"baseline {path} is not JSON: {exc.msg} (line {exc.lineno})") from None
+    if not path.exists():
+        raise ConfigError(
+            f"baseline {path} does not exist; create it with "
+            f"`codex-credits check ... --write-baseline {path}` "
+            f"(or `codex-credits check ... --format json > {path}`)"
+        )
+    data = parse_document(read_text(path, "baseline"), "json", f"baseline {path}")
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
         raise ConfigError(f"baseline {path} is not a check report (no 'rules' list)")
     return data
 
 
+def _figures(rule: dict[str, Any]) -> dict[str, Any]:
+    figures = rule.get("figures")
+    return figures if isinstance(figures, dict) else {}
+
+
 def diff_baseline(result: CheckResult, baseline: dict[str, Any]) -> BaselineDiff:
-    """What changed, rule by rule, since the baseline report."""
-    before = {rule.get("name"): rule for rule in baseline["rules"] if isinstance(rule, dict)}
+    """What changed, rule by rule, since the baseline report.
+
+    A baseline is data: rules that are not objects, names that are not text and
+    figures that are not numbers are ignored, never trusted.
+    """
+    before = {
+        rule["name"]: rule
+        for rule in baseline["rules"]
+        if isinstance(rule, dict) and isinstance(rule.get("name"), str)
+    }
     diff: BaselineDiff = {}
     for rule in result.rules:
         old = before.get(rule.name)
@@ -46,16 +75,22 @@ def diff_baseline(result: CheckResult, baseline: dict[str, Any]) -> BaselineDiff
         figures: dict[str, tuple[str, str, str]] = {}
         now = jsonable(rule.figures)
         for key, value in now.items():
-            was = old.get("figures", {}).get(key)
+            was = _figures(old).get(key)
             change = _change(was, value)
             if change is not None and change != "0":
                 figures[key] = (str(was), str(value), change)
         if figures or old.get("status") != rule.status.value:
-            diff[rule.name] = {"status": (old.get("status"), rule.status.value), "figures": figures}
-    for name in before:
-        if name not in {r.name for r in result.rules}:
-            diff[str(name)] = {"status": (before[name].get("status"), None), "figures": {}}
+            diff[rule.name] = {"status": (_status(old), rule.status.value), "figures": figures}
+    names = {r.name for r in result.rules}
+    for name, old in before.items():
+        if name not in names:
+            diff[name] = {"status": (_status(old), None), "figures": {}}
     return diff
+
+
+def _status(rule: dict[str, Any]) -> str | None:
+    status = rule.get("status")
+    return status if isinstance(status, str) else None
 
 
 def _change(was: Any, now: Any) -> str | None:
@@ -64,33 +99,60 @@ def _change(was: Any, now: Any) -> str | None:
     if isinstance(was, bool) or isinstance(now, bool):
         return None
     try:
-        delta = Decimal(str(now)) - Decimal(str(was))
-    except InvalidOperation:
+        old, new = Decimal(str(was)[:100]), Decimal(str(now)[:100])
+        if not (old.is_finite() and new.is_finite()):
+            return None
+        if max(abs(old), abs(new)) > MAX_AMOUNT:
+            return None
+        delta = new - old
+    except ArithmeticError:
         return None
     return f"{delta:+f}" if delta else "0"
 
 
 def render(result: CheckResult, fmt: str, diff: BaselineDiff | None = None) -> str:
-    """The result as ``table``, ``markdown`` or ``github`` text."""
+    """The result as ``table``, ``json``, ``markdown`` or ``github`` text.
+
+    ``github`` is the workflow annotations alone (one line each); the Markdown
+    report goes to the step summary (see :func:`write_summary`). Every text
+    that came from data is escaped for its medium (:mod:`codex_credits.escape`).
+    """
     if fmt == "json":
-        data = result.to_json()
-        if diff is not None:
-            data["baseline"] = {
-                name: {
-                    "status": {"was": d["status"][0], "now": d["status"][1]},
-                    "figures": {
-                        k: {"was": w, "now": n, "change": c}
-                        for k, (w, n, c) in d["figures"].items()
-                    },
-                }
-                for name, d in diff.items()
-            }
-        return json.dumps(data, indent=2, ensure_ascii=False)
+        return report_json(result, diff)
     if fmt == "markdown":
         return _markdown(result, diff)
     if fmt == "github":
-        return _github(result) + "\n\n" + _markdown(result, diff)
+        return _github(result)
     return _table(result, diff)
+
+
+def report_json(result: CheckResult, diff: BaselineDiff | None = None) -> str:
+    """The JSON report (the shape ``--baseline`` reads back)."""
+    data = result.to_json()
+    if diff is not None:
+        data["baseline"] = {
+            name: {
+                "status": {"was": d["status"][0], "now": d["status"][1]},
+                "figures": {
+                    k: {"was": w, "now": n, "change": c} for k, (w, n, c) in d["figures"].items()
+                },
+            }
+            for name, d in diff.items()
+        }
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from the data: keep the JSON writable
+        text = json.dumps(data, indent=2, ensure_ascii=True)
+    return text
+
+
+def write_summary(
+    result: CheckResult, diff: BaselineDiff | None, path: Path, *, append: bool = False
+) -> None:
+    """Write the Markdown report to ``path``; ``append`` for GitHub's ``$GITHUB_STEP_SUMMARY``."""
+    with path.open("a" if append else "w", encoding="utf-8") as summary:
+        summary.write(_markdown(result, diff) + "\n")
 
 
 def _summary(result: CheckResult) -> str:
@@ -104,12 +166,14 @@ def _summary(result: CheckResult) -> str:
 
 def _table(result: CheckResult, diff: BaselineDiff | None) -> str:
     lines = [_summary(result), ""]
-    width = max((len(rule.name) for rule in result.rules), default=4)
-    for rule in result.rules:
-        lines.append(f"{rule.status.value.upper():<4}  {rule.name:<{width}}  {rule.message}")
+    names = [terminal(rule.name) for rule in result.rules]
+    width = max((len(name) for name in names), default=4)
+    for rule, name in zip(result.rules, names, strict=True):
+        message = terminal(rule.message)
+        lines.append(f"{rule.status.value.upper():<4}  {name:<{width}}  {message}")
     if diff:
         lines += ["", "Changes since the baseline:"]
-        lines += [f"  {line}" for line in _diff_lines(diff)]
+        lines += [f"  {terminal(line)}" for line in _diff_lines(diff)]
     return "\n".join(lines)
 
 
@@ -122,17 +186,22 @@ def _markdown(result: CheckResult, diff: BaselineDiff | None) -> str:
         "|---|---|---|---|",
     ]
     for rule in result.rules:
-        message = rule.message.replace("|", "\\|")
-        lines.append(f"| {_ICON[rule.status]} | `{rule.name}` | {rule.kind} | {message} |")
+        lines.append(
+            f"| {_ICON[rule.status]} | {markdown_code(rule.name)} | {markdown(rule.kind)} "
+            f"| {markdown(rule.message)} |"
+        )
     if diff:
         lines += ["", "<details><summary>Changes since the baseline</summary>", ""]
         lines += ["| rule | figure | was | now | change |", "|---|---|---:|---:|---:|"]
         for name, d in diff.items():
             was, now = d["status"]
             if was != now:
-                lines.append(f"| `{name}` | status | {was} | {now} | |")
+                lines.append(
+                    f"| {markdown_code(name)} | status | {markdown(str(was))} | {markdown(str(now))} | |"
+                )
             for key, (w, n, c) in d["figures"].items():
-                lines.append(f"| `{name}` | {key} | {w} | {n} | {c} |")
+                cells = " | ".join(markdown(str(x)) for x in (key, w, n, c))
+                lines.append(f"| {markdown_code(name)} | {cells} |")
         lines += ["", "</details>"]
     return "\n".join(lines)
 
@@ -143,10 +212,9 @@ def _github(result: CheckResult) -> str:
         if rule.status is Status.PASS:
             continue
         level = "error" if rule.status is Status.FAIL else "warning"
-        message = rule.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        title = rule.name.replace(":", "%3A").replace(",", "%2C")
-        lines.append(f"::{level} title=codex-credits {title}::{message}")
-    lines.append(f"::notice title=codex-credits::{_summary(result)}")
+        title = workflow_property(f"codex-credits {rule.name}")
+        lines.append(f"::{level} title={title}::{workflow_data(rule.message)}")
+    lines.append(f"::notice title=codex-credits::{workflow_data(_summary(result))}")
     return "\n".join(lines)
 
 

@@ -8,23 +8,16 @@ entry point.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from pydantic import ValidationError
-
 from codex_credits._version import __version__
+from codex_credits.cli.bounds import check_args
 from codex_credits.cli.commands import COMMANDS
 from codex_credits.cli.exitcodes import ExitCode
-from codex_credits.errors import (
-    ApiError,
-    ConfigError,
-    CreditError,
-    NaiveDatetimeError,
-    UnknownModelError,
-    UsageDataError,
-)
+from codex_credits.cli.failure import report, split_debug
 
 __all__ = ["ExitCode", "build_parser", "main", "run"]
 
@@ -61,6 +54,7 @@ def main(
     """Run one command; returns its exit code (see :class:`ExitCode`)."""
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    argv, debug = split_debug(sys.argv[1:] if argv is None else argv, dict(os.environ))
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -71,31 +65,13 @@ def main(
         parser.print_help(out)
         return ExitCode.USAGE_ERROR
     try:
+        check_args(args)
         return int(handler(args, out, err))
-    except ApiError as exc:
-        return _fail(err, exc, ExitCode.DATA_ERROR)
-    except UsageDataError as exc:
-        return _fail(err, exc, ExitCode.DATA_ERROR)
-    except (ConfigError, NaiveDatetimeError, UnknownModelError) as exc:
-        return _fail(err, exc, ExitCode.USAGE_ERROR)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
-        )
-        return _fail(err, problems, ExitCode.USAGE_ERROR)
-    except CreditError as exc:
-        return _fail(err, exc, ExitCode.USAGE_ERROR)
-    except argparse.ArgumentTypeError as exc:  # a missing or inconsistent option
-        return _fail(err, exc, ExitCode.USAGE_ERROR)
     except KeyboardInterrupt:
         err.write("codex-credits: interrupted\n")
-        return 130
-
-
-def _fail(err: TextIO, exc: object, code: ExitCode) -> int:
-    message = " ".join(str(exc).split("\n")) if code == ExitCode.DATA_ERROR else str(exc)
-    err.write(f"codex-credits: error: {message}\n")
-    return int(code)
+        return ExitCode.INTERRUPTED
+    except Exception as exc:  # every failure exits in its class, one line (cli/failure.py)
+        return report(exc, err, debug=debug)
 
 
 def run() -> None:

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
+from codex_credits.escape import markdown, terminal
+
 __all__ = ["Table", "to_json", "to_jsonable", "write_json"]
 
 
@@ -88,7 +90,7 @@ class Table:
         return self._text()
 
     def _text(self) -> str:
-        cells = [[_text(c) for c in row] for row in self.rows]
+        cells = [[terminal(_text(c)) for c in row] for row in self.rows]  # data: escaped
         widths = [len(c) for c in self.columns]
         for row in cells:
             for i, cell in enumerate(row):
@@ -124,7 +126,7 @@ class Table:
         out.append("| " + " | ".join(self.columns) + " |")
         out.append("|" + "|".join("---:" if n else "---" for n in numeric) + "|")
         for row in self.rows:
-            out.append("| " + " | ".join(_text(c).replace("|", "\\|") for c in row) + " |")
+            out.append("| " + " | ".join(markdown(_text(c)) for c in row) + " |")
         return "\n".join(out)
 
     def _csv(self) -> str:

@@ -107,7 +107,12 @@ def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
 
 
 def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
-    from codex_credits.client import UsageClient, codex_usage_call, usage_log
+    from codex_credits.client import (
+        UsageClient,
+        codex_usage_call,
+        unique_buckets,
+        usage_log,
+    )
 
     start: datetime | None = getattr(args, "start", None)
     end: datetime | None = _fetch_end(args, start)
@@ -129,7 +134,14 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
                 progress.show(pages, len(buckets))
     finally:
         progress.done()
-    return UsageSource(usage_log(buckets), tuple(buckets), pages)
+    log = usage_log(buckets)
+    unique = unique_buckets(buckets)  # the same rule as the log: a repeated bucket counts once
+    if log.summary.duplicates:
+        err.write(
+            f"codex-credits: the API served {log.summary.duplicates} bucket result(s) "
+            "more than once; each is counted once\n"
+        )
+    return UsageSource(log, unique, pages)
 
 
 def _fetch_end(args: argparse.Namespace, start: datetime | None) -> datetime | None:

@@ -14,6 +14,7 @@ from codex_credits.client._bridge import (
     AccountStatus,
     account_status,
     bucket_event_id,
+    unique_buckets,
     usage_events,
     usage_log,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "credit_status_call",
     "rate_limit_events_call",
     "subscription_call",
+    "unique_buckets",
     "usage_events",
     "usage_log",
 ]

@@ -28,7 +28,14 @@ from codex_credits.core.timeutil import from_epoch
 from codex_credits.core.units import to_micro
 from codex_credits.core.usage import UsageEvent, UsageLog, UsageLogBuilder
 
-__all__ = ["AccountStatus", "account_status", "bucket_event_id", "usage_events", "usage_log"]
+__all__ = [
+    "AccountStatus",
+    "account_status",
+    "bucket_event_id",
+    "unique_buckets",
+    "usage_events",
+    "usage_log",
+]
 
 _EVENT_ID_PREFIX = "codex-usage"
 
@@ -66,9 +73,42 @@ def _ids(buckets: Iterable[CodexUsageBucket]) -> Iterator[tuple[CodexUsageBucket
             yield bucket, index, base if count == 1 else f"{base}#{count}"
 
 
+def _unique(
+    ids: Iterable[tuple[CodexUsageBucket, int, str]],
+) -> Iterator[tuple[CodexUsageBucket, int, str]]:
+    """The one rule for a bucket served twice: its first copy counts, later ones are dropped."""
+    seen: set[str] = set()
+    for bucket, index, event_id in ids:
+        if event_id not in seen:
+            seen.add(event_id)
+            yield bucket, index, event_id
+
+
+def unique_buckets(buckets: Iterable[CodexUsageBucket]) -> tuple[CodexUsageBucket, ...]:
+    """The buckets with every bucket x group seen before dropped.
+
+    A server can hand the same bucket out on several pages; every consumer
+    (``usage``, ``report``, ``simulate``, :func:`usage_log`,
+    :func:`usage_events`) counts it once, by this same rule: the identity of a
+    result is its :func:`bucket_event_id`.
+    """
+    kept: dict[int, tuple[CodexUsageBucket, list[int]]] = {}
+    for bucket, index, _event_id in _unique(_ids(buckets)):
+        kept.setdefault(id(bucket), (bucket, []))[1].append(index)
+    out = []
+    for bucket, indices in kept.values():
+        if len(indices) == len(bucket.results):
+            out.append(bucket)
+        else:
+            results = [bucket.results[i] for i in indices]
+            out.append(bucket.model_copy(update={"results": results}))
+    return tuple(out)
+
+
 def usage_events(buckets: Iterable[CodexUsageBucket]) -> Iterator[UsageEvent]:
-    """One :class:`UsageEvent` per bucket x group, stamped at the bucket's start."""
-    for bucket, index, event_id in _ids(buckets):
+    """One :class:`UsageEvent` per bucket x group, stamped at the bucket's start;
+    a bucket x group served twice yields one event."""
+    for bucket, index, event_id in _unique(_ids(buckets)):
         result = bucket.results[index]
         yield UsageEvent(
             timestamp=bucket.start,
@@ -88,7 +128,7 @@ def usage_log(buckets: Iterable[CodexUsageBucket]) -> UsageLog:
     """The buckets as a :class:`UsageLog` (built column by column; same events as
     :func:`usage_events`). A bucket x group seen twice is counted once."""
     builder = UsageLogBuilder()
-    for bucket, index, event_id in _ids(buckets):
+    for bucket, index, event_id in _ids(buckets):  # the builder drops (and counts) repeats
         result = bucket.results[index]
         builder.summary_rows += 1
         builder.add(

@@ -31,7 +31,19 @@ from pydantic import BaseModel
 from codex_credits._version import __version__
 from codex_credits.client import _wire as wire
 from codex_credits.client._bridge import AccountStatus, account_status, usage_log
-from codex_credits.client._errors import connection_error
+from codex_credits.client._guard import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    LOG_REDACTION,
+    Deadline,
+    Limits,
+    Watchdog,
+    aread_body,
+    httpx_error,
+    read_body,
+)
 from codex_credits.client._models import (
     CodexUsageBucket,
     CodexUsagePage,
@@ -43,7 +55,7 @@ from codex_credits.client._models import (
     RateLimitEventsPage,
     Subscription,
 )
-from codex_credits.client._wire import BucketWidth, Call, Instant
+from codex_credits.client._wire import BucketWidth, Call, Instant, Secret, redact
 from codex_credits.clock import Clock, SystemClock
 from codex_credits.core.account import Account
 from codex_credits.core.ratecard import RateCard
@@ -93,7 +105,9 @@ class _Settings:
         random: Callable[[], float] | None,
         clock: Clock | None,
         default_headers: Mapping[str, str] | None,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         env = os.environ if environ is None else environ
         self.base_url = wire.resolve_base_url(base_url, env)
         self.secret = wire.resolve_api_key(api_key, env)
@@ -114,7 +128,17 @@ class _Settings:
         # (loopback) request must never be handed to a proxy with the key.
         self.trust_env = self.base_url.lower().startswith("https://")
 
-    def request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+    def request_deadline(self, within: Deadline | None) -> Deadline:
+        """The deadline of one request (retries included), inside ``within`` if given."""
+        return Deadline(self.limits.request_deadline, "request", parent=within)
+
+    def walk_deadline(self) -> Deadline:
+        """The deadline of one walk of pages."""
+        return Deadline(self.limits.deadline, "overall")
+
+    def request(
+        self, http: httpx.Client | httpx.AsyncClient, call: Call[Any], deadline: Deadline
+    ) -> httpx.Request:
         headers = {
             **self.extra_headers,
             "Accept": "application/json",
@@ -122,7 +146,11 @@ class _Settings:
             "Authorization": f"Bearer {self.secret.reveal()}",
         }
         return http.build_request(
-            call.method, self.base_url + call.path, params=list(call.params), headers=headers
+            call.method,
+            self.base_url + call.path,
+            params=list(call.params),
+            headers=headers,
+            timeout=deadline.timeout(self.timeout),
         )
 
     def url(self, call: Call[Any]) -> str:
@@ -142,9 +170,9 @@ class _Settings:
         )
 
 
-def _request_id(response: httpx.Response) -> str | None:
+def _request_id(response: httpx.Response, secret: Secret | None = None) -> str | None:
     value: str | None = response.headers.get("x-request-id")
-    return value
+    return None if value is None else redact(value, secret)
 
 
 def _headers(response: httpx.Response) -> dict[str, str]:
@@ -177,7 +205,7 @@ def _judge(
     """Decide what an attempt means: success, a retry after ``delay``, or a final error."""
     can_retry = retries < settings.max_retries
     if exc is not None:
-        error: ApiError = connection_error(exc, call, settings.url(call), settings.secret, retries)
+        error: ApiError = httpx_error(exc, call, settings.url(call), settings.secret, retries)
         delay = wire.retry_delay(retries, {}, random=settings.random) if can_retry else None
         if delay is not None:
             settings.retry_log(call, type(exc).__name__, delay, retries)
@@ -188,7 +216,7 @@ def _judge(
         call.method,
         response.request.url,
         response.status_code,
-        _request_id(response),
+        _request_id(response, settings.secret),
     )
     if response.is_success:
         return _Outcome(response=response)
@@ -199,7 +227,7 @@ def _judge(
         call,
         status,
         text,
-        request_id=_request_id(response),
+        request_id=_request_id(response, settings.secret),
         secret=settings.secret,
         retries=retries,
     )
@@ -210,8 +238,29 @@ def _judge(
     return _Outcome(error=error)
 
 
-def _decode(call: Call[M], response: httpx.Response) -> M:
-    return wire.decode(call, response.text, request_id=_request_id(response))
+def _decode(call: Call[M], response: httpx.Response, secret: Secret) -> M:
+    try:
+        return wire.decode(call, response.text, request_id=_request_id(response, secret))
+    except ApiError as exc:
+        raise wire.scrub(exc, secret) from None
+
+
+_OTHER_HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
+
+
+def _wait(
+    outcome: _Outcome, deadline: Deadline, call: Call[Any], failure: BaseException | None
+) -> float:
+    """The delay before the next attempt; raise the error when there is none to make."""
+    assert outcome.error is not None
+    if deadline.expired():  # a timeout cut short by the deadline names the deadline
+        raise deadline.error(call, f"after {outcome.error}") from failure
+    if outcome.delay is None:
+        raise outcome.error from failure
+    left = deadline.remaining()
+    if left is not None and outcome.delay >= left:
+        raise deadline.error(call, f"waiting to retry ({outcome.error})") from failure
+    return outcome.delay
 
 
 class UsageClient:
@@ -229,6 +278,14 @@ class UsageClient:
         clock: tells "now" for ``Retry-After`` dates.
         environ: the environment to read the key and base URL from (default ``os.environ``).
         default_headers: extra headers for every request.
+        request_deadline: seconds one request may take in all, retries and waits
+            included (default 120; None: no limit). A server trickling bytes is
+            dropped when it passes (:class:`~codex_credits.errors.ApiDeadlineError`).
+        deadline: seconds one walk of pages may take (default 900; None: no limit).
+        max_pages: most pages one list may take (default 1,000;
+            :class:`~codex_credits.errors.ApiPageLimitError`).
+        max_response_bytes: largest body accepted, decompressed (default 64 MiB;
+            :class:`~codex_credits.errors.ApiResponseTooLargeError`).
 
     Raises:
         ConfigError: no key, or an unsafe or malformed base URL; before any request.
@@ -247,11 +304,17 @@ class UsageClient:
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        request_deadline: float | None = DEFAULT_REQUEST_DEADLINE,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        limits = Limits(request_deadline, deadline, max_pages, max_response_bytes)
         self._settings = _Settings(
-            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers
+            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers, limits
         )
         self._sleep = sleep or time.sleep
+        LOG_REDACTION.register(self, self._settings.secret)
         self._http = httpx.Client(
             transport=transport,
             timeout=self._settings.timeout,
@@ -279,6 +342,7 @@ class UsageClient:
 
     def close(self) -> None:
         """Close the connection pool."""
+        LOG_REDACTION.forget(self)
         self._http.close()
 
     def __enter__(self) -> UsageClient:
@@ -289,25 +353,42 @@ class UsageClient:
 
     # -- core --------------------------------------------------------------------------------
 
-    def send_raw(self, call: Call[M]) -> RawResponse[M]:
-        """Send ``call`` with retries; the decoded payload and the raw response."""
+    def send_raw(self, call: Call[M], *, within: Deadline | None = None) -> RawResponse[M]:
+        """Send ``call`` with retries; the decoded payload and the raw response.
+
+        ``within``: an outer deadline (a walk of pages) the request must also meet.
+        """
         settings = self._settings
+        deadline = settings.request_deadline(within)
         retries = 0
         while True:
-            request = settings.request(self._http, call)
+            deadline.check(call)
+            request = settings.request(self._http, call, deadline)
             response: httpx.Response | None = None
             failure: httpx.TransportError | None = None
+            watchdog = Watchdog(self._http, deadline)
             try:
-                response = self._http.send(request)
+                with watchdog:
+                    response = self._http.send(request, stream=True)
+                    try:
+                        read_body(response, call, settings.limits, deadline)
+                    finally:
+                        response.close()
             except httpx.TransportError as exc:
-                failure = exc
+                response, failure = None, exc
+            except _OTHER_HTTPX_ERRORS as exc:
+                raise httpx_error(exc, call, settings.url(call), settings.secret) from exc
+            except ApiError:
+                raise
+            except Exception as exc:  # a socket closed under a read by the watchdog
+                if watchdog.fired:
+                    raise deadline.error(call, "waiting for the server") from exc
+                raise
             outcome = _judge(settings, call, retries, response, failure)
             if outcome.response is not None:
-                return RawResponse(_decode(call, outcome.response), outcome.response)
-            assert outcome.error is not None
-            if outcome.delay is None:
-                raise outcome.error from failure
-            self._sleep(outcome.delay)
+                parsed = _decode(call, outcome.response, settings.secret)
+                return RawResponse(parsed, outcome.response)
+            self._sleep(_wait(outcome, deadline, call, failure))
             retries += 1
 
     def send(self, call: Call[M]) -> M:
@@ -319,10 +400,16 @@ class UsageClient:
 
         Raises:
             ApiDecodeError: when the server repeats a cursor (instead of looping forever).
+            ApiPageLimitError: past ``max_pages`` pages.
+            ApiDeadlineError: past the overall ``deadline``.
         """
         seen: set[str] = set()
+        walk = self._settings.walk_deadline()
+        pages = 0
         while True:
-            page = self.send(call)
+            pages += 1
+            self._settings.limits.check_pages(call, pages)
+            page = self.send_raw(call, within=walk).parsed
             yield page
             cursor = wire.next_cursor(call, page, seen)
             if cursor is None:
@@ -466,11 +553,17 @@ class AsyncUsageClient:
         clock: Clock | None = None,
         environ: Mapping[str, str] | None = None,
         default_headers: Mapping[str, str] | None = None,
+        request_deadline: float | None = DEFAULT_REQUEST_DEADLINE,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        limits = Limits(request_deadline, deadline, max_pages, max_response_bytes)
         self._settings = _Settings(
-            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers
+            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers, limits
         )
         self._sleep = sleep or anyio.sleep
+        LOG_REDACTION.register(self, self._settings.secret)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._settings.timeout,
@@ -496,6 +589,7 @@ class AsyncUsageClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
+        LOG_REDACTION.forget(self)
         await self._http.aclose()
 
     async def __aenter__(self) -> AsyncUsageClient:
@@ -504,25 +598,34 @@ class AsyncUsageClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    async def send_raw(self, call: Call[M]) -> RawResponse[M]:
+    async def send_raw(self, call: Call[M], *, within: Deadline | None = None) -> RawResponse[M]:
         """Send ``call`` with retries; the decoded payload and the raw response."""
         settings = self._settings
+        deadline = settings.request_deadline(within)
         retries = 0
         while True:
-            request = settings.request(self._http, call)
+            deadline.check(call)
+            request = settings.request(self._http, call, deadline)
             response: httpx.Response | None = None
             failure: httpx.TransportError | None = None
             try:
-                response = await self._http.send(request)
+                with anyio.fail_after(deadline.remaining()):
+                    response = await self._http.send(request, stream=True)
+                    try:
+                        await aread_body(response, call, settings.limits, deadline)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise deadline.error(call, "waiting for the server") from None
             except httpx.TransportError as exc:
-                failure = exc
+                response, failure = None, exc
+            except _OTHER_HTTPX_ERRORS as exc:
+                raise httpx_error(exc, call, settings.url(call), settings.secret) from exc
             outcome = _judge(settings, call, retries, response, failure)
             if outcome.response is not None:
-                return RawResponse(_decode(call, outcome.response), outcome.response)
-            assert outcome.error is not None
-            if outcome.delay is None:
-                raise outcome.error from failure
-            await self._sleep(outcome.delay)
+                parsed = _decode(call, outcome.response, settings.secret)
+                return RawResponse(parsed, outcome.response)
+            await self._sleep(_wait(outcome, deadline, call, failure))
             retries += 1
 
     async def send(self, call: Call[M]) -> M:
@@ -532,8 +635,12 @@ class AsyncUsageClient:
     async def iter_pages(self, call: Call[P]) -> AsyncIterator[P]:
         """Every page of a list call (see :meth:`UsageClient.iter_pages`)."""
         seen: set[str] = set()
+        walk = self._settings.walk_deadline()
+        pages = 0
         while True:
-            page = await self.send(call)
+            pages += 1
+            self._settings.limits.check_pages(call, pages)
+            page = (await self.send_raw(call, within=walk)).parsed
             yield page
             cursor = wire.next_cursor(call, page, seen)
             if cursor is None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +76,7 @@ __all__ = [
     "resolve_base_url",
     "retry_after_seconds",
     "retry_delay",
+    "scrub",
     "should_retry",
     "status_error",
     "subscription_call",
@@ -150,22 +152,44 @@ def resolve_base_url(base_url: str | None, environ: Mapping[str, str]) -> str:
     return check_base_url(chosen)
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _loopback_address(text: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(text.split("%", 1)[0])
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [str(info[4][0]) for info in infos]
+
+
+def _is_loopback(host: str, resolve: Callable[[str], list[str]] = _resolve) -> bool:
+    """Loopback by address: an IP literal in 127.0.0.0/8 or ::1, or ``localhost``
+    when every address it resolves to is one. Other names (``*.localhost``
+    included) are never trusted by name."""
+    host = host.strip("[]").lower().rstrip(".")
+    if _loopback_address(host):
+        return True
+    if host != "localhost":
+        return False
+    addresses = resolve(host)
+    return bool(addresses) and all(_loopback_address(a) for a in addresses)
 
 
 def check_base_url(url: str) -> str:
     """Refuse a base URL that would expose the key; return it without a trailing slash.
 
     ``https://`` is accepted for any host; plain ``http://`` only for loopback
-    hosts (127.0.0.0/8, ::1, localhost), where the traffic never leaves the
-    machine. Credentials or a query in the URL are refused too.
+    addresses (127.0.0.0/8, ::1; ``localhost`` only if it resolves to them alone),
+    where the traffic never leaves the machine; names such as
+    ``api.localhost`` are not trusted. Credentials or a query in the URL are refused too.
 
     Raises:
         ConfigError: before any request is sent.
@@ -200,11 +224,42 @@ def _safe_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else netloc + parts.path
 
 
+def _key_pattern(key: str) -> re.Pattern[str]:
+    """The key in any form a server may echo it: each character literal, ``\\uXXXX``
+    (JSON), ``%XX`` (URL) or ``&#NN;`` / ``&#xXX;`` (HTML)."""
+    forms = []
+    for char in key:
+        code = ord(char)
+        forms.append(
+            f"(?:{re.escape(char)}|\\\\u{code:04x}|%{code:02x}|&\\#{code};|&\\#x{code:x};)"
+        )
+    return re.compile("".join(forms), re.IGNORECASE)
+
+
 def redact(text: str, secret: Secret | None) -> str:
-    """``text`` with every occurrence of the key (and any bearer token) masked."""
+    """``text`` with every occurrence of the key (and any bearer token) masked.
+
+    The key is found literally and in every escaped form a server can echo it
+    (JSON ``\\u`` escapes, URL and HTML encodings), so redacting the raw body
+    and the text decoded from it are both safe.
+    """
     if secret is not None:
-        text = text.replace(secret.reveal(), REDACTED)
+        text = _key_pattern(secret.reveal()).sub(REDACTED, text)
     return re.sub(r"(?i)(bearer\s+)[^\s\"',;]+", r"\1" + REDACTED, text)
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def scrub(error: E, secret: Secret | None) -> E:
+    """``error`` with the key redacted from its message and every text it carries
+    (``body``, ``raw``, ``request_id``); returned for ``raise scrub(...)``."""
+    error.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in error.args)
+    for name in ("body", "raw", "request_id"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            setattr(error, name, redact(value, secret))
+    return error
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -547,9 +602,12 @@ def status_error(
 ) -> ApiStatusError:
     """The typed error for an error status, with a one-line, key-free message."""
     body = redact(text, secret)
-    error = _error_object(body)
+    error = _error_object(text)  # decoded first, then redacted: escapes cannot hide the key
     detail = error.get("message") if isinstance(error.get("message"), str) else body
+    detail = redact(str(detail), secret)
     code = error.get("code") or error.get("type")
+    code = redact(code, secret) if isinstance(code, str) else code
+    request_id = None if request_id is None else redact(request_id, secret)
     parts = [f"HTTP {status} from {call.describe()}"]
     if request_id:
         parts.append(f"(request id {one_line(request_id, 80)})")

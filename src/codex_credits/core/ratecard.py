@@ -23,8 +23,6 @@ Decimal('20000')
 
 from __future__ import annotations
 
-import json
-import tomllib
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -33,10 +31,12 @@ from typing import Any, Literal, final
 import tomli_w
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from codex_credits.configfile import parse_document, read_text
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.units import ZERO, Ccu, Usd, quantize_ccu
 from codex_credits.errors import ConfigError, UnknownModelError
+from codex_credits.limits import check_magnitudes
 
 __all__ = [
     "BUILTIN_CARDS",
@@ -287,7 +287,7 @@ class RateCard(Frozen):
     def from_data(cls, data: Any, source: str = "rate card") -> RateCard:
         """Validate a mapping; every problem is reported with its field path."""
         try:
-            return cls.model_validate(data)
+            return cls.model_validate(check_magnitudes(data, source))
         except ValidationError as exc:
             problems = format_validation_error(exc)
             raise ConfigError(
@@ -299,25 +299,14 @@ class RateCard(Frozen):
         cls, text: str, fmt: Literal["toml", "json"], source: str = "rate card"
     ) -> RateCard:
         """Parse TOML or JSON text; numbers are read as exact decimals."""
-        try:
-            if fmt == "toml":
-                data: Any = tomllib.loads(text, parse_float=Decimal)
-            else:
-                data = json.loads(text, parse_float=Decimal)
-        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{source} is not valid {fmt.upper()}: {exc}") from None
-        return cls.from_data(data, source=source)
+        return cls.from_data(parse_document(text, fmt, source), source=source)
 
     @classmethod
     def load(cls, path: str | Path) -> RateCard:
         """Load a card from a ``.toml`` or ``.json`` file."""
         path = Path(path)
         fmt = _format_of(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read rate card {path}: {exc.strerror}") from None
-        return cls.from_text(text, fmt, source=str(path))
+        return cls.from_text(read_text(path, "rate card"), fmt, source=str(path))
 
     @classmethod
     def resolve(cls, name_or_path: str | Path | None) -> RateCard:

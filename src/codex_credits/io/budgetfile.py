@@ -22,8 +22,6 @@ Numbers are read as exact decimals. A problem raises
 
 from __future__ import annotations
 
-import json
-import tomllib
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,9 +29,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from codex_credits.configfile import read_document
 from codex_credits.core.budgets import Budget, Override
 from codex_credits.core.ratecard import format_validation_error
+from codex_credits.core.units import amount
 from codex_credits.errors import ConfigError
+from codex_credits.limits import check_amount
 
 __all__ = ["load_budgets", "parse_budgets"]
 
@@ -41,20 +42,9 @@ __all__ = ["load_budgets", "parse_budgets"]
 def load_budgets(path: str | Path) -> tuple[tuple[Budget, ...], tuple[Override, ...]]:
     """Budgets and overrides from a ``.toml`` or ``.json`` file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read budgets file {path}: {exc.strerror}") from None
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".toml":
-            data: Any = tomllib.loads(text, parse_float=Decimal)
-        elif suffix == ".json":
-            data = json.loads(text, parse_float=Decimal)
-        else:
-            raise ConfigError(f"{path}: a budgets file must end in .toml or .json")
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path} is not valid {suffix[1:].upper()}: {exc}") from None
+    if path.suffix.lower() not in (".toml", ".json"):
+        raise ConfigError(f"{path}: a budgets file must end in .toml or .json")
+    data = read_document(path, "budgets file")
     return parse_budgets(data, source=str(path))
 
 
@@ -90,6 +80,11 @@ def _items(raw: Any, key: str, model: type[Any], source: str) -> list[Any]:
         entry = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in entry.items()}
         if "alert_at" in entry and isinstance(entry["alert_at"], list):
             entry["alert_at"] = tuple(entry["alert_at"])
+        if "amount" in entry and isinstance(entry["amount"], Decimal | int | str):
+            try:  # exact to the micro-unit and within MAX_AMOUNT: never rounded silently
+                entry["amount"] = check_amount(amount(entry["amount"]), "amount")
+            except (ConfigError, ValueError) as exc:
+                raise ConfigError(f"{source}: {key}[{i}].{exc}") from None
         try:
             items.append(model.model_validate(entry))
         except ValidationError as exc:

@@ -78,6 +78,7 @@ class FakeResponse:
     headers: dict[str, str]
     body: bytes
     delay: float = 0.0
+    trickle: float = 0.0
     truncated: bool = False
 
 
@@ -202,6 +203,8 @@ class FakeUsageApi:
             headers["retry-after"] = fault.retry_after
         if fault is not None and fault.retry_after_ms is not None:
             headers["retry-after-ms"] = fault.retry_after_ms
+        if fault is not None and fault.echo_key is not None:
+            return self._echo(fault, headers, delay)
         if fault is not None and fault.status is not None:
             return FakeResponse(fault.status, headers, _fault_body(fault), delay)
         if not authorized:
@@ -224,7 +227,29 @@ class FakeUsageApi:
             return FakeResponse(200, headers, body_text.encode(), delay, truncated=True)
         if fault is not None and fault.body is not None:
             return FakeResponse(200, headers, fault.body.encode(), delay)
-        return FakeResponse(200, headers, body_text.encode(), delay)
+        if fault is not None and fault.bad_gzip:
+            headers["content-encoding"] = "gzip"
+            return FakeResponse(200, headers, b"this is not gzip" * 8, delay)
+        trickle = fault.trickle if fault is not None else 0.0
+        return FakeResponse(200, headers, body_text.encode(), delay, trickle=trickle)
+
+    def _echo(self, fault: Fault, headers: dict[str, str], delay: float) -> FakeResponse:
+        """An error that gives the key back, as careless servers do."""
+        key = self.api_key
+        status = fault.status or 400
+        if fault.echo_key == "header":
+            headers["x-request-id"] = f"req_{key}"
+            body = _error("Invalid request.", "invalid_request_error", None)
+        elif fault.echo_key == "code":
+            body = _error("Invalid key.", "invalid_request_error", f"bad_key_{key}")
+        elif fault.echo_key == "unicode":
+            escaped = "".join(f"\\u{ord(c):04x}" for c in key)
+            text = f'{{"error": {{"message": "Incorrect API key provided: {escaped}", '
+            text += '"type": "invalid_request_error", "code": "invalid_api_key", "param": null}}'
+            body = text.encode()
+        else:
+            body = _error(f"Incorrect API key provided: {key}.", "invalid_request_error", None)
+        return FakeResponse(status, headers, body, delay)
 
     def _route(
         self, path: str, query: tuple[tuple[str, str], ...], fault: Fault | None
@@ -279,7 +304,9 @@ class FakeUsageApi:
         for group in groups:
             if group not in _GROUPS:
                 raise _BadRequest(f"group_by must be one of {', '.join(_GROUPS)}", "group_by")
-        bounds, cursor_in, next_offset, total = self._page_bounds(params, start, end, width_name)
+        bounds, cursor_in, next_offset, total = self._page_bounds(
+            params, start, end, width_name, fault
+        )
         indices = tuple(_GROUPS.index(g) for g in groups)
         data = []
         for lo, hi in bounds:
@@ -339,7 +366,9 @@ class FakeUsageApi:
         start, end, width_name = self._range(params, widths)
         for name in ("project_ids", "user_ids", "api_key_ids", "models", "group_by"):
             params.all(name)
-        bounds, cursor_in, next_offset, total = self._page_bounds(params, start, end, width_name)
+        bounds, cursor_in, next_offset, total = self._page_bounds(
+            params, start, end, width_name, fault
+        )
         data = [
             {"object": "bucket", "start_time": lo, "end_time": hi, "results": []}
             for lo, hi in bounds
@@ -363,12 +392,13 @@ class FakeUsageApi:
         return start, min(end, _MAX_TIME), width_name
 
     def _page_bounds(
-        self, params: _Params, start: int, end: int, width_name: str
+        self, params: _Params, start: int, end: int, width_name: str, fault: Fault | None
     ) -> tuple[list[tuple[int, int]], int, int | None, int]:
         default, maximum = _LIMITS[width_name]
         width = _WIDTHS[width_name]
         limit = params.limit(default, maximum)
-        offset = params.cursor(_fingerprint(params))
+        asked = params.cursor(_fingerprint(params))
+        offset = 0 if fault is not None and fault.replay_first_page else asked
         first = start // width * width
         total = -(-(end - first) // width)
         bounds = []
@@ -376,7 +406,7 @@ class FakeUsageApi:
             lo = first + k * width
             bounds.append((max(lo, start), min(lo + width, end)))
         next_offset = offset + limit if offset + limit < total else None
-        return bounds, offset, next_offset, total
+        return bounds, asked, next_offset, total
 
     def _page(
         self,
@@ -391,6 +421,11 @@ class FakeUsageApi:
         if fault is not None and fault.repeat_cursor:
             sent = params.one("page")
             next_page = sent if sent is not None else _cursor(offset, _fingerprint(params))
+        if fault is not None and fault.replay_first_page:
+            with self._lock:
+                self._counter += 1
+                nonce = self._counter
+            next_page = _cursor(offset, _fingerprint(params), nonce)
         return {
             "object": "page",
             "data": data,
@@ -480,7 +515,7 @@ class _Params:
             return 0
         try:
             raw = base64.urlsafe_b64decode(text.removeprefix("page_").encode()).decode()
-            offset_text, mark = raw.split(":", 1)
+            offset_text, mark = raw.split(":", 2)[:2]
             offset = int(offset_text)
         except (ValueError, UnicodeDecodeError):
             raise _BadRequest("page is not a cursor this server issued", "page") from None
@@ -494,8 +529,9 @@ def _fingerprint(params: _Params) -> str:
     return hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:8]
 
 
-def _cursor(offset: int, fingerprint: str) -> str:
-    return "page_" + base64.urlsafe_b64encode(f"{offset}:{fingerprint}".encode()).decode()
+def _cursor(offset: int, fingerprint: str, nonce: int | None = None) -> str:
+    text = f"{offset}:{fingerprint}" + ("" if nonce is None else f":{nonce}")
+    return "page_" + base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def _seconds(at: datetime | None) -> int | None:

@@ -2,7 +2,10 @@
 
 A :class:`Fault` changes one answer: an error status (with ``Retry-After`` or
 ``retry-after-ms``), a delay, a malformed or truncated body, a page cursor that
-repeats, or a 429 saying the quota is exhausted. A :class:`FaultPlan` holds,
+repeats, or a 429 saying the quota is exhausted; and the hostile ones: a page
+served again under a new cursor (an endless walk, or one bucket on several
+pages), an answer trickled a byte at a time, a bad gzip body, and an error that
+echoes the API key back in one of several forms. A :class:`FaultPlan` holds,
 per route, a queue of faults used one per request (``None`` in a queue lets
 that request through untouched) and, optionally, a fault for every request
 once the queue is empty.
@@ -35,6 +38,15 @@ class Fault:
             (the connection closes mid-body), or literal text to send.
         quota_exhausted: a 429 whose body says the quota is exhausted (final).
         repeat_cursor: the page's ``next_page`` repeats the cursor just sent.
+        replay_first_page: the answer is the range's first page again, with a
+            brand-new cursor to where the request asked for (``always`` makes
+            the walk endless; queued twice, the first page is served three times).
+        trickle: send the answer (status line, headers, body) one byte every
+            ``trickle`` seconds (real sockets only).
+        bad_gzip: ``content-encoding: gzip`` on a body that is not gzip.
+        echo_key: an error status whose answer holds the key: ``"raw"`` in the
+            message, ``"unicode"`` JSON-escaped (``\\u0073k...``), ``"code"`` in
+            ``error.code``, ``"header"`` in ``x-request-id``.
     """
 
     status: int | None = None
@@ -44,6 +56,10 @@ class Fault:
     body: Literal["malformed", "truncated"] | str | None = None
     quota_exhausted: bool = False
     repeat_cursor: bool = False
+    replay_first_page: bool = False
+    trickle: float = 0.0
+    bad_gzip: bool = False
+    echo_key: Literal["raw", "unicode", "code", "header"] | None = None
 
     @classmethod
     def error(
@@ -84,6 +100,28 @@ class Fault:
     def repeating_cursor(cls) -> Fault:
         """A page whose ``next_page`` is the cursor it was asked with (a server bug)."""
         return cls(repeat_cursor=True)
+
+    @classmethod
+    def replayed_first_page(cls) -> Fault:
+        """The range's first page again under a fresh cursor (a cursor that never ends)."""
+        return cls(replay_first_page=True)
+
+    @classmethod
+    def trickled(cls, seconds_per_byte: float) -> Fault:
+        """The normal answer, sent one byte (headers included) every ``seconds_per_byte``."""
+        return cls(trickle=seconds_per_byte)
+
+    @classmethod
+    def bad_gzip_body(cls) -> Fault:
+        """Status 200, ``content-encoding: gzip``, and a body that is not gzip."""
+        return cls(bad_gzip=True)
+
+    @classmethod
+    def echoing_key(
+        cls, form: Literal["raw", "unicode", "code", "header"], status: int = 400
+    ) -> Fault:
+        """An error answer that echoes the request's API key back in ``form``."""
+        return cls(status=status, echo_key=form)
 
 
 def _text(value: float | str) -> str:

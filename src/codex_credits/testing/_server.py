@@ -5,8 +5,9 @@ serves every request on its own thread and stops on exit. ``server.url`` is
 the base URL to give any tool (``http://127.0.0.1:<port>/v1``); plain http is
 fine there because the traffic never leaves the machine.
 
-Faults are real: a delay sleeps in the request's thread, and a truncated body
-sends the full ``Content-Length`` then closes the connection halfway.
+Faults are real: a delay sleeps in the request's thread, a truncated body
+sends the full ``Content-Length`` then closes the connection halfway, and a
+trickled answer sends its status line, headers and body one byte at a time.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class _Handler(BaseHTTPRequestHandler):
         answer = self.server.api.handle(self.command, self.path, dict(self.headers.items()))
         if answer.delay:
             time.sleep(answer.delay)
+        if answer.trickle and body:
+            self._trickle(answer.status, answer.headers, answer.body, answer.trickle)
+            return
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
@@ -50,6 +54,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self.wfile.write(answer.body)
+
+    def _trickle(self, status: int, headers: dict[str, str], body: bytes, seconds: float) -> None:
+        """The whole answer, status line and headers included, one byte at a time."""
+        self.close_connection = True
+        head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}"]
+        head += [f"{name}: {value}" for name, value in headers.items()]
+        head += [f"content-length: {len(body)}", "connection: close"]
+        raw = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        try:
+            for index in range(len(raw)):
+                self.wfile.write(raw[index : index + 1])
+                self.wfile.flush()
+                time.sleep(seconds)
+        except OSError:  # the client hung up, as it should
+            return
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = _serve
 

@@ -1,0 +1,205 @@
+"""Hand-computed cases for the budget rules (core/budgets.py), each boundary on both
+sides, written to kill the mutants that survived (tools/mutation.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+
+import pytest
+from pydantic import ValidationError
+
+from codex_credits.core.budgets import (
+    Budget,
+    BudgetState,
+    BudgetVerdict,
+    Control,
+    Override,
+    check_budgets,
+    evaluate_budget,
+    raise_budget,
+    record_spend,
+    reset_budgets,
+)
+from codex_credits.core.events import BudgetAlert, Mode, Request
+
+AT = datetime(2026, 6, 3, 10, tzinfo=UTC)
+START = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def budget(control: Control, amount: int = 10, **fields: object) -> Budget:
+    values: dict[str, object] = {"name": "web", "scope": "project", "value": "web"}
+    values.update(fields)
+    return Budget(amount=D(amount), control=control, **values)  # type: ignore[arg-type]
+
+
+def web(amount: str, sandbox: str = "0", **labels: str) -> Request:
+    labels.setdefault("project_id", "web")
+    return Request(amount=D(amount), sandbox_ccu=D(sandbox), **labels)
+
+
+def test_scopes_and_their_spellings() -> None:
+    for spelling, label in [
+        ("project", "project_id"),
+        ("project_id", "project_id"),
+        ("user", "user_id"),
+        ("user_id", "user_id"),
+        ("task_type", "task_type"),
+        ("feature", "feature"),
+    ]:
+        assert budget(Control.QUEUE, scope=spelling).scope == label
+    with pytest.raises(ValidationError, match="scope must be one of"):
+        budget(Control.QUEUE, scope="team")
+    with pytest.raises(ValidationError, match="scope must be one of"):
+        budget(Control.QUEUE, scope=5)
+
+
+def test_alert_fractions_are_positive_sorted_and_unique() -> None:
+    assert budget(Control.SOFT_LIMIT).alert_at == (D(1),)
+    made = budget(Control.SOFT_LIMIT, alert_at=(D("0.9"), D("0.5"), D("0.9")))
+    assert made.alert_at == (D("0.5"), D("0.9"))
+    with pytest.raises(ValidationError, match="must be > 0, got 0"):
+        budget(Control.SOFT_LIMIT, alert_at=(D(0),))
+    assert budget(Control.SOFT_LIMIT, alert_at=(D("0.000001"),)).alert_at == (D("0.000001"),)
+    assert budget(Control.SOFT_LIMIT).control is Control.SOFT_LIMIT
+    assert Budget(name="b", scope="user", value="x", amount=D(1)).control is Control.SOFT_LIMIT
+
+
+def test_matches_reads_the_scope_label() -> None:
+    b = budget(Control.QUEUE, scope="user", value="ann")
+    assert b.matches(web("1", user_id="ann"))
+    assert not b.matches(web("1", user_id="bo"))
+    assert not b.matches(Request(amount=D(1)))
+
+
+def test_limit_and_room() -> None:
+    state = BudgetState(budget=budget(Control.HARD_STOP), spend=D(4), extra=D(3))
+    assert state.limit == D(13)
+    assert state.room == D(9)
+    assert BudgetState(budget=budget(Control.HARD_STOP), spend=D(15)).room == 0
+
+
+@pytest.mark.parametrize("control", [Control.HARD_STOP, Control.QUEUE])
+def test_evaluate_a_binding_budget(control: Control) -> None:
+    state = BudgetState(budget=budget(control), spend=D(6))
+    assert evaluate_budget(state, web("4"), Mode.REQUEST) == D(4)  # exactly the room
+    assert evaluate_budget(state, web("4.000001"), Mode.REQUEST) == 0
+    assert evaluate_budget(state, web("5"), Mode.FLUID) == D(4)
+    assert evaluate_budget(state, web("5", project_id="api"), Mode.REQUEST) is None
+
+
+@pytest.mark.parametrize("control", [Control.SOFT_LIMIT, Control.DEGRADED])
+def test_soft_and_degraded_budgets_never_bind(control: Control) -> None:
+    state = BudgetState(budget=budget(control), spend=D(100))
+    assert evaluate_budget(state, web("5"), Mode.REQUEST) is None
+
+
+def test_check_picks_the_budget_with_least_room_first_listed_on_a_tie() -> None:
+    a = BudgetState(budget=budget(Control.HARD_STOP, 10, name="a"), spend=D(7))
+    b = BudgetState(budget=budget(Control.QUEUE, 10, name="b"), spend=D(8))
+    c = BudgetState(budget=budget(Control.QUEUE, 10, name="c"), spend=D(8))
+    verdict = check_budgets((a, b, c), web("5"), Mode.FLUID)
+    assert verdict == BudgetVerdict(amount=D(5), fit=D(2), budget="b", control=Control.QUEUE)
+    verdict = check_budgets((a, b, c), web("2"), Mode.REQUEST)
+    assert verdict == BudgetVerdict(amount=D(2), fit=D(2))  # fits everywhere: nothing binds
+    verdict = check_budgets((a, b), web("3"), Mode.REQUEST)
+    assert verdict == BudgetVerdict(amount=D(3), fit=D(0), budget="b", control=Control.QUEUE)
+
+
+def test_a_degraded_budget_waives_the_sandbox_part_once() -> None:
+    d1 = BudgetState(budget=budget(Control.DEGRADED, 10, name="d1"), spend=D(8))
+    d2 = BudgetState(budget=budget(Control.DEGRADED, 10, name="d2"), spend=D(9))
+    hard = BudgetState(budget=budget(Control.HARD_STOP, 20, name="h"), spend=D(17))
+    verdict = check_budgets((d1, d2, hard), web("5", sandbox="2", user_id="u"), Mode.REQUEST)
+    assert verdict == BudgetVerdict(amount=D(3), waived=D(2), fit=D(3), degraded_by="d1")
+    verdict = check_budgets((d1, hard), web("6", sandbox="2"), Mode.REQUEST)
+    assert verdict == BudgetVerdict(
+        amount=D(4), waived=D(2), fit=D(0), budget="h", control=Control.HARD_STOP, degraded_by="d1"
+    )
+
+
+def test_a_degraded_budget_acts_only_past_its_limit_and_in_scope() -> None:
+    d = BudgetState(budget=budget(Control.DEGRADED, 10), spend=D(8))
+    assert check_budgets((d,), web("2", sandbox="1"), Mode.REQUEST).waived == 0  # 8 + 2 == 10
+    assert check_budgets((d,), web("2.000001", sandbox="1"), Mode.REQUEST).waived == D(1)
+    other = web("5", sandbox="1", project_id="api")
+    assert check_budgets((d,), other, Mode.REQUEST) == BudgetVerdict(amount=D(5), fit=D(5))
+    soft = BudgetState(budget=budget(Control.SOFT_LIMIT, 1), spend=D(8))
+    assert check_budgets((soft,), web("5", sandbox="1"), Mode.REQUEST).waived == 0
+
+
+def test_the_waived_request_keeps_its_labels() -> None:
+    d = BudgetState(budget=budget(Control.DEGRADED, 1, name="d"), spend=D(1))
+    user = BudgetState(
+        budget=budget(Control.HARD_STOP, 3, name="u", scope="user", value="ann"), spend=D(0)
+    )
+    task = BudgetState(
+        budget=budget(Control.HARD_STOP, 3, name="t", scope="task_type", value="docs")
+    )
+    feat = BudgetState(budget=budget(Control.HARD_STOP, 3, name="f", scope="feature", value="x"))
+    request = Request(
+        amount=D(6),
+        sandbox_ccu=D(2),
+        project_id="web",
+        user_id="ann",
+        task_type="docs",
+        feature="x",
+    )
+    for binding in (user, task, feat):
+        verdict = check_budgets((d, binding), request, Mode.FLUID)
+        assert (verdict.amount, verdict.fit, verdict.budget) == (D(4), D(3), binding.budget.name)
+
+
+def test_record_spend_fires_each_alert_once_per_period() -> None:
+    b = budget(Control.SOFT_LIMIT, 10, alert_at=(D("0.5"), D(1)))
+    other = BudgetState(budget=budget(Control.SOFT_LIMIT, 10, name="api", value="api"))
+    states = (BudgetState(budget=b, extra=D(2)), other)
+    states, alerts = record_spend(states, web("5"), D("5.999999"), at=AT, period_start=START)
+    assert alerts == ()  # 0.5 x 12 = 6
+    assert states[0].spend == D("5.999999")
+    assert states[1] is other
+    states, alerts = record_spend(states, web("1"), D("0.000001"), at=AT, period_start=START)
+    assert alerts == (
+        BudgetAlert(
+            budget="web", threshold=D("0.5"), at=AT, spend=D(6), amount=D(12), period_start=START
+        ),
+    )
+    assert states[0].fired == (D("0.5"),)
+    assert states[0].extra == D(2)
+    states, alerts = record_spend(states, web("1"), D(1), at=AT, period_start=START)
+    assert alerts == ()
+    states, alerts = record_spend(states, web("9"), D(9), at=AT, period_start=START)
+    assert [a.threshold for a in alerts] == [D(1)]
+    assert states[0].fired == (D("0.5"), D(1))
+    assert states[0].budget is b
+
+
+def test_alert_thresholds_are_quantized() -> None:
+    b = budget(Control.SOFT_LIMIT, 1, alert_at=(D("0.3333333"),))
+    states = (BudgetState(budget=b),)
+    _, alerts = record_spend(states, web("1"), D("0.333333"), at=AT, period_start=START)
+    assert [a.threshold for a in alerts] == [D("0.3333333")]  # 0.3333333 -> 0.333333
+
+
+def test_overrides_raise_only_the_named_budget() -> None:
+    a = BudgetState(budget=budget(Control.QUEUE, 10, name="a"), spend=D(3), fired=(D(1),))
+    b = BudgetState(budget=budget(Control.QUEUE, 10, name="b"))
+    raised = raise_budget((a, b), Override(budget="a", at=AT, amount=D(5)))
+    assert raised[0] == BudgetState(budget=a.budget, spend=D(3), extra=D(5), fired=(D(1),))
+    assert raised[1] is b
+    twice = raise_budget(raised, Override(budget="a", at=AT, amount=D(1)))
+    assert twice[0].extra == D(6)
+    assert raise_budget((a,), Override(budget="zzz", at=AT, amount=D(5))) == (a,)
+
+
+def test_reset_forgets_spend_raises_and_alerts() -> None:
+    a = BudgetState(budget=budget(Control.QUEUE), spend=D(3), extra=D(2), fired=(D(1),))
+    assert reset_budgets((a,)) == (BudgetState(budget=a.budget),)
+
+
+def test_record_spend_reaches_a_matching_budget_after_one_that_does_not_match() -> None:
+    other = BudgetState(budget=budget(Control.SOFT_LIMIT, 10, name="api", value="api"))
+    mine = BudgetState(budget=budget(Control.SOFT_LIMIT, 10))
+    states, alerts = record_spend((other, mine), web("12"), D(12), at=AT, period_start=START)
+    assert states == (other, BudgetState(budget=mine.budget, spend=D(12), fired=(D(1),)))
+    assert [a.budget for a in alerts] == ["web"]

@@ -28,7 +28,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_us, from_epoch_us
 from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
-from codex_credits.errors import ConfigError
+from codex_credits.errors import ConfigError, UsageDataError
 
 __all__ = [
     "DIMENSIONS",
@@ -60,6 +60,7 @@ _INT_METERS = (
 )
 
 Int64Array = npt.NDArray[np.int64]
+_MAX_INT64 = 2**63 - 1
 
 
 @final
@@ -421,7 +422,7 @@ class UsageLog(Sequence[UsageEvent]):
         try:
             priced = _price_vectorised(self, card)
         except _NotVectorisable:
-            priced = np.array([to_micro(e.amount(card)) for e in self], dtype=np.int64)
+            priced = np.array([_fits(to_micro(e.amount(card)), e) for e in self], dtype=np.int64)
             priced.setflags(write=False)
             return priced
         result = np.where(c["has_ccu"], c["ccu_micro"], priced)
@@ -435,6 +436,17 @@ class UsageLog(Sequence[UsageEvent]):
 
 class _NotVectorisable(Exception):
     pass
+
+
+def _fits(micro: int, event: UsageEvent) -> int:
+    """``micro`` when a 64-bit column holds it; else a data error naming the event."""
+    if micro > _MAX_INT64:
+        raise UsageDataError(
+            f"the event at {event.timestamp.isoformat()} costs {from_micro(micro)}, beyond "
+            f"the largest amount a column holds ({from_micro(_MAX_INT64)})",
+            field="amount",
+        )
+    return micro
 
 
 def _rate_micro(rate: Decimal) -> int:
@@ -465,9 +477,10 @@ def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
         # quantize(qty * rate * factor / divisor) in micro-units, half-even, per event.
         if isinstance(rate_micro, int) and rate_micro == 0:
             return np.zeros(n, dtype=np.int64)
+        largest = int(np.max(rate_micro)) * max(f_num, f_den) if n else 0
+        if n and largest and int(qty.max()) > _MAX_INT64 // largest:
+            raise _NotVectorisable  # int64 would overflow: exact Decimal pricing takes over
         num = qty * rate_micro * factor_num
-        if np.any(num < 0):  # int64 overflow: let exact Decimal pricing take over
-            raise _NotVectorisable
         return _div_half_even(num, divisor * f_den)
 
     meters = card.meters

@@ -162,6 +162,7 @@ from codex_credits.io.rollout import (
     read_codex_logs,
 )
 from codex_credits.io.usagefile import read_usage, write_usage
+from codex_credits.io.usagesummary import GroupTotals, UsageSummary, summarize_usage
 
 __all__ = [
     "__version__",
@@ -228,6 +229,7 @@ __all__ = [
     "forecast_rollover",
     "ForecastMethod",
     "grant",
+    "GroupTotals",
     "HourClosed",
     "HourlyLimits",
     "HourlyRules",
@@ -299,6 +301,7 @@ __all__ = [
     "Status",
     "status_from_state",
     "StatusSplit",
+    "summarize_usage",
     "SystemClock",
     "task_alerts",
     "TierComparison",
@@ -316,6 +319,7 @@ __all__ = [
     "UsageLog",
     "UsageLogBuilder",
     "UsageReport",
+    "UsageSummary",
     "Usd",
     "write_usage",
 ]

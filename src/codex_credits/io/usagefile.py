@@ -32,7 +32,7 @@ from codex_credits.errors import UsageDataError
 from codex_credits.io.usagecolumns import read_columns
 from codex_credits.io.usagerows import INT_FIELDS, read_rows_reference
 
-__all__ = ["USAGE_COLUMNS", "read_usage", "write_usage"]
+__all__ = ["USAGE_COLUMNS", "guess_format", "read_usage", "write_usage"]
 
 USAGE_COLUMNS: tuple[str, ...] = (
     "timestamp",
@@ -66,7 +66,7 @@ def read_usage(
         UsageDataError: a bad row (with ``strict``), or a file that cannot be read.
     """
     path = Path(path)
-    fmt = format or _guess_format(path)
+    fmt = format or guess_format(path)
     try:
         log = read_columns(path, fmt, strict=strict)
         if log is None:  # something only the reference reader reports in order
@@ -86,7 +86,7 @@ def write_usage(events: Iterable[UsageEvent], path: str | Path) -> int:
     ``read_usage`` reads the file back to equal events.
     """
     path = Path(path)
-    fmt = _guess_format(path)
+    fmt = guess_format(path)
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         if fmt == "csv":
@@ -139,7 +139,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _guess_format(path: Path) -> Literal["csv", "jsonl"]:
+def guess_format(path: Path) -> Literal["csv", "jsonl"]:
+    """``csv`` for a ``.csv`` name, ``jsonl`` for ``.jsonl``/``.ndjson``/``.json``."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"

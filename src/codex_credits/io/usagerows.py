@@ -297,6 +297,8 @@ def _int(row: Mapping[str, Any], name: str) -> int:
             raise RowError(name, f"{value!r} is not a whole number") from None
         if not number.is_finite() or number != number.to_integral_value():
             raise RowError(name, f"{value!r} is not a whole number")
+        if number.adjusted() >= 19:  # never build a huge integer (1e999999999)
+            raise RowError(name, f"{value!r} is too large (at most {_MAX_INT64})")
         result = int(number)
     if result < 0:
         raise RowError(name, f"must be >= 0, found {value!r}")

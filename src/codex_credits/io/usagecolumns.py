@@ -46,7 +46,7 @@ from codex_credits.io.usagerows import (
 )
 from codex_credits.io.usagetables import TEXT_FIELDS, Table, csv_tables, jsonl_tables
 
-__all__ = ["read_chunks", "read_columns"]
+__all__ = ["convert_table", "read_chunks", "read_columns"]
 
 _TEXT_FIELDS = TEXT_FIELDS
 
@@ -93,6 +93,11 @@ def read_chunks(
             return
         problems += len(chunk.problems)
         yield chunk
+
+
+def convert_table(table: Table, path: Path, strict: bool, room: int) -> Chunk | None:
+    """The checked rows of one table (None: a value beyond 64 bits; see :func:`read_chunks`)."""
+    return _convert(table, path, strict, room)
 
 
 @contextmanager

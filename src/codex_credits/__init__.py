@@ -195,6 +195,7 @@ from codex_credits.io.rollout import (
     read_codex_logs,
 )
 from codex_credits.io.usagefile import read_usage, write_usage
+from codex_credits.io.usagesummary import GroupTotals, UsageSummary, summarize_usage
 from codex_credits.tasks.concurrency import (
     ConcurrencyHold,
     ConcurrencySchedule,
@@ -355,6 +356,7 @@ __all__ = [
     "Gate",
     "governed_apply",
     "grant",
+    "GroupTotals",
     "GuardEvent",
     "GuardReport",
     "GuardVerdict",
@@ -466,6 +468,7 @@ __all__ = [
     "Status",
     "status_from_state",
     "StatusSplit",
+    "summarize_usage",
     "SystemClock",
     "task_alerts",
     "TASK_PRIORS",
@@ -499,6 +502,7 @@ __all__ = [
     "UsageLog",
     "UsageLogBuilder",
     "UsageReport",
+    "UsageSummary",
     "Usd",
     "verify_log",
     "watch_rollout",

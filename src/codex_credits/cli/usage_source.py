@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from codex_credits.cli.args import instant_arg
 from codex_credits.core.timeutil import add_months_clamped
-from codex_credits.core.usage import UsageLog
+from codex_credits.core.usage import LogSummary, UsageLog
 from codex_credits.io.usagefile import read_usage
 
 if TYPE_CHECKING:
     from codex_credits.client import CodexUsageBucket
 
-__all__ = ["UsageSource", "add_usage_source", "load_usage", "load_usage_source"]
+__all__ = ["UsageSource", "add_usage_source", "load_usage", "load_usage_source", "report_reading"]
 
 API_GROUPS = ("user_id", "project_id", "task_type")
 
@@ -96,14 +96,18 @@ def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
     if path is None:
         raise argparse.ArgumentTypeError("give --usage FILE, or --from-api --start ISO --end ISO")
     log = read_usage(path, strict=not getattr(args, "lenient", False))
-    summary = log.summary
+    report_reading(log.summary, path, err)
+    return UsageSource(log)
+
+
+def report_reading(summary: LogSummary, path: Path, err: TextIO) -> None:
+    """Name skipped rows and dropped duplicates on ``err``."""
     if summary.skipped:
         err.write(f"codex-credits: skipped {summary.skipped} bad row(s) in {path}\n")
         for problem in summary.problems[:5]:
             err.write(f"  {problem}\n")
     if summary.duplicates:
         err.write(f"codex-credits: dropped {summary.duplicates} duplicate event_id(s) in {path}\n")
-    return UsageSource(log)
 
 
 def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:

@@ -9,6 +9,14 @@ A :class:`UsageLog` is an ordered collection of events stored as columns
 (NumPy arrays of integers, and interned labels for dimensions), so a million
 events cost a few tens of megabytes and can be priced in one vectorised pass
 (:meth:`UsageLog.amounts_micro`). Iterating a log yields ``UsageEvent`` values.
+A column holding one value throughout (a meter a file does not have, a label
+never given) is stored as that one value (a read-only broadcast view), and
+label codes take 16 bits while a dimension has fewer than 32,768 labels, so
+a log of timestamps, amounts and one label costs about 18 bytes an event.
+
+Events are in time order; events with the same timestamp are in a fixed order
+of their content (:meth:`UsageLog.sorted`), so the order of a file's rows
+never changes the log.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_us, from_epoch_us
 from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
-from codex_credits.errors import ConfigError
+from codex_credits.errors import ConfigError, UsageDataError
 
 __all__ = [
     "DIMENSIONS",
@@ -37,6 +45,8 @@ __all__ = [
     "UsageEvent",
     "UsageLog",
     "UsageLogBuilder",
+    "compact_column",
+    "join_columns",
 ]
 
 DIMENSIONS: tuple[str, ...] = (
@@ -61,6 +71,7 @@ _INT_METERS = (
 )
 
 Int64Array = npt.NDArray[np.int64]
+_MAX_INT64 = 2**63 - 1
 
 
 @final
@@ -280,8 +291,12 @@ class UsageLog(Sequence[UsageEvent]):
         self._columns = columns
         self._labels = labels
         self.summary = summary if summary is not None else LogSummary(events=len(columns["ts_us"]))
-        for array in columns.values():
+        for name, array in columns.items():
+            if name in labels and array.dtype.itemsize > 2 and len(labels[name]) <= _INT16_MAX:
+                array = array.astype(np.int16)
+            array = compact_column(array)
             array.setflags(write=False)
+            columns[name] = array
 
     # -- construction ----------------------------------------------------------------------
 
@@ -387,18 +402,61 @@ class UsageLog(Sequence[UsageEvent]):
 
     def take(self, indices: npt.NDArray[Any]) -> UsageLog:
         """A new log of the events at ``indices`` (an integer or boolean array)."""
-        columns = {name: np.ascontiguousarray(col[indices]) for name, col in self._columns.items()}
+        columns = _select(self._columns, indices)
         n = len(columns["ts_us"])
         return UsageLog(columns, self._labels, LogSummary(rows=n, events=n))
 
     def sorted(self) -> UsageLog:
-        """The log in time order (stable). Returns ``self`` when already sorted."""
+        """The log in a fixed order. Returns ``self`` when already in it.
+
+        Events are ordered by time. Events with the same timestamp are ordered
+        by ``event_id`` (none first), then by amount (none first), the meters
+        (reasoning, tool calls, output, input, cached input, sandbox minutes),
+        fast mode, and the other labels in ``DIMENSIONS`` order and the sandbox
+        class (by text, none first). Rows equal in all of these are the same
+        event in any order; so no reordering of a file's rows changes the log.
+        """
         ts = self._columns["ts_us"]
-        if ts.size < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+        if ts.size < 2:
             return self
-        order = np.argsort(ts, kind="stable")
-        columns = {name: np.ascontiguousarray(col[order]) for name, col in self._columns.items()}
-        return UsageLog(columns, self._labels, self.summary)
+        steps = ts[1:] >= ts[:-1]
+        if bool(np.all(steps)):
+            if not bool(np.any(ts[1:] == ts[:-1])):
+                return self
+            order = np.arange(ts.size)
+        else:
+            order = np.argsort(ts, kind="stable")
+        order = self._ties_in_order(order)
+        if bool(np.all(order[1:] > order[:-1])):
+            return self
+        return UsageLog(_select(self._columns, order), self._labels, self.summary)
+
+    def _ties_in_order(self, order: Int64Array) -> Int64Array:
+        """``order`` (by time) with each run of equal timestamps ordered by content."""
+        ts = self._columns["ts_us"][order]
+        same = ts[1:] == ts[:-1]
+        if not same.any():
+            return order
+        tied = np.zeros(ts.size, dtype=np.bool_)
+        tied[1:] |= same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)
+        rows = order[at]
+        keys: list[npt.NDArray[Any]] = []  # most significant first
+        for name in _TIE_KEYS:
+            column = self._columns[name]
+            if column.strides[0] == 0 and column.size:
+                continue  # one value throughout: decides nothing
+            if name in self._labels:
+                keys.append(_label_ranks(self._labels[name])[column[rows]])
+            else:
+                keys.append(column[rows])
+        if not keys:
+            return order
+        within = np.lexsort((*reversed(keys), ts[at]))
+        result = order.copy()
+        result[at] = rows[within]
+        return result
 
     def between(self, start: datetime | None = None, end: datetime | None = None) -> UsageLog:
         """Events in ``[start, end)``; either bound may be omitted."""
@@ -424,7 +482,7 @@ class UsageLog(Sequence[UsageEvent]):
         try:
             priced = _price_vectorised(self, card)
         except _NotVectorisable:
-            priced = np.array([to_micro(e.amount(card)) for e in self], dtype=np.int64)
+            priced = np.array([_fits(to_micro(e.amount(card)), e) for e in self], dtype=np.int64)
             priced.setflags(write=False)
             return priced
         result = np.where(c["has_ccu"], c["ccu_micro"], priced)
@@ -438,6 +496,76 @@ class UsageLog(Sequence[UsageEvent]):
 
 class _NotVectorisable(Exception):
     pass
+
+
+_INT16_MAX = 32_767
+_TIE_KEYS = (
+    "event_id",
+    "has_ccu",
+    "ccu_micro",
+    *_INT_METERS,
+    "sandbox_micro_minutes",
+    "fast",
+    *(name for name in DIMENSIONS if name != "event_id"),
+    "sandbox_class",
+)
+
+
+def compact_column(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``array``, or its one value as a read-only broadcast view when all values are equal."""
+    if array.ndim != 1 or array.size < 2 or array.strides[0] == 0:
+        return array
+    first = array[:1]
+    if not bool((array == first[0]).all()):
+        return array
+    return np.broadcast_to(first.copy(), array.shape)
+
+
+def join_columns(pieces: Sequence[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """The pieces end to end; one broadcast value when every piece holds the same one."""
+    if len(pieces) == 1:
+        return pieces[0]
+    n = sum(len(p) for p in pieces)
+    filled = [p for p in pieces if p.size]
+    if filled and all(p.strides[0] == 0 for p in filled):
+        value = filled[0][:1]
+        if all(p[0] == value[0] for p in filled):
+            return np.broadcast_to(value.copy(), (n,))
+    dtype = np.result_type(*pieces)
+    return np.concatenate(pieces).astype(dtype, copy=False)
+
+
+def _select(columns: dict[str, npt.NDArray[Any]], rows: npt.NDArray[Any]) -> dict[str, Any]:
+    """Every column at ``rows`` (integers or a mask); one-value columns stay one value."""
+    ts = np.ascontiguousarray(columns["ts_us"][rows])
+    result: dict[str, npt.NDArray[Any]] = {}
+    for name, column in columns.items():
+        if name == "ts_us":
+            result[name] = ts
+        elif column.strides[0] == 0 and column.size:
+            result[name] = np.broadcast_to(column[:1].copy(), ts.shape)
+        else:
+            result[name] = np.ascontiguousarray(column[rows])
+    return result
+
+
+def _label_ranks(table: tuple[str | None, ...]) -> Int64Array:
+    """For each code of ``table``, its rank by text (None first)."""
+    order = sorted(range(len(table)), key=lambda code: (table[code] is not None, table[code] or ""))
+    ranks = np.empty(len(table), dtype=np.int64)
+    ranks[order] = np.arange(len(table))
+    return ranks
+
+
+def _fits(micro: int, event: UsageEvent) -> int:
+    """``micro`` when a 64-bit column holds it; else a data error naming the event."""
+    if micro > _MAX_INT64:
+        raise UsageDataError(
+            f"the event at {event.timestamp.isoformat()} costs {from_micro(micro)}, beyond "
+            f"the largest amount a column holds ({from_micro(_MAX_INT64)})",
+            field="amount",
+        )
+    return micro
 
 
 def _rate_micro(rate: Decimal) -> int:
@@ -468,9 +596,10 @@ def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
         # quantize(qty * rate * factor / divisor) in micro-units, half-even, per event.
         if isinstance(rate_micro, int) and rate_micro == 0:
             return np.zeros(n, dtype=np.int64)
+        largest = int(np.max(rate_micro)) * max(f_num, f_den) if n else 0
+        if n and largest and int(qty.max()) > _MAX_INT64 // largest:
+            raise _NotVectorisable  # int64 would overflow: exact Decimal pricing takes over
         num = qty * rate_micro * factor_num
-        if np.any(num < 0):  # int64 overflow: let exact Decimal pricing take over
-            raise _NotVectorisable
         return _div_half_even(num, divisor * f_den)
 
     meters = card.meters

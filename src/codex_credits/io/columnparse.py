@@ -33,6 +33,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.io.bounds import MAX_US, MIN_US
 from codex_credits.io.usagerows import FALSE_WORDS, TRUE_WORDS
 
 __all__ = [
@@ -175,8 +176,9 @@ def _fixed_timestamps(
         good &= (off_hours <= 23) & (off_minutes <= 59)
         shift = off_hours.astype(np.int32) * 3600 + off_minutes.astype(np.int32) * 60
         seconds = seconds - np.where(sign == ord("-"), -shift, shift)
-    total = (days * 86_400 + seconds) * 1_000_000 + micro
-    return good, np.asarray(total, dtype=np.int64)
+    total = np.asarray((days * 86_400 + seconds) * 1_000_000 + micro, dtype=np.int64)
+    good &= (total >= MIN_US) & (total <= MAX_US)  # an offset may leave the years 1..9999
+    return good, total
 
 
 def parse_decimals(values: Sequence[Any], places: int) -> tuple[IntArray, BoolArray, BoolArray]:

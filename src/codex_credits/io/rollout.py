@@ -33,11 +33,13 @@ The keys are kept as 64-bit hashes: a few dozen bytes per request.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import final
 
@@ -48,6 +50,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, require_utc
 from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
 from codex_credits.errors import UsageDataError
+from codex_credits.io.bounds import MAX_INT64
 from codex_credits.io.rollout_parse import (
     Candidate,
     FileResult,
@@ -67,6 +70,7 @@ __all__ = [
     "window_kind",
 ]
 
+_PROBLEM_LIMIT = 1000
 Progress = Callable[[int, int, int, int], None]
 """``progress(files_done, files_total, bytes_done, bytes_total)``."""
 
@@ -105,6 +109,8 @@ class RolloutSummary(Frozen):
     bytes: int = 0
     lines: int = 0
     bad_lines: int = 0
+    bad_rate_limits: int = 0
+    unreadable: int = 0
     problems: tuple[str, ...] = ()
     token_count_events: int = 0
     repeated_totals: int = 0
@@ -123,6 +129,11 @@ class RolloutSummary(Frozen):
     cache_write_input_tokens: int = 0
     tool_calls: int = 0
     plan_windows: tuple[PlanWindow, ...] = ()
+
+    @property
+    def skipped(self) -> int:
+        """Everything left out and reported: bad lines, bad rate limits, unreadable paths."""
+        return self.bad_lines + self.bad_rate_limits + self.unreadable
 
     @property
     def total_tokens(self) -> int:
@@ -201,10 +212,19 @@ def find_rollout_files(paths: Iterable[str | Path]) -> list[Path]:
     ``archived_sessions/`` (a Codex home) is searched there; any other folder
     is searched whole for ``rollout-*.jsonl`` (or, when it has none, ``*.jsonl``).
 
+    A folder that cannot be read is left out; :func:`read_codex_logs` counts
+    and names it (``summary.unreadable``).
+
     Raises:
         UsageDataError: a path does not exist.
     """
+    return _discover(paths)[0]
+
+
+def _discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
+    """The rollout files under ``paths`` and a problem for each folder that cannot be read."""
     found: dict[Path, None] = {}
+    problems: dict[str, None] = {}
     for item in paths:
         path = Path(item).expanduser()
         if path.is_file():
@@ -216,12 +236,25 @@ def find_rollout_files(paths: Iterable[str | Path]) -> list[Path]:
         roots = [r for r in roots if r.is_dir()] or [path]
         files: list[Path] = []
         for root in roots:
-            files.extend(p for p in root.rglob("rollout-*.jsonl") if p.is_file())
+            files.extend(_walk(root, "rollout-*.jsonl", problems))
         if not files:
-            files = [p for p in path.rglob("*.jsonl") if p.is_file()]
+            files = _walk(path, "*.jsonl", problems)
         for file in sorted(files):
             found[file] = None
-    return list(found)
+    return list(found), list(problems)
+
+
+def _walk(root: Path, pattern: str, problems: dict[str, None]) -> list[Path]:
+    """Files named like ``pattern`` under ``root``; unreadable folders go to ``problems``."""
+
+    def unreadable(exc: OSError) -> None:
+        problems[f"{exc.filename}: cannot read folder: {exc.strerror}"] = None
+
+    files: list[Path] = []
+    for folder, _, names in os.walk(root, onerror=unreadable):
+        base = Path(folder)
+        files.extend(base / name for name in fnmatch.filter(names, pattern))
+    return [f for f in files if f.is_file()]
 
 
 def read_codex_logs(
@@ -247,23 +280,27 @@ def read_codex_logs(
             them (benchmarks/bench_logs.py measures both).
 
     Returns:
-        :class:`CodexLogs`. Bad lines never stop the import: each is counted in
-        ``summary.bad_lines`` (and ``log.summary.skipped``) and named, with its
-        file and line, in ``summary.problems``.
+        :class:`CodexLogs`. Nothing bad stops the import, and nothing is left
+        out silently: a bad line (``summary.bad_lines``, also
+        ``log.summary.skipped``), a rate-limit window with a value out of range
+        (``summary.bad_rate_limits``) and a file or folder that cannot be read
+        (``summary.unreadable``) are each skipped, counted and named in
+        ``summary.problems``; the good files are all kept.
 
     Raises:
-        UsageDataError: a path does not exist or a file cannot be read.
+        UsageDataError: a path given does not exist.
     """
     if paths is None:
         paths = [codex_home()]
     elif isinstance(paths, str | Path):
         paths = [paths]
-    files = find_rollout_files(paths)
+    files, unreadable = _discover(paths)
     since_us = None if since is None else _to_us(require_utc(since, "since"))
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     workers = 1 if workers is None else workers
     reader = _Reader(since_us)
+    reader.unreadable(unreadable)
     done_bytes = 0
     with contextlib.ExitStack() as stack:
         if workers > 1 and len(files) > 1:
@@ -283,9 +320,10 @@ def _parse(file: Path) -> FileResult:
     try:
         return parse_rollout_file(file)
     except OSError as exc:
-        raise UsageDataError(
-            f"{file}: cannot read rollout file: {exc.strerror}", path=str(file)
-        ) from None
+        result = FileResult()
+        result.unreadable = 1
+        result.problems.append(f"{file}: cannot read rollout file: {exc.strerror}")
+        return result
 
 
 class _Reader:
@@ -305,6 +343,8 @@ class _Reader:
             (
                 "lines",
                 "bad_lines",
+                "bad_rate_limits",
+                "unreadable",
                 "token_count_events",
                 "repeated_totals",
                 "total_resets",
@@ -323,12 +363,22 @@ class _Reader:
             ),
             0,
         )
-        self.problems: list[str] = []
+
+    def unreadable(self, problems: list[str]) -> None:
+        """Count folders that could not be read."""
+        self.counts["unreadable"] += len(problems)
+        self._note(problems)
+
+    def _note(self, problems: Iterable[str]) -> None:
+        kept = self.builder.problems
+        kept.extend(islice(problems, max(0, _PROBLEM_LIMIT - len(kept))))
 
     def add_file(self, result: FileResult) -> None:
         c = self.counts
         c["lines"] += result.lines
         c["bad_lines"] += result.bad_lines
+        c["bad_rate_limits"] += result.bad_rate_limits
+        c["unreadable"] += result.unreadable
         c["token_count_events"] += result.token_counts
         c["repeated_totals"] += result.repeats
         c["total_resets"] += result.resets
@@ -336,11 +386,8 @@ class _Reader:
         c["copied_requests"] += result.duplicate_records
         c["unknown_records"] += result.unknown
         c["unattributed_tool_calls"] += result.unattributed_tools
-        for problem in result.problems:
-            self.builder.skip(problem)
-        if result.bad_lines > len(result.problems):
-            for _ in range(result.bad_lines - len(result.problems)):
-                self.builder.summary_skipped += 1
+        self.builder.summary_skipped += result.bad_lines
+        self._note(result.problems)
         for key, seen in result.windows.items():
             mine = self.windows.get(key)
             if mine is None or mine.observed_us <= seen.observed_us:
@@ -403,6 +450,24 @@ class _Reader:
             c["before_since"] += 1
             return -1
         inp, cached, out, reasoning, _ = candidate.usage
+        if (
+            max(
+                c["input_tokens"] + inp,
+                c["output_tokens"] + out,
+                c["reasoning_output_tokens"] + reasoning,
+                c["cache_write_input_tokens"] + candidate.cache_write,
+            )
+            > MAX_INT64
+        ):
+            c["bad_lines"] += 1
+            self.builder.summary_skipped += 1
+            self._note(
+                [
+                    f"{candidate.path}:{candidate.line}: the request would carry the token "
+                    f"totals past {MAX_INT64}; it is skipped"
+                ]
+            )
+            return -1
         c["requests"] += 1
         c["input_tokens"] += inp
         c["cached_input_tokens"] += cached

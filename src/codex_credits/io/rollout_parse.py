@@ -41,6 +41,8 @@ from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Final, TypeGuard
 
+from codex_credits.io.bounds import MAX_SECONDS, MIN_SECONDS, in_range_us
+
 __all__ = [
     "Candidate",
     "FileResult",
@@ -56,7 +58,7 @@ try:  # orjson is the field's standard fast JSON parser; json is the fallback.
 except ImportError:  # pragma: no cover - exercised only without orjson installed
     import json
 
-    loads = json.loads
+    loads = json.loads  # (RecursionError on deep nesting is caught as a bad line)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
@@ -69,6 +71,13 @@ _USAGE_FIELDS: Final = (
 )
 _PROBLEM_LIMIT: Final = 1000
 _REPLAY_SPAN_US: Final = 2_000_000
+MAX_TOKENS: Final = 10**15
+"""The most tokens one request may carry in one field; more is a bad line.
+
+A thousand times any context window, and small enough that every card prices a
+request within a 64-bit micro-CCU column."""
+_MAX_PERCENT: Final = 1000  # a used percentage beyond this is not an observation
+_MAX_WINDOW_MINUTES: Final = 10_000_000  # about 19 years
 
 Usage = tuple[int, int, int, int, int]
 """input, cached input, output, reasoning output, total tokens."""
@@ -89,6 +98,7 @@ class Candidate:
         "line",
         "model",
         "paired",
+        "path",
         "project",
         "response_id",
         "session",
@@ -120,6 +130,7 @@ class Candidate:
         self.suspect = state.replay or state.forked or ts_us < state.start_us
         self.tools = 0
         self.line = line
+        self.path = state.path
         self.response_id = response_id
         self.cache_write = cache_write
         self.paired: Candidate | None = None
@@ -152,6 +163,7 @@ class FileResult:
 
     __slots__ = (
         "bad_lines",
+        "bad_rate_limits",
         "candidates",
         "duplicate_records",
         "lines",
@@ -162,11 +174,14 @@ class FileResult:
         "token_counts",
         "unattributed_tools",
         "unknown",
+        "unreadable",
         "windows",
     )
 
     def __init__(self) -> None:
         self.candidates: list[Candidate] = []
+        self.bad_rate_limits = 0
+        self.unreadable = 0
         self.duplicate_records = 0
         self.lines = 0
         self.bad_lines = 0
@@ -189,6 +204,7 @@ class _FileState:
         "limits",
         "model",
         "observing",
+        "path",
         "pending_tools",
         "prev_total",
         "project",
@@ -201,6 +217,7 @@ class _FileState:
     )
 
     def __init__(self, path: Path) -> None:
+        self.path = str(path)
         self.session: str | None = _session_from_name(path)
         self.root_id: str | None = None
         self.project: str | None = None
@@ -216,7 +233,7 @@ class _FileState:
         self.pending_tools = 0
         self.responses: dict[str, Candidate] = {}
         self.duplicate_records = 0
-        self.limits: dict[tuple[Any, str], tuple[int, Any, dict[str, Any]]] = {}
+        self.limits: dict[tuple[Any, str], tuple[int, _Window, str | None, str | None]] = {}
 
 
 def parse_rollout_file(path: Path) -> FileResult:
@@ -237,7 +254,7 @@ def parse_rollout_file(path: Path) -> FileResult:
                 continue
             try:
                 obj = loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 _bad(result, path, line_no, "not valid JSON (a truncated or corrupt line)")
                 continue
             if type(obj) is not dict:
@@ -295,7 +312,9 @@ def _token_count(
         ts_us = _timestamp(obj)
         # Copied history repeats old observations: they are not new ones.
         if state.observing and ts_us >= state.start_us:
-            _rate_limits(limits, ts_us, state)
+            for problem in _rate_limits(limits, ts_us, state):
+                result.bad_rate_limits += 1
+                _note(result, state.path, line, problem)
     info = payload.get("info")
     if info is None:
         return
@@ -465,43 +484,73 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
 # -- rate limits ------------------------------------------------------------------------------
 
 
-def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> None:
-    """Keep the file's latest non-null window of each limit (converted at the end)."""
+_Window = tuple[int, int | float, int | None]
+"""A checked window: minutes, used percent, reset time (Unix seconds) or None."""
+
+
+def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> list[str]:
+    """Keep the file's latest good window of each limit; returns the bad windows' problems.
+
+    A ``null`` window (a limit without windows) is no observation and is skipped
+    silently; a window with a value out of range is skipped and reported.
+    """
     if type(limits) is not dict:
-        return  # tolerated: rate limits never decide token usage
+        return []  # tolerated: rate limits never decide token usage
     limit_id = limits.get("limit_id")
     if type(limit_id) is not str:
         limit_id = None  # tolerated: only a string names a limit
+    plan = limits.get("plan_type")
+    plan = plan if type(plan) is str else None
+    problems: list[str] = []
     for name in ("primary", "secondary"):
         window = limits.get(name)
         if window is None:
             window = _flat_window(limits, name)
             if window is None:
                 continue
+        try:
+            checked = _check_window(window, ts_us)
+        except _BadLine as exc:
+            problems.append(f"rate_limits.{name}: {exc}; the observation is skipped")
+            continue
         key = (limit_id, name)
         seen = state.limits.get(key)
         if seen is None or seen[0] <= ts_us:
-            state.limits[key] = (ts_us, window, limits)
+            state.limits[key] = (ts_us, checked, limit_id, plan)
+    return problems
+
+
+def _check_window(window: Any, ts_us: int) -> _Window:
+    """The window's minutes, used percentage and reset time, each within its limits."""
+    if type(window) is not dict:
+        raise _BadLine("is not an object")
+    minutes = window.get("window_minutes")
+    if type(minutes) is not int or not 0 < minutes <= _MAX_WINDOW_MINUTES:
+        raise _BadLine(
+            f"window_minutes {minutes!r} is not a whole number in 1..{_MAX_WINDOW_MINUTES}"
+        )
+    used = window.get("used_percent")
+    if not _is_number(used) or not 0 <= used <= _MAX_PERCENT:
+        raise _BadLine(f"used_percent {used!r} is not a number in 0..{_MAX_PERCENT}")
+    resets_at = window.get("resets_at")
+    if resets_at is None or type(resets_at) is float:
+        after = window.get("resets_in_seconds")
+        if after is None:
+            after = window.get("reset_after_seconds")
+        if after is None:
+            return minutes, used, None
+        if not _is_number(after) or not -MAX_SECONDS <= after <= MAX_SECONDS:
+            raise _BadLine(f"resets_in_seconds {after!r} is out of range")
+        resets_at = ts_us // 1_000_000 + int(after)
+    elif type(resets_at) is not int:
+        raise _BadLine(f"resets_at {resets_at!r} is not Unix seconds")
+    if not MIN_SECONDS <= resets_at <= MAX_SECONDS:
+        raise _BadLine(f"resets_at {resets_at!r} is outside the years 1 to 9999")
+    return minutes, used, resets_at
 
 
 def _observe(state: _FileState, result: FileResult) -> None:
-    for ts_us, window, limits in state.limits.values():
-        if type(window) is not dict:
-            continue
-        minutes = window.get("window_minutes")
-        used = window.get("used_percent")
-        if type(minutes) is not int or minutes <= 0 or not _is_number(used):
-            continue
-        resets_at = window.get("resets_at")
-        if type(resets_at) is not int:
-            after = window.get("resets_in_seconds")
-            if after is None:
-                after = window.get("reset_after_seconds")
-            resets_at = ts_us // 1_000_000 + int(after) if _is_number(after) else None
-        limit_id = limits.get("limit_id")
-        limit_id = limit_id if type(limit_id) is str else None
-        plan = limits.get("plan_type")
-        plan = plan if type(plan) is str else None
+    for ts_us, (minutes, used, resets_at), limit_id, plan in state.limits.values():
         # CLIs before limit ids reported only the Codex limit itself.
         key = (limit_id or "codex", minutes)
         seen = result.windows.get(key)
@@ -551,9 +600,9 @@ def _usage(value: Any, name: str) -> Usage | None:
             and type(cached) is int
             and type(out) is int
             and type(reasoning) is int
-            and 0 <= cached <= inp
-            and out >= 0
-            and reasoning >= 0
+            and 0 <= cached <= inp <= MAX_TOKENS
+            and 0 <= out <= MAX_TOKENS
+            and 0 <= reasoning <= MAX_TOKENS
         ):
             total = get("total_tokens")
             if type(total) is not int or total < 0:
@@ -571,8 +620,10 @@ def _usage_problem(value: Any, name: str) -> Usage:
         number = value.get(field)
         if number is None:
             number = 0
-        elif type(number) is not int or number < 0:
-            raise _BadLine(f"{name}.{field} must be a whole number >= 0, got {number!r}")
+        elif type(number) is not int or not 0 <= number <= MAX_TOKENS:
+            raise _BadLine(
+                f"{name}.{field} must be a whole number in 0..{MAX_TOKENS}, got {number!r}"
+            )
         numbers.append(number)
     inp, cached, out, reasoning = numbers
     if cached > inp:
@@ -587,6 +638,8 @@ def _int_field(value: Any, name: str) -> int:
     if type(value) is dict:
         number = value.get(name)
         if type(number) is int and number >= 0:
+            if number > MAX_TOKENS:
+                raise _BadLine(f"{name} {number} is beyond {MAX_TOKENS}")
             return number
     return 0
 
@@ -606,7 +659,10 @@ def _parse_ts(stamp: str) -> int:
     if at.tzinfo is None:
         raise _BadLine(f"timestamp {stamp!r} has no timezone")
     delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if not in_range_us(us):
+        raise _BadLine(f"timestamp {stamp!r} is outside the UTC years 1 to 9999")
+    return us
 
 
 def _project(cwd: str) -> str | None:
@@ -623,7 +679,11 @@ def _session_from_name(path: Path) -> str:
     return stem
 
 
-def _bad(result: FileResult, path: Path, line: int, message: str) -> None:
+def _bad(result: FileResult, path: Path | str, line: int, message: str) -> None:
     result.bad_lines += 1
+    _note(result, path, line, message)
+
+
+def _note(result: FileResult, path: Path | str, line: int, message: str) -> None:
     if len(result.problems) < _PROBLEM_LIMIT:
         result.problems.append(f"{path}:{line}: {message}")

@@ -30,9 +30,10 @@ from typing import Any, Literal
 from codex_credits.core.usage import DIMENSIONS, UsageEvent, UsageLog
 from codex_credits.errors import UsageDataError
 from codex_credits.io.usagecolumns import read_columns
+from codex_credits.io.usageframes import is_frame, read_frame
 from codex_credits.io.usagerows import INT_FIELDS, read_rows_reference
 
-__all__ = ["USAGE_COLUMNS", "read_usage", "write_usage"]
+__all__ = ["USAGE_COLUMNS", "guess_format", "read_usage", "write_usage"]
 
 USAGE_COLUMNS: tuple[str, ...] = (
     "timestamp",
@@ -46,12 +47,16 @@ USAGE_COLUMNS: tuple[str, ...] = (
 
 
 def read_usage(
-    path: str | Path,
+    path: str | Path | Any,
     *,
     strict: bool = True,
     format: Literal["csv", "jsonl"] | None = None,
 ) -> UsageLog:
     """Read a CSV or JSONL usage file into a :class:`UsageLog` sorted by time.
+
+    ``path`` may also be a Parquet file, a pyarrow Table, a pandas or polars
+    DataFrame or a DuckDB relation (``read_usage(duckdb.sql("select ..."))``),
+    read batch by batch with the same checks (:mod:`codex_credits.io.usageframes`).
 
     Files are read column by column (:mod:`codex_credits.io.usagecolumns`);
     any row that reader cannot prove good is checked by the row-by-row reference
@@ -65,8 +70,10 @@ def read_usage(
     Raises:
         UsageDataError: a bad row (with ``strict``), or a file that cannot be read.
     """
+    if is_frame(path) or Path(path).suffix.lower() == ".parquet":
+        return read_frame(path, strict=strict)
     path = Path(path)
-    fmt = format or _guess_format(path)
+    fmt = format or guess_format(path)
     try:
         log = read_columns(path, fmt, strict=strict)
         if log is None:  # something only the reference reader reports in order
@@ -86,7 +93,7 @@ def write_usage(events: Iterable[UsageEvent], path: str | Path) -> int:
     ``read_usage`` reads the file back to equal events.
     """
     path = Path(path)
-    fmt = _guess_format(path)
+    fmt = guess_format(path)
     count = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
         if fmt == "csv":
@@ -139,7 +146,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _guess_format(path: Path) -> Literal["csv", "jsonl"]:
+def guess_format(path: Path) -> Literal["csv", "jsonl"]:
+    """``csv`` for a ``.csv`` name, ``jsonl`` for ``.jsonl``/``.ndjson``/``.json``."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"

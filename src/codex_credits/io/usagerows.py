@@ -4,7 +4,9 @@ Every row of a CSV or JSON Lines usage file is checked field by field, in a
 fixed order (timestamp, ``ccu``, the whole-number meters, ``sandbox_minutes``,
 cached within input, an amount or a meter, then the labels and ``fast``), and
 the first bad field is named with the file and line (see docs/usage-files.md).
-Files are UTF-8; a leading byte order mark is ignored.
+Files are UTF-8; a leading byte order mark is ignored. Bytes that are not
+UTF-8 are decoded as lone surrogates (``surrogateescape``), so the row that
+holds them is refused with its field named, like any other bad value.
 
 This reader is the definition of what a usage file means. The columnar reader
 (:mod:`codex_credits.io.usagecolumns`) reads large files much faster and hands
@@ -18,13 +20,14 @@ import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
 from codex_credits.core.units import ZERO, to_micro
 from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
 from codex_credits.errors import UsageDataError
+from codex_credits.io.bounds import MAX_INT64, in_range_us, surrogate_free
 
 __all__ = [
     "BOM",
@@ -34,6 +37,7 @@ __all__ = [
     "RowError",
     "RowValues",
     "check_header",
+    "csv_records",
     "csv_rows",
     "jsonl_row",
     "jsonl_rows",
@@ -55,8 +59,9 @@ BOM = b"\xef\xbb\xbf"
 TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_WORDS = frozenset({"false", "0", "no", "n", "f", ""})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MAX_INT64 = 2**63 - 1  # columns hold 64-bit integers (amounts in micro-units)
+_MAX_INT64 = MAX_INT64  # columns hold 64-bit integers (amounts in micro-units)
 _MAX_AMOUNT = "9223372036854.775807"
+_MICRO = Decimal("0.000001")
 
 RowValues = tuple[int, int | None, tuple[int, ...], int, str | None, bool, dict[str, str | None]]
 """One good row: (µs since the epoch, ccu in micro-units or None, the whole-number
@@ -87,7 +92,7 @@ def read_rows_reference(
         OSError, UnicodeDecodeError: left to the caller to report.
     """
     builder = UsageLogBuilder()
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
         rows = csv_rows(handle, path) if fmt == "csv" else jsonl_rows(handle)
         for line, row in rows:
             if row is None:
@@ -140,8 +145,11 @@ def csv_rows(handle: Iterable[str], path: Path) -> Iterator[tuple[int, Mapping[s
         return
     header = check_header(header, path)
     width = len(header)
-    for values in reader:
+    for values in csv_records(reader):
         line = reader.line_num
+        if isinstance(values, str):
+            yield line, {"__error__": values}
+            continue
         if not values or (len(values) == 1 and not values[0].strip()):
             yield line, None
             continue
@@ -149,6 +157,18 @@ def csv_rows(handle: Iterable[str], path: Path) -> Iterator[tuple[int, Mapping[s
             yield line, {"__error__": f"expected {width} columns, found {len(values)}"}
             continue
         yield line, dict(zip(header, values, strict=True))
+
+
+def csv_records(reader: Any) -> Iterator[list[str] | str]:
+    """The records of ``reader``; a record ``csv`` refuses (a field over the
+    field size limit, say) is its message, and reading goes on."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield f"not a CSV record ({exc})"
 
 
 def jsonl_rows(handle: Iterable[str]) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
@@ -165,6 +185,10 @@ def jsonl_row(text: str) -> Mapping[str, Any] | None:
         row = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         return {"__error__": f"not valid JSON ({exc.msg} at column {exc.colno})"}
+    except RecursionError:
+        return {"__error__": "not valid JSON (nested too deeply)"}
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        return {"__error__": f"not valid JSON ({exc})"}
     if not isinstance(row, dict):
         return {"__error__": f"expected a JSON object, found {type(row).__name__}"}
     return row
@@ -189,13 +213,13 @@ def row_values(row: Mapping[str, Any]) -> RowValues:
     )
     if ccu is None and not has_meter and not any(_present(row, n) for n in INT_FIELDS):
         raise RowError("ccu", "a row needs 'ccu' or at least one meter (tokens, tool_calls, ...)")
-    dims = {name: text_value(row.get(name)) for name in DIMENSIONS}
+    dims = {name: _label(row, name) for name in DIMENSIONS}
     return (
         ts_us,
         None if ccu is None else to_micro(ccu),
         tuple(ints.values()),
         0 if minutes is None else to_micro(minutes),
-        text_value(row.get("sandbox_class")),
+        _label(row, "sandbox_class"),
         _bool(row, "fast"),
         dims,
     )
@@ -222,7 +246,10 @@ def _timestamp(value: Any) -> int:
             "timestamp", f"{value!r} has no timezone offset; add one, e.g. {value.strip()}Z"
         )
     delta = at - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if not in_range_us(us):
+        raise RowError("timestamp", f"{value!r} is outside the UTC years 1 to 9999")
+    return us
 
 
 def _decimal(row: Mapping[str, Any], name: str) -> Decimal | None:
@@ -230,18 +257,29 @@ def _decimal(row: Mapping[str, Any], name: str) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise RowError(name, f"expected a number, found {value!r}")
+        raise RowError(name, f"expected a number, found {_shown(value)}")
     try:
         result = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise RowError(name, f"{value!r} is not a decimal number") from None
+        raise RowError(name, f"{_shown(value)} is not a decimal number") from None
     if not result.is_finite():
-        raise RowError(name, f"{value!r} is not a finite number")
+        raise RowError(name, f"{_shown(value)} is not a finite number")
     if result < ZERO:
-        raise RowError(name, f"must be >= 0, found {value!r}")
+        raise RowError(name, f"must be >= 0, found {_shown(value)}")
     if result.adjusted() >= 13 or to_micro(result) > _MAX_INT64:
-        raise RowError(name, f"{value!r} is too large (at most {_MAX_AMOUNT})")
+        raise RowError(name, f"{_shown(value)} is too large (at most {_MAX_AMOUNT})")
+    if result != result.quantize(_MICRO, rounding=ROUND_DOWN):
+        raise RowError(
+            name,
+            f"{_shown(value)} is finer than a millionth (6 decimal places); amounts are never "
+            "rounded on reading: round them in the source",
+        )
     return result
+
+
+def _shown(value: Any) -> str:
+    """A cell as a message shows it: text quoted, a JSON number as written."""
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def _int(row: Mapping[str, Any], name: str) -> int:
@@ -259,12 +297,21 @@ def _int(row: Mapping[str, Any], name: str) -> int:
             raise RowError(name, f"{value!r} is not a whole number") from None
         if not number.is_finite() or number != number.to_integral_value():
             raise RowError(name, f"{value!r} is not a whole number")
+        if number.adjusted() >= 19:  # never build a huge integer (1e999999999)
+            raise RowError(name, f"{value!r} is too large (at most {_MAX_INT64})")
         result = int(number)
     if result < 0:
         raise RowError(name, f"must be >= 0, found {value!r}")
     if result > _MAX_INT64:
         raise RowError(name, f"{value!r} is too large (at most {_MAX_INT64})")
     return result
+
+
+def _label(row: Mapping[str, Any], name: str) -> str | None:
+    label = text_value(row.get(name))
+    if label is not None and not surrogate_free(label):
+        raise RowError(name, f"{label!r} is not valid UTF-8 text")
+    return label
 
 
 def text_value(value: Any) -> str | None:

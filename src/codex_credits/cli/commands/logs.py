@@ -12,6 +12,7 @@ from codex_credits.cli.output import Table
 from codex_credits.cli.report_output import add_tz, load_tz, price_known, render_report
 from codex_credits.core.ratecard import BUILTIN_CARDS, TOKEN_CARD, RateCard
 from codex_credits.core.reports import build_report
+from codex_credits.errors import UsageDataError
 from codex_credits.io.rollout import CodexLogs, RolloutSummary, codex_home, read_codex_logs
 
 NAME = "logs"
@@ -21,6 +22,8 @@ _SUMMARY = (
     "files",
     "lines",
     "bad_lines",
+    "bad_rate_limits",
+    "unreadable",
     "requests",
     "token_count_events",
     "repeated_totals",
@@ -59,6 +62,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_tz(parser)
     parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail (exit 3) when any line, rate limit, file or folder had to be skipped",
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -70,6 +78,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if progress is not None:
         err.write("\n")
     _report_problems(result.summary, err)
+    if args.strict and result.summary.skipped:
+        raise UsageDataError(
+            f"--strict: {_skipped_text(result.summary)} in the Codex logs under {path}",
+            path=str(path),
+        )
     log = result.for_card(card)
     amounts, unpriced = price_known(log, card)
     if unpriced:
@@ -81,6 +94,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     extra: dict[str, Any] = {
         "card": card.name,
         "summary": {name: getattr(result.summary, name) for name in _SUMMARY},
+        "skipped": {
+            "total": result.summary.skipped,
+            "bad_lines": result.summary.bad_lines,
+            "bad_rate_limits": result.summary.bad_rate_limits,
+            "unreadable": result.summary.unreadable,
+            "problems": list(result.summary.problems),
+        },
         "plan_windows": [w.model_dump() for w in result.plan_windows],
         "unpriced_models": unpriced,
     }
@@ -92,7 +112,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         tokens=True,
         title=title,
         extra=extra,
-        sections=[_summary_table(result), _windows_table(result)],
+        sections=[_summary_table(result), _windows_table(result), *_skipped_table(result)],
     )
     return ExitCode.OK
 
@@ -114,9 +134,28 @@ def _windows_table(result: CodexLogs) -> Table:
     return table
 
 
+def _skipped_table(result: CodexLogs) -> list[Table]:
+    """A footer naming what was skipped (none when nothing was)."""
+    summary = result.summary
+    if not summary.skipped:
+        return []
+    table = Table(["skipped", "count"], title=f"Skipped and reported: {_skipped_text(summary)}")
+    table.add("bad lines", summary.bad_lines)
+    table.add("bad rate limits", summary.bad_rate_limits)
+    table.add("unreadable files or folders", summary.unreadable)
+    return [table]
+
+
+def _skipped_text(summary: RolloutSummary) -> str:
+    return (
+        f"skipped {summary.bad_lines} bad line(s), {summary.bad_rate_limits} bad rate "
+        f"limit(s) and {summary.unreadable} unreadable file(s) or folder(s)"
+    )
+
+
 def _report_problems(summary: RolloutSummary, err: TextIO) -> None:
-    if summary.bad_lines:
-        err.write(f"codex-credits: skipped {summary.bad_lines} bad line(s)\n")
+    if summary.skipped:
+        err.write(f"codex-credits: warning: {_skipped_text(summary)}\n")
         for problem in summary.problems[:5]:
             err.write(f"  {problem}\n")
 

@@ -18,9 +18,15 @@ from typing import Any, TextIO
 from codex_credits.cli.args import add_card, add_format, load_card
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
-from codex_credits.cli.usage_source import UsageSource, add_usage_source, load_usage_source
+from codex_credits.cli.usage_source import (
+    UsageSource,
+    add_usage_source,
+    load_usage_source,
+    report_reading,
+)
 from codex_credits.core.timeutil import from_epoch
 from codex_credits.core.units import ZERO, from_micro, quantize_ccu
+from codex_credits.io.usagesummary import summarize_usage
 
 NAME = "usage"
 HELP = "total usage (CCU, tasks, meters) by day, hour, user, project or task type"
@@ -128,24 +134,54 @@ _KEYS: dict[str, Callable[[_Record], str | None]] = {
 }
 
 
+_DIMENSION = {"user": "user_id", "project": "project_id"}
+
+
+def _from_file(args: argparse.Namespace, err: TextIO) -> dict[str | None, _Totals]:
+    """Totals of a usage file, summarised chunk by chunk in bounded memory."""
+    path = args.usage
+    summary = summarize_usage(
+        path, load_card(args), by=_DIMENSION.get(args.by, args.by), strict=not args.lenient
+    )
+    report_reading(summary.summary, path, err)
+    return {
+        key: _Totals(
+            from_micro(t.ccu_micro),
+            t.tasks,
+            t.reasoning_tokens,
+            t.tool_calls,
+            t.output_tokens,
+            from_micro(t.sandbox_micro_minutes).normalize() if t.sandbox_micro_minutes else ZERO,
+        )
+        for key, t in summary.groups.items()
+    }
+
+
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    source = load_usage_source(args, err)
-    key_of = _KEYS[args.by]
     groups: dict[str | None, _Totals] = {}
     total = _Totals()
-    for record in _records(source, args):
-        groups.setdefault(key_of(record), _Totals()).add(record.totals)
-        total.add(record.totals)
+    if args.usage is not None and not args.from_api:
+        source = None
+        groups = _from_file(args, err)
+        for totals in groups.values():
+            total.add(totals)
+    else:
+        source = load_usage_source(args, err)
+        key_of = _KEYS[args.by]
+        for record in _records(source, args):
+            groups.setdefault(key_of(record), _Totals()).add(record.totals)
+            total.add(record.totals)
+    from_api = source is not None and source.buckets is not None
     keys = sorted(groups, key=lambda k: (k is None, k or ""))
     label = {"user": "user_id", "project": "project_id"}.get(args.by, args.by)
     if args.format == "json":
         data: dict[str, Any] = {
-            "source": "api" if source.buckets is not None else "file",
+            "source": "api" if from_api else "file",
             "by": args.by,
             "rows": [{label: k, **groups[k].json()} for k in keys],
             "total": total.json(),
         }
-        if source.buckets is not None:
+        if source is not None and source.buckets is not None:
             data.update(
                 start=args.start, end=args.end, bucket_width=args.bucket_width, pages=source.pages
             )

@@ -33,9 +33,9 @@ from codex_credits.core.account import (
     OpeningBlock,
     open_account,
 )
-from codex_credits.core.batch import BatchProcessor
 from codex_credits.core.budgets import Budget, BudgetState, Control, Override
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.kernel.simulation import run_kernel
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.replay import (
     HOUR_US,
@@ -113,7 +113,7 @@ def simulate(
         return run(setup, ReferenceProcessor(setup))
     if engine != "batch":
         raise ConfigError(f"engine must be 'batch' or 'reference', got {engine!r}")
-    return run(setup, BatchProcessor(setup))
+    return run_kernel(setup)
 
 
 def prepare(

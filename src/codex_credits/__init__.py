@@ -131,6 +131,14 @@ from codex_credits.core.status import (
     state_from_status,
     status_from_state,
 )
+from codex_credits.core.sweep import (
+    AccountPlan,
+    AccountStatement,
+    SweepResult,
+    compare_tiers_many,
+    simulate_many,
+    split_by_account,
+)
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
 from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
@@ -167,7 +175,9 @@ __all__ = [
     "__version__",
     "Account",
     "account_from_status",
+    "AccountPlan",
     "AccountState",
+    "AccountStatement",
     "AccountStatus",
     "Admission",
     "admit",
@@ -204,6 +214,7 @@ __all__ = [
     "close_period",
     "CodexLogs",
     "compare_tiers",
+    "compare_tiers_many",
     "ConfigError",
     "Control",
     "CostBreakdown",
@@ -291,14 +302,17 @@ __all__ = [
     "SeasonalModel",
     "ServerError",
     "simulate",
+    "simulate_many",
     "SimulationResult",
     "spend",
     "SpendSplit",
+    "split_by_account",
     "split_status",
     "state_from_status",
     "Status",
     "status_from_state",
     "StatusSplit",
+    "SweepResult",
     "SystemClock",
     "task_alerts",
     "TierComparison",

@@ -12,15 +12,15 @@ from __future__ import annotations
 from codex_credits.core.account import AccountState
 from codex_credits.core.budgets import BudgetState
 from codex_credits.core.kernel.budgets import kernel_budgets
-from codex_credits.core.kernel.lane import HOUR_US, LaneInput, LaneResult, run_lane
+from codex_credits.core.kernel.lane import LaneInput, LaneResult, run_lane
 from codex_credits.core.kernel.rules import LaneRules
 from codex_credits.core.periods import period_at
 from codex_credits.core.replay import Setup, result_from
 from codex_credits.core.reserve import ReserveState
-from codex_credits.core.statement import SimulationResult
+from codex_credits.core.statement import PeriodStatement, SimulationResult
 from codex_credits.core.units import from_micro, to_micro
 
-__all__ = ["lane_input", "run_kernel"]
+__all__ = ["lane_input", "lane_statements", "run_kernel"]
 
 
 def lane_input(setup: Setup) -> LaneInput:
@@ -63,6 +63,19 @@ def run_kernel(setup: Setup) -> SimulationResult:
     )
 
 
+def lane_statements(
+    setup: Setup, inp: LaneInput, state: AccountState
+) -> tuple[PeriodStatement, ...]:
+    """The period statements of one more lane over ``setup``'s events, from ``state``.
+
+    ``state`` is another tier or seat count at the same anchor (a comparison or a
+    sweep); only the statements are kept (no per-event outcomes, no ledger log).
+    """
+    rules = LaneRules.from_plan(state.plan, setup.mode, setup.policy)
+    lane = run_lane(rules, inp, state, record=False, keep_log=False)
+    return tuple(t.statement(state.plan) for t in lane.tallies)
+
+
 def final_state(setup: Setup, lane: LaneResult) -> AccountState:
     """The account after the last period closed (the next period opened)."""
     plan = setup.plan
@@ -78,6 +91,3 @@ def final_state(setup: Setup, lane: LaneResult) -> AccountState:
         ledger=lane.ledger.ledger(),
         budgets=tuple(BudgetState(budget=b) for b in setup.budgets),
     )
-
-
-_ = HOUR_US

@@ -91,7 +91,7 @@ def log_from_frame(rows: Any) -> UsageLog:
             at = at.to_pydatetime()
         if not isinstance(at, datetime) or at.tzinfo is None:
             raise ConfigError(f"timestamps must be timezone-aware, got {values[0]!r}")
-        dims = {
+        dims: dict[str, Any] = {
             name: (None if _missing(v) else str(v))
             for name, v in zip(labels, values[2:], strict=True)
         }
@@ -150,9 +150,9 @@ def simulate_partition(
     pandas = _module("pandas")
     log = log_from_frame(rows)
     present = {a for a in log.dimension_values("account_id") if a is not None}
+    chosen: list[str | AccountPlan] | dict[str, str | AccountPlan]
     if accounts is not None:
         plans = accounts.items() if isinstance(accounts, Mapping) else [(None, a) for a in accounts]
-        chosen: list[str | AccountPlan] | dict[str, str | AccountPlan]
         if isinstance(accounts, Mapping):
             chosen = {k: v for k, v in plans if k in present}
         else:
@@ -162,7 +162,7 @@ def simulate_partition(
                 if (v.account_id if isinstance(v, AccountPlan) else v) in present
             ]
     else:
-        chosen = sorted(present)
+        chosen = [str(a) for a in sorted(present)]
     sweep = simulate_lanes(
         log,
         chosen,

@@ -14,10 +14,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codex_credits import UsageEvent, UsageLog, simulate
+from codex_credits import Budget, Control, UsageEvent, UsageLog, simulate
 from tests.properties.strategies import PROJECTS, START, amounts, meter_sets
 from tests.properties.test_simulate_properties import _assert_equal, scenarios
 
@@ -85,3 +87,47 @@ def test_a_small_piece_is_served_past_a_larger_refused_one() -> None:
     assert [int(v) for v in result.outcomes.rate_limited] == [0, 100_000_000, 0]
     assert result.periods[0].rate_limited_ccu == Decimal(100)
     assert result.timeline.row(6)["served"] == Decimal(100)  # served in the next hour
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("mode", ["request", "fluid"])
+@pytest.mark.parametrize("with_budgets", [False, True])
+def test_a_backlog_of_thousands_of_pieces(seed: int, mode: str, with_budgets: bool) -> None:
+    """Past the backlog's blocks of 256: served front, holes, appends, regrowth."""
+    rng = np.random.default_rng(seed)
+    n = 1600
+    hours = rng.choice([3, 4, 30], n, p=[0.45, 0.45, 0.1])
+    micro = (rng.lognormal(-0.3, 0.9, n) * 1_000_000).astype(np.int64)
+    events = [
+        UsageEvent(
+            timestamp=START + timedelta(hours=int(h), seconds=int(s)),
+            ccu=Decimal(int(m)).scaleb(-6),
+            project_id=PROJECTS[int(p)],
+        )
+        for h, s, m, p in zip(
+            hours, rng.integers(0, 3600, n), micro, rng.integers(0, 3, n), strict=True
+        )
+    ]
+    budgets = (
+        [
+            Budget(
+                name="a",
+                scope="project",
+                value="a",
+                amount=Decimal(300),
+                control=Control.SOFT_LIMIT,
+                alert_at=(Decimal("0.5"),),
+            ),
+            Budget(
+                name="b", scope="project", value="b", amount=Decimal(400), control=Control.HARD_STOP
+            ),
+        ]
+        if with_budgets
+        else []
+    )
+    log = UsageLog.from_events(events)
+    kwargs: dict[str, Any] = {"start": START, "months": 1, "mode": mode, "budgets": budgets}
+    fast = simulate(log, "pro", **kwargs)
+    ref = simulate(log, "pro", engine="reference", **kwargs)
+    _assert_equal(fast, ref)
+    assert int(fast.timeline.waiting.max()) > 500 * 10**6

@@ -27,7 +27,8 @@ import numpy as np
 from codex_credits.core.account import AccountState
 from codex_credits.core.budgets import Control
 from codex_credits.core.kernel.budgets import BudgetBook, KernelBudget
-from codex_credits.core.kernel.hour import HourBook, busy_hour
+from codex_credits.core.kernel.busy import busy_hour
+from codex_credits.core.kernel.hour import HourBook
 from codex_credits.core.kernel.ledger import LaneLedger
 from codex_credits.core.kernel.rules import Int64Array, LaneRules, levels_after
 from codex_credits.core.periods import BillingPeriod
@@ -125,7 +126,7 @@ def run_lane(
         if ov_i < len(ov):
             stop = min(stop, ov[ov_i][0])
         done = 0
-        if not len(book.waiting) and rules.window_hours is None:
+        if not len(book.backlog) and rules.window_hours is None:
             done = _quiet(rules, inp, book, tallies[k], h, min(stop, h + span), k)
             span = min(span * 4, nh) if done == min(stop, h + span) - h else _FIRST_SPAN
         if done == 0:

@@ -28,9 +28,13 @@ import numpy.typing as npt
 
 from codex_credits.core.kernel.rules import Int64Array
 
-__all__ = ["Backlog"]
+__all__ = ["FRESH", "PLAIN", "UNCOUNTED", "Backlog"]
 
 BoolArray = npt.NDArray[np.bool_]
+Int8Array = npt.NDArray[np.int8]
+PLAIN, FRESH, UNCOUNTED = 0, 1, 2
+"""Waiting piece flags: counted with the rate limit as its event's reason; counted with
+another reason (fluid mode); not counted yet (work a queue budget released)."""
 _BLOCK = 256
 _DEAD = np.iinfo(np.int64).max
 
@@ -40,15 +44,11 @@ class Backlog:
 
     def __init__(self, masks: list[BoolArray]) -> None:
         self.masks = masks
-        self._reset(
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.bool_),
-        )
+        empty = np.zeros(0, dtype=np.int64)
+        self._reset(empty, empty, empty, np.zeros(0, dtype=np.int8))
 
     def _reset(
-        self, idx: Int64Array, amount: Int64Array, stamp: Int64Array, counted: BoolArray
+        self, idx: Int64Array, amount: Int64Array, stamp: Int64Array, flag: Int8Array
     ) -> None:
         n = len(idx)
         cap = max(_BLOCK, -(-2 * n // _BLOCK) * _BLOCK)
@@ -56,13 +56,13 @@ class Backlog:
         self.amount = np.zeros(cap, dtype=np.int64)
         self.key = np.full(cap, _DEAD, dtype=np.int64)
         self.stamp = np.zeros(cap, dtype=np.int64)
-        self.idx[:n], self.amount[:n], self.stamp[:n] = idx, amount, stamp
+        self.flag = np.zeros(cap, dtype=np.int8)
+        self.idx[:n], self.amount[:n], self.stamp[:n], self.flag[:n] = idx, amount, stamp, flag
         self.key[:n] = amount
         self.head, self.end = 0, n
         self.alive = n
         self.total = int(amount.sum())
-        self.all_counted = bool(counted.all())
-        self.uncounted = counted.copy() if not self.all_counted else None
+        self.fresh = int(np.count_nonzero(flag))
         self.largest = int(amount.max()) if n else 0
         self.largest_in = [
             int(amount[m[idx]].max()) if n and m[idx].any() else 0 for m in self.masks
@@ -72,51 +72,45 @@ class Backlog:
     def __len__(self) -> int:
         return self.alive
 
+    def _live(self) -> Int64Array:
+        result: Int64Array = np.flatnonzero(self.key[self.head : self.end] != _DEAD) + self.head
+        return result
+
     # -- the slow path --------------------------------------------------------------------
 
     def pieces(self) -> tuple[Int64Array, Int64Array, Int64Array, BoolArray]:
         """Every waiting piece in order: ``(event, amount, stamp, counted)``."""
-        live = np.flatnonzero(self.key[self.head : self.end] != _DEAD) + self.head
-        if self.uncounted is not None:
-            counted = self.uncounted[live]
-        else:
-            counted = np.ones(len(live), dtype=np.bool_)
-        return self.idx[live], self.amount[live], self.stamp[live], counted
+        live = self._live()
+        return self.idx[live], self.amount[live], self.stamp[live], self.flag[live] != UNCOUNTED
 
     def replace(
-        self, idx: Int64Array, amount: Int64Array, stamp: Int64Array, counted: BoolArray
+        self, idx: Int64Array, amount: Int64Array, stamp: Int64Array, flag: Int8Array
     ) -> None:
-        """Hold exactly these pieces (in order)."""
-        self._reset(idx, amount, stamp, counted)
+        """Hold exactly these pieces (in order), flagged ``PLAIN``, ``FRESH`` or ``UNCOUNTED``."""
+        self._reset(idx, amount, stamp, flag)
 
     # -- the fast path --------------------------------------------------------------------
 
-    def append(self, idx: Int64Array, amount: Int64Array, stamp: Int64Array) -> None:
-        """New refusals (counted), after every waiting piece."""
+    def append(
+        self, idx: Int64Array, amount: Int64Array, stamp: Int64Array, flag: Int8Array
+    ) -> None:
+        """New refusals, after every waiting piece."""
         m = len(idx)
         if not m:
             return
         if self.end + m > len(self.idx) or (self.end - self.head) > 2 * self.alive + _BLOCK:
-            live = np.flatnonzero(self.key[self.head : self.end] != _DEAD) + self.head
-            old = (self.idx[live], self.amount[live], self.stamp[live])
-            counted = np.ones(len(live) + m, dtype=np.bool_)
-            if self.uncounted is not None:
-                counted[: len(live)] = self.uncounted[live]
+            live = self._live()
             self._reset(
-                np.concatenate((old[0], idx)),
-                np.concatenate((old[1], amount)),
-                np.concatenate((old[2], stamp)),
-                counted,
+                np.concatenate((self.idx[live], idx)),
+                np.concatenate((self.amount[live], amount)),
+                np.concatenate((self.stamp[live], stamp)),
+                np.concatenate((self.flag[live], flag)),
             )
             return
         a, z = self.end, self.end + m
         self.idx[a:z], self.amount[a:z], self.key[a:z], self.stamp[a:z] = idx, amount, amount, stamp
-        if self.uncounted is not None:
-            if len(self.uncounted) < len(self.idx):
-                grown = np.ones(len(self.idx), dtype=np.bool_)
-                grown[: len(self.uncounted)] = self.uncounted
-                self.uncounted = grown
-            self.uncounted[a:z] = True
+        self.flag[a:z] = flag
+        self.fresh += int(np.count_nonzero(flag))
         self.end = z
         self.alive += m
         self.total += int(amount.sum())
@@ -127,12 +121,29 @@ class Backlog:
                 self.largest_in[j] = max(self.largest_in[j], int(mine.max()))
         self._refresh(a // _BLOCK, (z - 1) // _BLOCK + 1)
 
+    def refused_again(self) -> tuple[Int64Array, Int64Array, BoolArray]:
+        """The flagged pieces still waiting after :meth:`serve`, now plain.
+
+        In an hour where only the rate limit refuses, every piece still waiting was
+        refused by it: a piece not counted yet (work a queue budget released) is
+        refused for the first time, and every flagged piece's event now shows the
+        rate limit as its reason. Returns ``(events, amounts, first refusal)``.
+        """
+        live = self._live()
+        pos = live[self.flag[live] != PLAIN]
+        first = self.flag[pos] == UNCOUNTED
+        self.flag[pos] = PLAIN
+        self.fresh = 0
+        return self.idx[pos], self.amount[pos].copy(), first
+
     def _refresh(self, b0: int, b1: int) -> None:
         self.blockmin[b0:b1] = self.key[b0 * _BLOCK : b1 * _BLOCK].reshape(-1, _BLOCK).min(axis=1)
 
     def _take(self, pos: Int64Array) -> tuple[Int64Array, Int64Array]:
         """Serve the pieces at ``pos`` whole; returns their events and amounts."""
         idx, amount = self.idx[pos], self.amount[pos].copy()
+        self.fresh -= int(np.count_nonzero(self.flag[pos]))
+        self.flag[pos] = PLAIN
         self.amount[pos] = 0
         self.key[pos] = _DEAD
         self.alive -= len(pos)

@@ -143,6 +143,10 @@ class BudgetBook:
         start = self.spend[b]
         if not len(served):
             return raised
+        t = self.next_threshold(b)
+        if t is None or start + int(served.sum()) < t:
+            self.spend[b] = start + int(served.sum())
+            return raised
         after = start + np.cumsum(served)
         self.spend[b] = int(after[-1])
         budget = self.budgets[b]

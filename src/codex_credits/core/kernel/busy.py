@@ -21,8 +21,9 @@ import numpy.typing as npt
 
 from codex_credits.core.budgets import Control
 from codex_credits.core.events import BudgetAlert
+from codex_credits.core.kernel.backlog import FRESH, PLAIN
 from codex_credits.core.kernel.hour import HourBook, Waiting
-from codex_credits.core.kernel.pieces import HourRooms, decide, serve_hour
+from codex_credits.core.kernel.pieces import RL, HourRooms, decide, serve_hour
 from codex_credits.core.kernel.rules import Int64Array, close_hour
 from codex_credits.core.statement import PeriodTally
 
@@ -31,6 +32,7 @@ __all__ = ["busy_hour"]
 HOUR_US = 3_600_000_000
 _STAMP = 1 << 32
 BoolArray = npt.NDArray[np.bool_]
+Int8Array = npt.NDArray[np.int8]
 
 
 def busy_hour(book: HourBook, tally: PeriodTally, h: int, k: int) -> None:
@@ -48,22 +50,45 @@ def busy_hour(book: HourBook, tally: PeriodTally, h: int, k: int) -> None:
             served_idx.append(idx)
             served_amt.append(amt)
         rate = room
+        if backlog.fresh:
+            again, amounts, first = backlog.refused_again()
+            _first_refusals(book, tally, h, again[first], amounts[first])
+            if book.record:
+                book.reason[again] = RL
     waiting = Waiting() if fast else book.waiting()
-    left, idx, amt = _decide(book, tally, h, k, waiting, rate)
+    left, flag, idx, amt = _decide(book, tally, h, k, waiting, rate)
     if fast:
-        backlog.append(left.idx, left.amount, left.stamp)
+        backlog.append(left.idx, left.amount, left.stamp, flag)
     else:
-        backlog.replace(left.idx, left.amount, left.stamp, left.counted)
+        backlog.replace(left.idx, left.amount, left.stamp, flag)
     served_idx.append(idx)
     served_amt.append(amt)
     _close(book, tally, h, k, np.concatenate(served_idx), np.concatenate(served_amt))
 
 
+def _first_refusals(
+    book: HourBook, tally: PeriodTally, h: int, idx: Int64Array, amount: Int64Array
+) -> None:
+    """Book pieces refused by the rate limit for the first time (``idx`` nondecreasing)."""
+    rl = int(amount.sum())
+    if not rl:
+        return
+    tally.micro["rate_limited_ccu"] += rl
+    book.timeline["rate_limited"][h] += rl
+    seen = book.ever_limited[idx]
+    distinct = np.ones(len(idx), dtype=np.bool_)
+    distinct[1:] = idx[1:] != idx[:-1]
+    tally.rate_limited_events += int((distinct & ~seen).sum())
+    book.ever_limited[idx] = True
+    if book.record:
+        np.add.at(book.columns["rate_limited"], idx, amount)
+
+
 def _only_the_rate_limit(book: HourBook, most: int) -> bool:
     """True when nothing but the rate limit can refuse a waiting piece this hour."""
     backlog, rules, budgets = book.backlog, book.rules, book.budgets
-    if not backlog.all_counted:
-        return False
+    if not rules.defer:
+        return False  # waiting work (released by a queue budget) is dropped when refused
     if rules.fluid and any(budgets.budgets[b].control is Control.QUEUE for b in book.limiting):
         return False  # two pieces of one event could wait at once: keep their order exact
     if not rules.overage and backlog.largest and backlog.largest > book.credits - most:
@@ -99,8 +124,11 @@ def _spend(
 
 def _decide(
     book: HourBook, tally: PeriodTally, h: int, k: int, w: Waiting, rate0: int
-) -> tuple[Waiting, Int64Array, Int64Array]:
-    """Decide ``w``'s pieces, then the hour's own events; returns what waits and what served."""
+) -> tuple[Waiting, Int8Array, Int64Array, Int64Array]:
+    """Decide ``w``'s pieces, then the hour's own events.
+
+    Returns what waits (and its backlog flags) and what was served, in order.
+    """
     inp, rules, budgets = book.inp, book.rules, book.budgets
     lo, hi = int(inp.lo[h]), int(inp.hi[h])
     nw = len(w)
@@ -141,19 +169,8 @@ def _decide(
     tl, micro, record = book.timeline, tally.micro, book.record
     limited = dec.rate_limited
     if limited.any():
-        first = (limited > 0) & ~counted
-        rl = int(limited[first].sum())
-        if rl:
-            micro["rate_limited_ccu"] += rl
-            tl["rate_limited"][h] += rl
-            events = idx[first]  # nondecreasing: pieces are in original order
-            seen = book.ever_limited[events]
-            distinct = np.ones(len(events), dtype=np.bool_)
-            distinct[1:] = events[1:] != events[:-1]
-            tally.rate_limited_events += int((distinct & ~seen).sum())
-            book.ever_limited[events] = True
-            if record:
-                np.add.at(book.columns["rate_limited"], events, limited[first])
+        first = np.flatnonzero((limited > 0) & ~counted)
+        _first_refusals(book, tally, h, idx[first], limited[first])
     blocked = int(dec.blocked.sum())
     if blocked:
         micro["blocked_ccu"] += blocked
@@ -163,10 +180,12 @@ def _decide(
     base = h * _STAMP
     keep = np.flatnonzero(limited > 0)
     left = Waiting()
+    flag = np.zeros(0, dtype=np.int8)
     if rules.defer:
         left = Waiting(
             idx[keep], limited[keep], base + 2 * keep, np.ones(len(keep), dtype=np.bool_)
         )
+        flag = np.where(dec.reason[keep] == RL, PLAIN, FRESH).astype(np.int8)
     elif len(keep):
         micro["unserved_ccu"] += int(limited.sum())
         if record:
@@ -183,7 +202,7 @@ def _decide(
             np.add.at(book.columns["waived"], idx, waived)
         why = np.flatnonzero(dec.reason > 0)
         book.reason[idx[why]] = dec.reason[why]
-    return left, idx[got], served[got]
+    return left, flag, idx[got], served[got]
 
 
 def _close(

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.events import BudgetAlert
-from codex_credits.core.kernel.backlog import Backlog
+from codex_credits.core.kernel.backlog import FRESH, UNCOUNTED, Backlog
 from codex_credits.core.kernel.budgets import BudgetBook
 from codex_credits.core.kernel.ledger import split_by_credits
 from codex_credits.core.kernel.pieces import QUEUED, RL
@@ -115,7 +115,8 @@ class HourBook:
 
     def _merge(self, parts: list[Waiting]) -> None:
         w = self.waiting().merged(parts)
-        self.backlog.replace(w.idx, w.amount, w.stamp, w.counted)
+        flag = np.where(w.counted, FRESH, UNCOUNTED).astype(np.int8)
+        self.backlog.replace(w.idx, w.amount, w.stamp, flag)
 
     def release(self, b: int) -> None:
         """Budget ``b``'s held work comes back, before the hour's own work."""

@@ -167,6 +167,9 @@ def _quiet(
     rules: LaneRules, inp: LaneInput, book: HourBook, tally: PeriodTally, h: int, e: int, k: int
 ) -> int:
     """Serve the quiet hours from ``h`` (before ``e``) at once; returns how many."""
+    first = int(inp.csum[inp.hi[h]] - inp.csum[inp.lo[h]])
+    if first > rules.limit + book.level:
+        return 0  # the first hour is busy: no need to look further
     lo, hi = inp.lo[h:e], inp.hi[h:e]
     demand = inp.csum[hi] - inp.csum[lo]
     budgets = book.budgets

@@ -98,10 +98,17 @@ class LaneRules:
         return self.limit + self.reserve_cap
 
 
-def accrual(rules: LaneRules, served: Int64Array) -> Int64Array:
-    """What closing an hour that served ``served`` adds to the reserve, before the cap."""
-    short = np.maximum(rules.threshold - served, 0)
-    num, den = rules.efficiency
+def accrual(threshold: int, efficiency: tuple[int, int], served: Int64Array) -> Int64Array:
+    """What closing an hour that served ``served`` adds to the reserve, before the cap.
+
+    ``efficiency x (T - served)`` for hours below the threshold ``T``, rounded half-even
+    to the micro-CCU; vectorised over hours (a stretch) or over lanes (paths).
+    """
+    short = np.maximum(threshold - served, 0)
+    num, den = efficiency
+    if den % 2:  # an odd denominator has no ties: round half up is half-even
+        odd: Int64Array = (short * (2 * num) + den) // (2 * den)
+        return odd
     return div_half_even(short * num, den)
 
 
@@ -112,7 +119,7 @@ def levels_after(rules: LaneRules, level: int, served: Int64Array) -> Int64Array
     ``x[h] = P[h] + min(x0, C - max(P[1..h]))``, ``P`` the cumulative sum of ``g``.
     The caller checks that each hour's service fitted (``s[h] <= L + x[h-1]``).
     """
-    gain = accrual(rules, served) - np.maximum(served - rules.limit, 0)
+    gain = accrual(rules.threshold, rules.efficiency, served) - np.maximum(served - rules.limit, 0)
     total = np.cumsum(gain)
     result: Int64Array = total + np.minimum(level, rules.reserve_cap - np.maximum.accumulate(total))
     return result

@@ -22,7 +22,7 @@ from codex_credits.core.events import BudgetAlert
 from codex_credits.core.kernel.backlog import FRESH, UNCOUNTED, Backlog
 from codex_credits.core.kernel.budgets import BudgetBook
 from codex_credits.core.kernel.ledger import split_by_credits
-from codex_credits.core.kernel.pieces import QUEUED, RL
+from codex_credits.core.kernel.pieces import NO_CREDITS, QUEUED, RL, TOO_LARGE
 from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.statement import PeriodTally
 
@@ -151,6 +151,7 @@ class HourBook:
         tl["drawn"][h : h + f] = drawn
         tl["reserve"][h : h + f] = levels
         total = int(demand.sum())
+        credits_before = self.credits
         self.level = int(levels[-1])
         self.consumed += total
         self.credits -= total
@@ -167,8 +168,15 @@ class HourBook:
             micro["blocked_ccu"] += blocked
             big = inp.amounts[lo:hi] > rules.most
             if self.record:
-                self.columns["blocked"][idx[big]] = inp.amounts[lo:hi][big]
-                self.reason[idx[big]] = 2
+                pos = idx[big]
+                self.columns["blocked"][pos] = inp.amounts[pos]
+                reason = np.full(len(pos), TOO_LARGE, dtype=np.int8)
+                if not rules.overage:  # the credits are checked first
+                    before = (inp.csum[pos] - inp.csum[lo]) - (
+                        self.large_csum[pos] - self.large_csum[lo]
+                    )
+                    reason[inp.amounts[pos] > credits_before - before] = NO_CREDITS
+                self.reason[pos] = reason
             idx = idx[~big]
         if self.record:
             if blocked:
@@ -181,6 +189,22 @@ class HourBook:
                 if not rules.fluid:
                     pieces = np.where(pieces > rules.most, 0, pieces)
                 self.draws(np.arange(a, z, dtype=np.int64), pieces)
+
+    def serve_exhausted(self, tally: PeriodTally, h: int, f: int, levels: Int64Array) -> None:
+        """Book hours ``h .. h+f-1`` of a tier without overage out of credits: all blocked."""
+        inp = self.inp
+        lo, hi = inp.lo[h : h + f], inp.hi[h : h + f]
+        blocked = inp.csum[hi] - inp.csum[lo]
+        tl = self.timeline
+        tl["reserve"][h : h + f] = levels
+        tl["blocked"][h : h + f] = blocked
+        self.level = int(levels[-1])
+        tally.micro["blocked_ccu"] += int(blocked.sum())
+        if self.record:
+            a, z = int(lo[0]), int(hi[-1])
+            amounts = inp.amounts[a:z]
+            self.columns["blocked"][a:z] = amounts
+            self.reason[a:z] = np.where(amounts > 0, NO_CREDITS, self.reason[a:z])
 
     def draws(self, idx: Int64Array, served: Int64Array) -> None:
         """What each piece served in one hour (in order) took from the reserve."""

@@ -167,18 +167,24 @@ def _quiet(
     rules: LaneRules, inp: LaneInput, book: HourBook, tally: PeriodTally, h: int, e: int, k: int
 ) -> int:
     """Serve the quiet hours from ``h`` (before ``e``) at once; returns how many."""
+    budgets = book.budgets
+    if not rules.overage and book.credits <= 0 and not budgets.budgets:
+        book.serve_exhausted(
+            tally, h, e - h, levels_after(rules, book.level, np.zeros(e - h, dtype=np.int64))
+        )
+        return e - h  # out of credits: every piece until the period end is blocked
     first = int(inp.csum[inp.hi[h]] - inp.csum[inp.lo[h]])
+    first -= int(book.large_csum[inp.hi[h]] - book.large_csum[inp.lo[h]])
     if first > rules.limit + book.level:
         return 0  # the first hour is busy: no need to look further
     lo, hi = inp.lo[h:e], inp.hi[h:e]
     demand = inp.csum[hi] - inp.csum[lo]
-    budgets = book.budgets
     ok = np.ones(e - h, dtype=np.bool_)
     large = book.large_csum[hi] - book.large_csum[lo]
-    if budgets.budgets or not rules.overage:
-        ok &= large == 0  # something else might refuse them first: a busy hour decides
+    if budgets.budgets:
+        ok &= large == 0  # a budget might refuse them first: a busy hour decides
     else:
-        demand = demand - large  # too large for any hour: blocked, nothing else changes
+        demand = demand - large  # blocked (too large, or past the credits), nothing changes
     levels = levels_after(rules, book.level, demand)
     start = np.concatenate(([book.level], levels[:-1]))
     ok &= demand <= rules.limit + start

@@ -48,7 +48,7 @@ from codex_credits.core.simulate import prepare
 from codex_credits.core.statement import STATEMENT_FIELDS, PeriodStatement
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu
-from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.core.usage import DIMENSIONS, UsageEvent, UsageLog
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -59,6 +59,8 @@ __all__ = [
     "simulate_many",
     "split_by_account",
 ]
+
+_LABELLED = (*DIMENSIONS, "sandbox_class")
 
 ROW_FIELDS: tuple[str, ...] = ("account_id", "tier", "seats", "period", *STATEMENT_FIELDS)
 """The columns of :meth:`SweepResult.table`, in order."""
@@ -140,18 +142,28 @@ class SweepResult:
 
 
 def split_by_account(log: UsageLog) -> dict[str, UsageLog]:
-    """The events of every ``account_id`` (in time order); unlabelled events are left out."""
+    """The events of every ``account_id`` (in time order); unlabelled events are left out.
+
+    The log is reordered by account once; each account's log is a slice of it.
+    """
     codes = log.column("account_id")
     table = log.labels("account_id")
     order = np.argsort(codes, kind="stable")
-    ordered = codes[order]
+    ordered = log.take(order)
+    sorted_codes = codes[order]
+    present = np.unique(sorted_codes)
+    bounds = np.searchsorted(
+        sorted_codes, np.concatenate((present, [present[-1] + 1])) if len(present) else present
+    )
+    columns = ordered._columns  # the same columns, sliced: no copy per account
+    labels = {name: ordered.labels(name) for name in columns if name in _LABELLED}
     found: dict[str, UsageLog] = {}
-    for code in np.unique(ordered).tolist():
+    for j, code in enumerate(present.tolist()):
         name = table[code]
         if name is None:
             continue
-        lo, hi = np.searchsorted(ordered, [code, code + 1])
-        found[name] = log.take(order[lo:hi])
+        lo, hi = int(bounds[j]), int(bounds[j + 1])
+        found[name] = UsageLog({k: v[lo:hi] for k, v in columns.items()}, labels)
     return found
 
 

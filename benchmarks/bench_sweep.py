@@ -47,9 +47,10 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50, help="accounts in the loop baseline")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dask-events", type=int, default=500_000)
+    parser.add_argument("--dask-only", action="store_true", help="only the Dask partition step")
     args = parser.parse_args()
     n = args.accounts
-    for months in (1, args.months):
+    for months in () if args.dask_only else (1, args.months):
         log = hourly_accounts(n, days=31 if months == 1 else 365)
         names = sorted(split_by_account(log))[: args.sample]
         lanes = n * 4

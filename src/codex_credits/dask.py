@@ -74,30 +74,49 @@ def _module(name: str) -> Any:
 def log_from_frame(rows: Any) -> UsageLog:
     """A usage log of a pandas DataFrame's rows (see the module docs for the columns).
 
+    Timestamps of a timezone-aware datetime column are converted at once; text is
+    parsed row by row. Amounts are parsed exactly, row by row.
+
     Raises:
         ConfigError: a missing column, a naive or unreadable timestamp, a float amount.
     """
     for name in ("timestamp", "ccu"):
         if name not in rows.columns:
             raise ConfigError(f"usage rows need a {name!r} column; columns: {list(rows.columns)}")
+    n = len(rows)
     builder = UsageLogBuilder()
-    labels = [name for name in LABELS if name in rows.columns]
-    columns = [rows[name].tolist() for name in ("timestamp", "ccu", *labels)]
-    for values in zip(*columns, strict=True):
-        at, ccu = values[0], values[1]
-        if isinstance(at, str):
-            at = parse_instant(at)
-        elif hasattr(at, "to_pydatetime"):
+    builder.ts_us = _timestamps_us(rows["timestamp"])
+    builder.ccu_micro = [to_micro(amount(_decimal(v))) for v in rows["ccu"].tolist()]
+    builder.has_ccu = [True] * n
+    for values in builder.meters.values():
+        values.extend([0] * n)
+    builder.sandbox_micro_minutes = [0] * n
+    builder.fast = [False] * n
+    for name, column in builder.labels.items():
+        if name in LABELS and name in rows.columns:
+            for v in rows[name].tolist():
+                column.append(None if _missing(v) else str(v))
+        else:
+            column.codes.extend([0] * n)
+    builder.summary_rows = n
+    return builder.build()
+
+
+def _timestamps_us(column: Any) -> list[int]:
+    """Epoch microseconds of a column of aware datetimes (or ISO 8601 text)."""
+    pandas = _module("pandas")
+    if isinstance(column.dtype, pandas.DatetimeTZDtype):
+        since = column.dt.tz_convert("UTC") - pandas.Timestamp(0, tz="UTC")
+        return [int(v) for v in (since // pandas.Timedelta(microseconds=1)).tolist()]
+    found = []
+    for value in column.tolist():
+        at = parse_instant(value) if isinstance(value, str) else value
+        if hasattr(at, "to_pydatetime"):
             at = at.to_pydatetime()
         if not isinstance(at, datetime) or at.tzinfo is None:
-            raise ConfigError(f"timestamps must be timezone-aware, got {values[0]!r}")
-        dims: dict[str, Any] = {
-            name: (None if _missing(v) else str(v))
-            for name, v in zip(labels, values[2:], strict=True)
-        }
-        builder.add(epoch_us(at), ccu_micro=to_micro(amount(_decimal(ccu))), **dims)
-    builder.summary_rows = len(rows)
-    return builder.build()
+            raise ConfigError(f"timestamps must be timezone-aware, got {value!r}")
+        found.append(epoch_us(at))
+    return found
 
 
 def _missing(value: Any) -> bool:

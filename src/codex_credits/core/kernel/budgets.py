@@ -97,6 +97,7 @@ class BudgetBook:
     alerts: list[BudgetAlert] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._thresholds: dict[tuple[int, int, int], int] = {}
         n = len(self.budgets)
         self.spend, self.extra, self.fired = [0] * n, [0] * n, [0] * n
         self.window = [0] * n
@@ -117,7 +118,13 @@ class BudgetBook:
     def next_threshold(self, b: int) -> int | None:
         """The spend at which budget ``b``'s next alert fires (None: all fired)."""
         k = self.fired[b]
-        return None if k >= len(self.budgets[b].alert_at) else self.threshold(b, k)
+        if k >= len(self.budgets[b].alert_at):
+            return None
+        key = (b, k, self.extra[b])
+        found = self._thresholds.get(key)
+        if found is None:
+            found = self._thresholds[key] = self.threshold(b, k)
+        return found
 
     def enter_hour(self, h: int) -> None:
         """Start hour ``h``: a budget whose window changes starts afresh."""

@@ -16,13 +16,15 @@ work a queue budget holds, the work left waiting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.budgets import Control
 from codex_credits.core.events import BudgetAlert
 from codex_credits.core.kernel.backlog import FRESH, PLAIN
-from codex_credits.core.kernel.hour import HourBook, Waiting
+from codex_credits.core.kernel.hour import STAMP, HourBook, Waiting
 from codex_credits.core.kernel.pieces import RL, HourRooms, decide, serve_hour
 from codex_credits.core.kernel.rules import Int64Array, close_hour
 from codex_credits.core.statement import PeriodTally
@@ -30,7 +32,6 @@ from codex_credits.core.statement import PeriodTally
 __all__ = ["busy_hour"]
 
 HOUR_US = 3_600_000_000
-_STAMP = 1 << 32
 BoolArray = npt.NDArray[np.bool_]
 Int8Array = npt.NDArray[np.int8]
 
@@ -114,7 +115,12 @@ def _spend(
     raised: list[tuple[int, int, BudgetAlert]] = []
     period_start = book.inp.periods[k].start
     for b, kb in enumerate(budgets.budgets):
-        pos = np.flatnonzero(kb.mask[idx] & (amt > 0))
+        mine = kb.mask[idx]
+        t = budgets.next_threshold(b)
+        if t is None or budgets.spend[b] + int(amt[mine].sum()) < t:
+            budgets.spend[b] += int(amt[mine].sum())  # no alert can fire
+            continue
+        pos = np.flatnonzero(mine & (amt > 0))
         if len(pos):
             for j, bb, alert in budgets.record(b, amt[pos], at_us[pos], period_start):
                 raised.append((int(pos[j]), bb, alert))
@@ -132,12 +138,21 @@ def _decide(
     inp, rules, budgets = book.inp, book.rules, book.budgets
     lo, hi = int(inp.lo[h]), int(inp.hi[h])
     nw = len(w)
-    idx = np.concatenate((w.idx, np.arange(lo, hi, dtype=np.int64)))
-    amount = np.concatenate((w.amount, inp.amounts[lo:hi]))
-    counted = np.concatenate((w.counted, np.zeros(hi - lo, dtype=np.bool_)))
-    at_us = np.concatenate((np.full(nw, inp.start_us + h * HOUR_US, dtype=np.int64), inp.ts[lo:hi]))
     limiting = book.limiting
-    masks = [budgets.budgets[b].mask[idx] for b in limiting]
+    if nw:
+        idx = np.concatenate((w.idx, np.arange(lo, hi, dtype=np.int64)))
+        amount = np.concatenate((w.amount, inp.amounts[lo:hi]))
+        counted = np.concatenate((w.counted, np.zeros(hi - lo, dtype=np.bool_)))
+        hour_us = np.full(nw, inp.start_us + h * HOUR_US, dtype=np.int64)
+        at_us = np.concatenate((hour_us, inp.ts[lo:hi]))
+        masks = [budgets.budgets[b].mask[idx] for b in limiting]
+    else:  # only the hour's own events: views, no copies
+        idx = np.arange(lo, hi, dtype=np.int64)
+        amount = inp.amounts[lo:hi]
+        counted = np.zeros(hi - lo, dtype=np.bool_)
+        at_us = inp.ts[lo:hi]
+        masks = [budgets.budgets[b].mask[lo:hi] for b in limiting]
+    add = _add_range(lo, hi) if not nw else np.add.at
     queue = [budgets.budgets[b].control is Control.QUEUE for b in limiting]
     credits = None if rules.overage else book.credits
     rooms0 = [budgets.room(b) for b in limiting]
@@ -176,8 +191,8 @@ def _decide(
         micro["blocked_ccu"] += blocked
         tl["blocked"][h] += blocked
         if record:
-            np.add.at(book.columns["blocked"], idx, dec.blocked)
-    base = h * _STAMP
+            add(book.columns["blocked"], idx, dec.blocked)
+    base = h * STAMP
     keep = np.flatnonzero(limited > 0)
     left = Waiting()
     flag = np.zeros(0, dtype=np.int8)
@@ -199,10 +214,19 @@ def _decide(
                 )
     if record:
         if waived is not None and waived.any():
-            np.add.at(book.columns["waived"], idx, waived)
+            add(book.columns["waived"], idx, waived)
         why = np.flatnonzero(dec.reason > 0)
         book.reason[idx[why]] = dec.reason[why]
     return left, flag, idx[got], served[got]
+
+
+def _add_range(lo: int, hi: int) -> Callable[[Int64Array, Int64Array, Int64Array], None]:
+    """``np.add.at`` for pieces that are exactly events ``lo..hi`` (a slice)."""
+
+    def add(column: Int64Array, idx: Int64Array, values: Int64Array) -> None:
+        column[lo:hi] += values
+
+    return add
 
 
 def _close(
@@ -230,7 +254,7 @@ def _may_waive(book: HourBook, idx: Int64Array, amount: Int64Array, nw: int) -> 
     """True when a degraded budget might waive a new event's sandbox part this hour."""
     sandbox = book.inp.sandbox
     budgets = book.budgets
-    if sandbox is None:
+    if sandbox is None or not book.inp.has_sandbox:
         return False
     for b, kb in enumerate(budgets.budgets):
         if kb.control is not Control.DEGRADED:

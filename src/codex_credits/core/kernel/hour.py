@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.budgets import Control
 from codex_credits.core.events import BudgetAlert
 from codex_credits.core.kernel.backlog import FRESH, UNCOUNTED, Backlog
 from codex_credits.core.kernel.budgets import BudgetBook
 from codex_credits.core.kernel.ledger import split_by_credits
-from codex_credits.core.kernel.pieces import NO_CREDITS, QUEUED, RL, TOO_LARGE
+from codex_credits.core.kernel.pieces import HARD, NO_CREDITS, QUEUED, RL, TOO_LARGE
 from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.statement import PeriodTally
 
@@ -34,6 +35,8 @@ __all__ = ["HourBook", "Waiting"]
 HOUR_US = 3_600_000_000
 _STAMP = 1 << 32
 BoolArray = npt.NDArray[np.bool_]
+STAMP = 1 << 32
+"""Creation stamps: ``hour x STAMP + 2 x position in the hour (+1 for held work)``."""
 
 
 def _empty() -> Int64Array:
@@ -69,6 +72,13 @@ class Waiting:
             stamp[order],
             np.concatenate([p.counted for p in parts])[order],
         )
+
+
+def near_limit(rules: LaneRules, room: int) -> bool:
+    """True when a limiting budget's room is small enough that its refusals are decided in
+    bulk: at most ``L + C`` in request mode (a larger piece is refused whole), zero in
+    fluid mode (any smaller room serves part of a piece)."""
+    return room <= 0 if rules.fluid else room <= rules.most
 
 
 class HourBook:
@@ -142,8 +152,12 @@ class HourBook:
         levels: Int64Array,
         large: Int64Array,
         k: int,
+        spend: list[int],
+        refused: Int64Array,
     ) -> None:
-        """Book hours ``h .. h+f-1``: every event served whole (too-large ones blocked)."""
+        """Book hours ``h .. h+f-1``: every event served whole, but those too large and
+        those an exhausted budget refuses (``refused`` per hour; ``spend`` what each
+        budget's scope was served)."""
         inp, rules = self.inp, self.rules
         drawn = np.maximum(demand - rules.limit, 0)
         tl = self.timeline
@@ -159,11 +173,11 @@ class HourBook:
         micro["consumed"] += total
         micro["reserve_drawn"] += int(drawn.sum())
         lo, hi = int(inp.lo[h]), int(inp.hi[h + f - 1])
-        for b, bc in enumerate(inp.budget_csum):
-            self.budgets.spend[b] += int(bc[hi] - bc[lo])
         blocked = int(large.sum())
-        idx = np.arange(lo, hi, dtype=np.int64) if blocked else None
-        if idx is not None:
+        idx = np.arange(lo, hi, dtype=np.int64) if blocked or refused.any() else None
+        if refused.any():
+            idx = self._refuse(tally, h, f, lo, hi)  # with the rooms of the stretch start
+        elif idx is not None:
             tl["blocked"][h : h + f] = large
             micro["blocked_ccu"] += blocked
             big = inp.amounts[lo:hi] > rules.most
@@ -178,8 +192,10 @@ class HourBook:
                     reason[inp.amounts[pos] > credits_before - before] = NO_CREDITS
                 self.reason[pos] = reason
             idx = idx[~big]
+        for b, add in enumerate(spend):
+            self.budgets.spend[b] += add
         if self.record:
-            if blocked:
+            if idx is not None:
                 self.segments.append((k, idx, inp.amounts[idx], lo, hi))
             elif hi > lo:
                 self.segments.append((k, None, inp.amounts[lo:hi], lo, hi))
@@ -188,7 +204,43 @@ class HourBook:
                 pieces = inp.amounts[a:z]
                 if not rules.fluid:
                     pieces = np.where(pieces > rules.most, 0, pieces)
+                if idx is not None:
+                    pieces = np.where(np.isin(np.arange(a, z), idx), pieces, 0)
                 self.draws(np.arange(a, z, dtype=np.int64), pieces)
+
+    def _refuse(self, tally: PeriodTally, h: int, f: int, lo: int, hi: int) -> Int64Array:
+        """Book what exhausted budgets refuse in quiet hours; returns the events served."""
+        inp, budgets = self.inp, self.budgets
+        amounts = inp.amounts[lo:hi]
+        binding = np.full(hi - lo, -1, dtype=np.int64)
+        for b in self.limiting:
+            if near_limit(self.rules, budgets.room(b)):
+                hit = inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b)) & (binding < 0)
+                binding[hit] = b
+        idx = np.arange(lo, hi, dtype=np.int64)
+        hours = np.searchsorted(inp.hi[h : h + f], idx, side="right") + h
+        stamps = hours * STAMP + 2 * (idx - inp.lo[hours]) + 1
+        hard = np.zeros(hi - lo, dtype=np.bool_)
+        for b in set(binding[binding >= 0].tolist()):
+            mine = binding == b
+            if inp.budgets[b].control is Control.QUEUE:
+                sel = np.flatnonzero(mine)
+                self.held[b].append(
+                    Waiting(idx[sel], amounts[sel], stamps[sel], np.zeros(len(sel), dtype=np.bool_))
+                )
+                if self.record:
+                    self.reason[idx[sel]] = QUEUED
+            else:
+                hard |= mine
+        if hard.any():
+            total = int(amounts[hard].sum())
+            tally.micro["blocked_ccu"] += total
+            np.add.at(self.timeline["blocked"], hours[hard], amounts[hard])
+            if self.record:
+                self.columns["blocked"][idx[hard]] = amounts[hard]
+                self.reason[idx[hard]] = HARD
+        result: Int64Array = idx[binding < 0]
+        return result
 
     def serve_exhausted(self, tally: PeriodTally, h: int, f: int, levels: Int64Array) -> None:
         """Book hours ``h .. h+f-1`` of a tier without overage out of credits: all blocked."""

@@ -28,7 +28,7 @@ from codex_credits.core.account import AccountState
 from codex_credits.core.budgets import Control
 from codex_credits.core.kernel.budgets import BudgetBook, KernelBudget
 from codex_credits.core.kernel.busy import busy_hour
-from codex_credits.core.kernel.hour import HourBook
+from codex_credits.core.kernel.hour import HourBook, near_limit
 from codex_credits.core.kernel.ledger import LaneLedger
 from codex_credits.core.kernel.rules import Int64Array, LaneRules, levels_after
 from codex_credits.core.periods import BillingPeriod
@@ -59,8 +59,11 @@ class LaneInput:
     hi: Int64Array = field(init=False)
     csum: Int64Array = field(init=False)
     budget_csum: list[Int64Array] = field(init=False)
+    has_sandbox: bool = field(init=False)
+    """True when some event has a sandbox part (that a degraded budget may waive)."""
 
     def __post_init__(self) -> None:
+        self.has_sandbox = self.sandbox is not None and bool(self.sandbox.any())
         edges = self.start_us + np.arange(self.hours + 1, dtype=np.int64) * HOUR_US
         cut = np.searchsorted(self.ts, edges, side="left").astype(np.int64)
         self.lo, self.hi = cut[:-1], cut[1:]
@@ -173,12 +176,19 @@ def _quiet(
             tally, h, e - h, levels_after(rules, book.level, np.zeros(e - h, dtype=np.int64))
         )
         return e - h  # out of credits: every piece until the period end is blocked
+    refusals = _refusals(book, rules, h, e)
     first = int(inp.csum[inp.hi[h]] - inp.csum[inp.lo[h]])
     first -= int(book.large_csum[inp.hi[h]] - book.large_csum[inp.lo[h]])
+    if refusals is not None:
+        first -= refusals.between(int(inp.lo[h]), int(inp.hi[h]))
     if first > rules.limit + book.level:
         return 0  # the first hour is busy: no need to look further
     lo, hi = inp.lo[h:e], inp.hi[h:e]
     demand = inp.csum[hi] - inp.csum[lo]
+    refused = np.zeros(e - h, dtype=np.int64)
+    if refusals is not None:
+        refused = refusals.per_hour(lo, hi)
+        demand = demand - refused
     ok = np.ones(e - h, dtype=np.bool_)
     large = book.large_csum[hi] - book.large_csum[lo]
     if budgets.budgets:
@@ -190,15 +200,65 @@ def _quiet(
     ok &= demand <= rules.limit + start
     if not rules.overage:
         ok &= np.cumsum(demand) <= book.credits
+    served_in: list[Int64Array] = []
     for b, budget in enumerate(budgets.budgets):
         bc = inp.budget_csum[b]
-        spent = budgets.spend[b] + np.cumsum(bc[hi] - bc[lo])
-        if budget.limiting or (budget.control is Control.DEGRADED and inp.sandbox is not None):
+        mine = bc[hi] - bc[lo]
+        if refusals is not None:
+            mine = mine - refusals.per_hour(lo, hi, b)
+        served_in.append(mine)
+        spent = budgets.spend[b] + np.cumsum(mine)
+        if budget.limiting or (budget.control is Control.DEGRADED and inp.has_sandbox):
             ok &= spent <= budgets.limit(b)
         t = budgets.next_threshold(b)
         if t is not None:
             ok &= (spent < t) | (spent == budgets.spend[b])
     f = e - h if bool(ok.all()) else int(np.argmin(ok))
     if f:
-        book.serve_quiet(tally, h, f, demand[:f], levels[:f], large[:f], k)
+        spend = [int(m[:f].sum()) for m in served_in]
+        book.serve_quiet(tally, h, f, demand[:f], levels[:f], large[:f], k, spend, refused[:f])
     return f
+
+
+class _Refusals:
+    """Events a hard-stop or queue budget near its limit refuses, over a stretch of hours.
+
+    A limiting budget refuses every piece in its scope larger than its room, before
+    anything else is checked, and a refused piece changes nothing else; rooms only
+    shrink. So a stretch can still be quiet for the rest of the work: the pieces
+    larger than a budget's room at the stretch start are refused, and the stretch's
+    checks (every other piece in a budget's scope served within its limit) make sure
+    no other piece would be.
+    """
+
+    def __init__(self, book: HourBook, lo: int, hi: int, near: list[int]) -> None:
+        inp, budgets = book.inp, book.budgets
+        self.start = lo
+        amounts = inp.amounts[lo:hi]
+        hit = np.zeros(len(amounts), dtype=np.bool_)
+        for b in near:
+            hit |= inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
+        refused = np.where(hit, amounts, 0)
+        self.csum = _prefix(refused)
+        self.by_budget = [_prefix(np.where(b.mask[lo:hi], refused, 0)) for b in inp.budgets]
+
+    def between(self, lo: int, hi: int) -> int:
+        return int(self.csum[hi - self.start] - self.csum[lo - self.start])
+
+    def per_hour(self, lo: Int64Array, hi: Int64Array, b: int | None = None) -> Int64Array:
+        c = self.csum if b is None else self.by_budget[b]
+        result: Int64Array = c[hi - self.start] - c[lo - self.start]
+        return result
+
+
+def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | None:
+    """What budgets near their limit refuse in hours ``h..e`` (None: nothing, or a
+    degraded budget's waiver might change an amount first)."""
+    budgets = book.budgets
+    near = [b for b in book.limiting if near_limit(rules, budgets.room(b))]
+    if not near:
+        return None
+    if book.inp.has_sandbox and any(kb.control is Control.DEGRADED for kb in budgets.budgets):
+        return None
+    inp = book.inp
+    return _Refusals(book, int(inp.lo[h]), int(inp.hi[e - 1]), near)

@@ -16,11 +16,13 @@ request at a time; a simulation adds what happens around it.
 * A refused part is retried as an amount-only piece: a degraded budget's
   waiver is decided when the event is first seen.
 
-The driver (:func:`run`) is shared by two processors that decide each piece:
-:class:`ReferenceProcessor` calls :func:`~codex_credits.core.account.apply`
-on a frozen :class:`~codex_credits.core.account.AccountState`, the readable
-reference; the batch processor (``core/batch.py``) works on integer micro-CCU
-and serves whole quiet hours at once. Property tests hold them equal.
+The driver (:func:`run`) replays piece by piece with
+:class:`ReferenceProcessor`, which calls :func:`~codex_credits.core.account.apply`
+on a frozen :class:`~codex_credits.core.account.AccountState`: the readable
+reference (``simulate(..., engine="reference")``). The kernel
+(:mod:`codex_credits.core.kernel`) restates the same rules on integer micro-CCU
+over lanes; property tests hold the two equal, and both build their result with
+:func:`result_from`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """``simulate``: replay usage through a tier's rules, period by period.
 
 Theory of operation (docs/engine.md, "Simulation"): the usage log is priced
-once on the card (integer micro-CCU), cut into UTC hours from the billing
-anchor, and replayed by the driver of :mod:`codex_credits.core.replay`. The
-default ``engine="batch"`` decides pieces with the integer
-:class:`~codex_credits.core.batch.BatchProcessor` and serves quiet hours
-whole; ``engine="reference"`` calls the frozen state machine of
+once on the card (integer micro-CCU) and cut into UTC hours from the billing
+anchor. The default ``engine="batch"`` runs it as one lane of the integer
+kernel (:mod:`codex_credits.core.kernel`: quiet stretches at once, busy hours
+in rounds); ``engine="reference"`` replays it with the driver of
+:mod:`codex_credits.core.replay`, which calls the frozen state machine of
 :mod:`codex_credits.core.account` for every piece. Both give the same result.
 
 >>> from datetime import datetime, UTC

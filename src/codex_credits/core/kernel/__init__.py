@@ -11,11 +11,13 @@ micro-CCU for speed, and property tests hold the two equal event for event.
   window per hour.
 * :mod:`~codex_credits.core.kernel.pieces`: the order of checks on arrays, and the
   rounds that decide a busy hour.
-* :mod:`~codex_credits.core.kernel.hour` and :mod:`~codex_credits.core.kernel.lane`:
-  one lane through its hours (quiet stretches at once, busy hours by rounds).
+* :mod:`~codex_credits.core.kernel.lane`, :mod:`~codex_credits.core.kernel.hour` and
+  :mod:`~codex_credits.core.kernel.busy`: one lane through its hours (quiet stretches
+  at once, busy hours by rounds); :mod:`~codex_credits.core.kernel.backlog`: the work
+  waiting, so that an hour costs what it serves.
 * :mod:`~codex_credits.core.kernel.ledger`: credits per period and their settlement.
-* :mod:`~codex_credits.core.kernel.paths`: many lanes of hourly demand stepped
-  together (the Monte Carlo forecast).
+* The Monte Carlo forecast's :func:`~codex_credits.core.forecast.pathengine.run_paths`
+  steps many lanes of hourly demand together with the same reserve rule.
 * :mod:`~codex_credits.core.kernel.simulation`: ``simulate`` on one lane.
 """
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.account import AccountState, Plan
+from codex_credits.core.account import AccountState
 from codex_credits.core.ledger import Block, BlockKind, EntryKind, EntryLog, Ledger, LedgerEntry
 from codex_credits.core.periods import BillingPeriod, period_at
 from codex_credits.core.statement import EPOCH
@@ -186,8 +186,3 @@ class LaneLedger:
             next_id=self.next_id,
             log=self.log,
         )
-
-
-def plan_of(state: AccountState) -> Plan:
-    """The plan of a state (a small helper for callers holding only the state)."""
-    return state.plan

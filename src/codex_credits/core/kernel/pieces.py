@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.budgets import Control
 from codex_credits.core.kernel.rules import LaneRules
 
 __all__ = ["RL", "Decision", "HourRooms", "decide", "serve_hour"]
@@ -238,8 +237,3 @@ def _one_by_one(
         for j in range(len(rooms.budget_rooms)):
             if masks[j][p]:
                 rooms.budget_rooms[j] -= s
-
-
-def limiting_controls(controls: list[Control]) -> list[bool]:
-    """For each limiting budget, True when it queues (else it hard-stops)."""
-    return [c is Control.QUEUE for c in controls]

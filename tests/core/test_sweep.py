@@ -131,3 +131,13 @@ def test_to_pandas_is_the_table() -> None:
     assert isinstance(frame, pd.DataFrame)
     assert list(frame["period"]) == [0, 1]
     assert frame.loc[0, "consumed"] == Decimal(3)
+
+
+@given(events=org_usage(), mode=st.sampled_from(["request", "fluid"]))
+def test_every_compared_option_equals_its_own_simulation(
+    events: list[UsageEvent], mode: str
+) -> None:
+    comparison = compare_tiers(events, start=START, months=2, max_seats=2, mode=mode)
+    for option in comparison.options:
+        alone = simulate(events, option.tier, seats=option.seats, start=START, months=2, mode=mode)
+        assert option.totals == alone.totals

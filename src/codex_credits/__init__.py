@@ -140,6 +140,14 @@ from codex_credits.core.status import (
     state_from_status,
     status_from_state,
 )
+from codex_credits.core.sweep import (
+    AccountPlan,
+    AccountStatement,
+    SweepResult,
+    compare_tiers_many,
+    simulate_many,
+    split_by_account,
+)
 from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
@@ -263,7 +271,9 @@ __all__ = [
     "Account",
     "account_from_status",
     "account_state_at",
+    "AccountPlan",
     "AccountState",
+    "AccountStatement",
     "AccountStatus",
     "Admission",
     "admit",
@@ -316,6 +326,7 @@ __all__ = [
     "close_period",
     "CodexLogs",
     "compare_tiers",
+    "compare_tiers_many",
     "ConcurrencyHold",
     "ConcurrencySchedule",
     "ConfigError",
@@ -459,16 +470,19 @@ __all__ = [
     "Severity",
     "ShiftOffPeak",
     "simulate",
+    "simulate_many",
     "simulate_tasks",
     "SimulationResult",
     "spend",
     "SpendSplit",
+    "split_by_account",
     "split_status",
     "state_from_status",
     "Status",
     "status_from_state",
     "StatusSplit",
     "summarize_usage",
+    "SweepResult",
     "SystemClock",
     "task_alerts",
     "TASK_PRIORS",

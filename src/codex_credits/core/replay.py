@@ -16,18 +16,20 @@ request at a time; a simulation adds what happens around it.
 * A refused part is retried as an amount-only piece: a degraded budget's
   waiver is decided when the event is first seen.
 
-The driver (:func:`run`) is shared by two processors that decide each piece:
-:class:`ReferenceProcessor` calls :func:`~codex_credits.core.account.apply`
-on a frozen :class:`~codex_credits.core.account.AccountState`, the readable
-reference; the batch processor (``core/batch.py``) works on integer micro-CCU
-and serves whole quiet hours at once. Property tests hold them equal.
+The driver (:func:`run`) replays piece by piece with
+:class:`ReferenceProcessor`, which calls :func:`~codex_credits.core.account.apply`
+on a frozen :class:`~codex_credits.core.account.AccountState`: the readable
+reference (``simulate(..., engine="reference")``). The kernel
+(:mod:`codex_credits.core.kernel`) restates the same rules on integer micro-CCU
+over lanes; property tests hold the two equal, and both build their result with
+:func:`result_from`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -138,27 +140,10 @@ class Processor(Protocol):
     """Decides pieces of work and keeps the account's state between them."""
 
     alerts: list[BudgetAlert]
-    splits: bool
-    """True when :meth:`attempt` returns the ledger split and the reserve draw."""
 
     def override(self, j: int) -> None: ...
 
     def attempt(self, idx: int, amount: int, sandbox: int, at_us: int) -> Attempt: ...
-
-    def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None: ...
-
-    def hot_hour(
-        self,
-        h: int,
-        retry: list[Piece],
-        lo: int,
-        hi: int,
-        out: _Out,
-        tally: PeriodTally,
-        deferred: list[Piece],
-        defer: bool,
-        timeline: dict[str, npt.NDArray[np.int64]],
-    ) -> int | None: ...
 
     def close_hour(self, h: int) -> tuple[int, int, int]: ...
 
@@ -185,25 +170,12 @@ class _Out:
     unserved: npt.NDArray[np.int64] = field(init=False)
     reason: npt.NDArray[np.int8] = field(init=False)
     counted: set[int] = field(default_factory=set)
-    segments: list[tuple[Any, Any, Any, int]] = field(default_factory=list)
-    """Served work in serve order: ``(0, lo, hi, -1)`` events ``lo..hi`` served
-    whole in their own hours, ``(1, idx, amount, hour)`` one piece, or
-    ``(2, indexes, amounts, hour)`` arrays of pieces served in one hour."""
 
     def __post_init__(self) -> None:
         for name in EventOutcomes.COLUMNS:
             if name != "requested":  # known up front; the rest is filled in as served
                 setattr(self, name, np.zeros(self.n, dtype=np.int64))
         self.reason = np.zeros(self.n, dtype=np.int8)
-
-    def serve_range(self, lo: int, hi: int) -> None:
-        """Record events ``lo..hi`` as served whole in their own hour (``served`` is
-        filled from these ranges at the end)."""
-        last = self.segments[-1] if self.segments else None
-        if last is not None and last[0] == 0 and last[2] == lo:
-            self.segments[-1] = (0, last[1], hi, -1)
-        else:
-            self.segments.append((0, lo, hi, -1))
 
 
 def run(setup: Setup, proc: Processor) -> SimulationResult:
@@ -245,16 +217,13 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
         if served:
             out.served[idx] += served
             micro["consumed"] += served
-            if proc.splits:
-                out.from_rollover[idx] += r
-                out.from_grant[idx] += g
-                out.from_overage[idx] += o
-                out.from_reserve[idx] += fr
-                micro["consumed_from_rollover"] += r
-                micro["consumed_from_grant"] += g
-                micro["overage_ccu"] += o
-            else:
-                out.segments.append((1, idx, served, h))
+            out.from_rollover[idx] += r
+            out.from_grant[idx] += g
+            out.from_overage[idx] += o
+            out.from_reserve[idx] += fr
+            micro["consumed_from_rollover"] += r
+            micro["consumed_from_grant"] += g
+            micro["overage_ccu"] += o
         if waived:
             out.waived[idx] += waived
         if reason:
@@ -298,18 +267,12 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
                     held[b].clear()
             ov_i += 1
         lo, hi = lo_arr[h], hi_arr[h]
-        batched = None if retry else proc.try_batch(h, lo, hi, out)
-        if batched is None:
-            retry.sort()
-            batched = proc.hot_hour(h, retry, lo, hi, out, tally, deferred, defer, timeline)
-        if batched is not None:
-            micro["consumed"] += batched
-        else:
-            for idx, _, amount, counted in retry:
-                attempt(idx, amount, 0, hour_us, counted, h)
-            for i in range(lo, hi):
-                sb = int(sandbox[i]) if sandbox is not None else 0
-                attempt(i, int(amounts[i]), sb, int(ts[i]), False, h)
+        retry.sort()
+        for idx, _, amount, counted in retry:
+            attempt(idx, amount, 0, hour_us, counted, h)
+        for i in range(lo, hi):
+            sb = int(sandbox[i]) if sandbox is not None else 0
+            attempt(i, int(amounts[i]), sb, int(ts[i]), False, h)
         served, drawn, level = proc.close_hour(h)
         timeline["served"][h] = served
         timeline["drawn"][h] = drawn
@@ -338,17 +301,20 @@ def run(setup: Setup, proc: Processor) -> SimulationResult:
             out.unserved[idx] += amount
             out.reason[idx] = _QUEUED
     final_state = proc.finish(out, tallies)
-    return _result(setup, proc, out, tallies, timeline, final_state)
+    columns = {name: getattr(out, name) for name in EventOutcomes.COLUMNS if name != "requested"}
+    return result_from(setup, columns, out.reason, tallies, timeline, proc.alerts, final_state)
 
 
-def _result(
+def result_from(
     setup: Setup,
-    proc: Processor,
-    out: _Out,
+    columns: dict[str, npt.NDArray[np.int64]],
+    reason_column: npt.NDArray[np.int8],
     tallies: list[PeriodTally],
     timeline: dict[str, npt.NDArray[np.int64]],
+    alerts: list[BudgetAlert],
     final_state: AccountState,
 ) -> SimulationResult:
+    """The :class:`SimulationResult` of a run: statements, timeline, per-event outcomes."""
     nh = setup.hours
     amounts = setup.amounts
     n = len(amounts)
@@ -359,25 +325,15 @@ def _result(
     inside = np.zeros(n, dtype=np.bool_)
     inside[first:last] = True
     status = np.full(n, STATUS_CODES.index(Status.IGNORED), dtype=np.int8)
-    refused = out.blocked + out.unserved
+    refused = columns["blocked"] + columns["unserved"]
+    served = columns["served"]
     full = inside & (refused == 0)
     status[full] = STATUS_CODES.index(Status.SERVED)
-    status[inside & ~full & (out.served == 0)] = STATUS_CODES.index(Status.REFUSED)
-    status[inside & ~full & (out.served > 0)] = STATUS_CODES.index(Status.PARTIAL)
-    reason = np.where(full, np.int8(0), out.reason).astype(np.int8)
+    status[inside & ~full & (served == 0)] = STATUS_CODES.index(Status.REFUSED)
+    status[inside & ~full & (served > 0)] = STATUS_CODES.index(Status.PARTIAL)
+    reason = np.where(full, np.int8(0), reason_column).astype(np.int8)
     outcomes = EventOutcomes(
-        requested=np.array(amounts, dtype=np.int64),
-        served=out.served,
-        from_rollover=out.from_rollover,
-        from_grant=out.from_grant,
-        from_overage=out.from_overage,
-        from_reserve=out.from_reserve,
-        waived=out.waived,
-        rate_limited=out.rate_limited,
-        blocked=out.blocked,
-        unserved=out.unserved,
-        status=status,
-        reason=reason,
+        requested=np.array(amounts, dtype=np.int64), status=status, reason=reason, **columns
     )
     hour_us = setup.start_us + np.arange(nh, dtype=np.int64) * HOUR_US
     tl = Timeline(hour_us=hour_us, demand=demand.astype(np.int64), **timeline)
@@ -390,7 +346,7 @@ def _result(
         totals=PeriodStatement.total(periods),
         timeline=tl,
         outcomes=outcomes,
-        alerts=tuple(proc.alerts),
+        alerts=tuple(alerts),
         final_state=final_state,
         ignored_events=int(n - (last - first)),
     )
@@ -398,8 +354,6 @@ def _result(
 
 class ReferenceProcessor:
     """Decides every piece with :func:`~codex_credits.core.account.apply` (Decimal state)."""
-
-    splits = True
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
@@ -439,23 +393,6 @@ class ReferenceProcessor:
             _REASON_INDEX[o.reason],
             queue_budget,
         )
-
-    def try_batch(self, h: int, lo: int, hi: int, out: _Out) -> int | None:
-        return None
-
-    def hot_hour(
-        self,
-        h: int,
-        retry: list[Piece],
-        lo: int,
-        hi: int,
-        out: _Out,
-        tally: PeriodTally,
-        deferred: list[Piece],
-        defer: bool,
-        timeline: dict[str, npt.NDArray[np.int64]],
-    ) -> int | None:
-        return None
 
     def close_hour(self, h: int) -> tuple[int, int, int]:
         self.state, events = advance(self.state, self.setup.hour_start(h + 1))

@@ -1,11 +1,11 @@
 """``simulate``: replay usage through a tier's rules, period by period.
 
 Theory of operation (docs/engine.md, "Simulation"): the usage log is priced
-once on the card (integer micro-CCU), cut into UTC hours from the billing
-anchor, and replayed by the driver of :mod:`codex_credits.core.replay`. The
-default ``engine="batch"`` decides pieces with the integer
-:class:`~codex_credits.core.batch.BatchProcessor` and serves quiet hours
-whole; ``engine="reference"`` calls the frozen state machine of
+once on the card (integer micro-CCU) and cut into UTC hours from the billing
+anchor. The default ``engine="batch"`` runs it as one lane of the integer
+kernel (:mod:`codex_credits.core.kernel`: quiet stretches at once, busy hours
+in rounds); ``engine="reference"`` replays it with the driver of
+:mod:`codex_credits.core.replay`, which calls the frozen state machine of
 :mod:`codex_credits.core.account` for every piece. Both give the same result.
 
 >>> from datetime import datetime, UTC
@@ -33,10 +33,10 @@ from codex_credits.core.account import (
     OpeningBlock,
     open_account,
 )
-from codex_credits.core.batch import BatchProcessor
 from codex_credits.core.budgetmask import budget_mask
 from codex_credits.core.budgets import Budget, BudgetState, Control, Override
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.kernel.simulation import run_kernel
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.replay import (
     HOUR_US,
@@ -116,7 +116,7 @@ def simulate(
         return run(setup, ReferenceProcessor(setup))
     if engine != "batch":
         raise ConfigError(f"engine must be 'batch' or 'reference', got {engine!r}")
-    return run(setup, BatchProcessor(setup))
+    return run_kernel(setup)
 
 
 def prepare(

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.account import Plan
+from codex_credits.core.kernel.rules import accrual, div_half_even
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.ratelimit import HourlyLimits
 from codex_credits.core.units import quantize_ccu, to_micro
@@ -59,16 +60,6 @@ __all__ = [
 
 Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def div_half_even(num: Int64Array, den: int) -> Int64Array:
-    """``num / den`` rounded half-even, element-wise, for integer arrays (``den > 0``)."""
-    q = num // den
-    r = num - q * den
-    twice = 2 * r
-    up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    result: Int64Array = q + up.astype(np.int64)
-    return result
 
 
 @dataclass(frozen=True)
@@ -163,13 +154,11 @@ class HourlyRules:
         )
 
     def accrual(self, served: Int64Array) -> Int64Array:
-        """What an hour that served ``served`` adds to the reserve (before the cap)."""
-        short = np.maximum(self.threshold - served, 0)
-        num, den = self.efficiency
-        if den % 2:  # an odd denominator has no ties: round half up is half-even
-            result: Int64Array = (short * (2 * num) + den) // (2 * den)
-            return result
-        return div_half_even(short * num, den)
+        """What an hour that served ``served`` adds to the reserve (before the cap).
+
+        The kernel's rule (:func:`codex_credits.core.kernel.rules.accrual`), over paths.
+        """
+        return accrual(self.threshold, self.efficiency, served)
 
 
 @dataclass(frozen=True)
@@ -474,10 +463,8 @@ def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> Pat
             exhausted = h
         credits -= paid
         consumed += served
-        if served < threshold:
-            reserve = min(reserve + _half_even(eff_num * (threshold - served), eff_den), cap)
-        else:
-            reserve = min(reserve, cap)
+        gained = int(accrual(threshold, (eff_num, eff_den), np.array([served]))[0])
+        reserve = min(reserve + gained, cap)
         served_log.append(served)
 
     def one(value: int) -> Int64Array:
@@ -496,10 +483,3 @@ def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> Pat
         served_by_hour=np.array([served_log], dtype=np.int64),
         pieces=np.array([queue], dtype=np.int64).reshape(1, len(queue)),
     )
-
-
-def _half_even(num: int, den: int) -> int:
-    q, r = divmod(num, den)
-    if 2 * r > den or (2 * r == den and q % 2 == 1):
-        q += 1
-    return q

@@ -10,158 +10,322 @@ here; see docs/index.md.
 Decimal('25.900000')
 """
 
+# Lazy exports: a public name goes in _EXPORTS (name -> module), in the TYPE_CHECKING imports
+# (so type checkers see it) and in __all__ (sorted with str.casefold); it is imported on first use.
+
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from codex_credits._version import __version__
-from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
-from codex_credits.core.account import (
-    Account,
-    AccountState,
-    OpeningBlock,
-    Plan,
-    Transition,
-    advance,
-    apply,
-    apply_override,
-    evaluate,
-    open_account,
-    request_from_event,
-)
-from codex_credits.core.alerts import (
-    Alert,
-    AlertRule,
-    burn_alerts,
-    exhaustion_alerts,
-    scan_alerts,
-    task_alerts,
-)
-from codex_credits.core.budgets import (
-    Budget,
-    BudgetState,
-    BudgetVerdict,
-    Control,
-    Override,
-    check_budgets,
-    evaluate_budget,
-)
-from codex_credits.core.chargeback import chargeback, period_usage_report
-from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
-from codex_credits.core.events import (
-    BudgetAlert,
-    HourClosed,
-    Mode,
-    Outcome,
-    PeriodClosed,
-    PeriodStarted,
-    Policy,
-    Reason,
-    Refusal,
-    Request,
-    Status,
-)
-from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
-from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
-from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
-from codex_credits.core.forecast.projection import (
-    LinearProjection,
-    OverageEstimate,
-    RolloverForecast,
-    estimate_overage,
-    forecast_rollover,
-    project_linear,
-)
-from codex_credits.core.forecast.result import (
-    Exhaustion,
-    ForecastMethod,
-    PeriodForecast,
-    RolloverOutlook,
-)
-from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
-from codex_credits.core.forecast.state import path_start_from_state
-from codex_credits.core.ledger import (
-    Block,
-    BlockKind,
-    EntryKind,
-    Ledger,
-    LedgerEntry,
-    SpendSplit,
-    close_period,
-    grant,
-    spend,
-)
-from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
-from codex_credits.core.periods import BillingPeriod, period_at, period_containing
-from codex_credits.core.ratecard import (
-    BUILTIN_CARDS,
-    DEFAULT_CARD,
-    TOKEN_CARD,
-    MeterRates,
-    ModelRates,
-    Options,
-    RateCard,
-    ReservePolicy,
-    TierSpec,
-)
-from codex_credits.core.ratelimit import Admission, HourlyLimits, admit
-from codex_credits.core.reports import (
-    Report,
-    ReportRow,
-    UsageReport,
-    build_report,
-    largest_remainder,
-    usage_report,
-)
-from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
-from codex_credits.core.simulate import simulate
-from codex_credits.core.statement import (
-    EventOutcome,
-    EventOutcomes,
-    PeriodStatement,
-    SimulationResult,
-    Timeline,
-)
-from codex_credits.core.status import (
-    AccountStatus,
-    StatusSplit,
-    account_from_status,
-    opening_state,
-    period_anchor,
-    period_spending,
-    split_status,
-    state_from_status,
-    status_from_state,
-)
-from codex_credits.core.timeutil import require_utc
-from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
-from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
-from codex_credits.errors import (
-    AmountTypeError,
-    ApiConnectionError,
-    ApiDecodeError,
-    ApiError,
-    ApiStatusError,
-    ApiTimeoutError,
-    AuthenticationError,
-    ConfigError,
-    CreditError,
-    NaiveDatetimeError,
-    NotFoundError,
-    OutOfOrderEventError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    UnknownModelError,
-    UsageDataError,
-)
-from codex_credits.frames import to_dataframe
-from codex_credits.io.rollout import (
-    CodexLogs,
-    PlanWindow,
-    RolloutSummary,
-    find_rollout_files,
-    read_codex_logs,
-)
-from codex_credits.io.usagefile import read_usage, write_usage
+
+if TYPE_CHECKING:
+    from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
+    from codex_credits.core.account import (
+        Account,
+        AccountState,
+        OpeningBlock,
+        Plan,
+        Transition,
+        advance,
+        apply,
+        apply_override,
+        evaluate,
+        open_account,
+        request_from_event,
+    )
+    from codex_credits.core.alerts import (
+        Alert,
+        AlertRule,
+        burn_alerts,
+        exhaustion_alerts,
+        scan_alerts,
+        task_alerts,
+    )
+    from codex_credits.core.budgets import (
+        Budget,
+        BudgetState,
+        BudgetVerdict,
+        Control,
+        Override,
+        check_budgets,
+        evaluate_budget,
+    )
+    from codex_credits.core.chargeback import chargeback, period_usage_report
+    from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
+    from codex_credits.core.events import (
+        BudgetAlert,
+        HourClosed,
+        Mode,
+        Outcome,
+        PeriodClosed,
+        PeriodStarted,
+        Policy,
+        Reason,
+        Refusal,
+        Request,
+        Status,
+    )
+    from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
+    from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
+    from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
+    from codex_credits.core.forecast.projection import (
+        LinearProjection,
+        OverageEstimate,
+        RolloverForecast,
+        estimate_overage,
+        forecast_rollover,
+        project_linear,
+    )
+    from codex_credits.core.forecast.result import (
+        Exhaustion,
+        ForecastMethod,
+        PeriodForecast,
+        RolloverOutlook,
+    )
+    from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
+    from codex_credits.core.forecast.state import path_start_from_state
+    from codex_credits.core.ledger import (
+        Block,
+        BlockKind,
+        EntryKind,
+        Ledger,
+        LedgerEntry,
+        SpendSplit,
+        close_period,
+        grant,
+        spend,
+    )
+    from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
+    from codex_credits.core.periods import BillingPeriod, period_at, period_containing
+    from codex_credits.core.ratecard import (
+        BUILTIN_CARDS,
+        DEFAULT_CARD,
+        TOKEN_CARD,
+        MeterRates,
+        ModelRates,
+        Options,
+        RateCard,
+        ReservePolicy,
+        TierSpec,
+    )
+    from codex_credits.core.ratelimit import Admission, HourlyLimits, admit
+    from codex_credits.core.reports import (
+        Report,
+        ReportRow,
+        UsageReport,
+        build_report,
+        largest_remainder,
+        usage_report,
+    )
+    from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
+    from codex_credits.core.simulate import simulate
+    from codex_credits.core.statement import (
+        EventOutcome,
+        EventOutcomes,
+        PeriodStatement,
+        SimulationResult,
+        Timeline,
+    )
+    from codex_credits.core.status import (
+        AccountStatus,
+        StatusSplit,
+        account_from_status,
+        opening_state,
+        period_anchor,
+        period_spending,
+        split_status,
+        state_from_status,
+        status_from_state,
+    )
+    from codex_credits.core.timeutil import require_utc
+    from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
+    from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
+    from codex_credits.errors import (
+        AmountTypeError,
+        ApiConnectionError,
+        ApiDecodeError,
+        ApiError,
+        ApiStatusError,
+        ApiTimeoutError,
+        AuthenticationError,
+        ConfigError,
+        CreditError,
+        NaiveDatetimeError,
+        NotFoundError,
+        OutOfOrderEventError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+        UnknownModelError,
+        UsageDataError,
+    )
+    from codex_credits.frames import to_dataframe
+    from codex_credits.io.rollout import (
+        CodexLogs,
+        PlanWindow,
+        RolloutSummary,
+        find_rollout_files,
+        read_codex_logs,
+    )
+    from codex_credits.io.usagefile import read_usage, write_usage
+
+_EXPORTS: dict[str, str] = {
+    "Account": "codex_credits.core.account",
+    "account_from_status": "codex_credits.core.status",
+    "AccountState": "codex_credits.core.account",
+    "AccountStatus": "codex_credits.core.status",
+    "Admission": "codex_credits.core.ratelimit",
+    "admit": "codex_credits.core.ratelimit",
+    "advance": "codex_credits.core.account",
+    "Alert": "codex_credits.core.alerts",
+    "AlertRule": "codex_credits.core.alerts",
+    "AmountTypeError": "codex_credits.errors",
+    "ApiConnectionError": "codex_credits.errors",
+    "ApiDecodeError": "codex_credits.errors",
+    "ApiError": "codex_credits.errors",
+    "ApiStatusError": "codex_credits.errors",
+    "ApiTimeoutError": "codex_credits.errors",
+    "apply": "codex_credits.core.account",
+    "apply_override": "codex_credits.core.account",
+    "AuthenticationError": "codex_credits.errors",
+    "backtest": "codex_credits.core.forecast.backtest",
+    "BacktestCase": "codex_credits.core.forecast.backtest",
+    "BacktestReport": "codex_credits.core.forecast.backtest",
+    "BillingPeriod": "codex_credits.core.periods",
+    "Block": "codex_credits.core.ledger",
+    "BlockKind": "codex_credits.core.ledger",
+    "Budget": "codex_credits.core.budgets",
+    "BudgetAlert": "codex_credits.core.events",
+    "BudgetState": "codex_credits.core.budgets",
+    "BudgetVerdict": "codex_credits.core.budgets",
+    "build_report": "codex_credits.core.reports",
+    "BUILTIN_CARDS": "codex_credits.core.ratecard",
+    "burn_alerts": "codex_credits.core.alerts",
+    "Ccu": "codex_credits.core.units",
+    "chargeback": "codex_credits.core.chargeback",
+    "check_budgets": "codex_credits.core.budgets",
+    "Clock": "codex_credits.clock",
+    "close_hour": "codex_credits.core.reserve",
+    "close_period": "codex_credits.core.ledger",
+    "CodexLogs": "codex_credits.io.rollout",
+    "compare_tiers": "codex_credits.core.compare",
+    "ConfigError": "codex_credits.errors",
+    "Control": "codex_credits.core.budgets",
+    "CostBreakdown": "codex_credits.core.meters",
+    "CreditError": "codex_credits.errors",
+    "DEFAULT_CARD": "codex_credits.core.ratecard",
+    "draw": "codex_credits.core.reserve",
+    "EntryKind": "codex_credits.core.ledger",
+    "estimate": "codex_credits.core.meters",
+    "estimate_overage": "codex_credits.core.forecast.projection",
+    "evaluate": "codex_credits.core.account",
+    "evaluate_budget": "codex_credits.core.budgets",
+    "EventOutcome": "codex_credits.core.statement",
+    "EventOutcomes": "codex_credits.core.statement",
+    "Exhaustion": "codex_credits.core.forecast.result",
+    "exhaustion_alerts": "codex_credits.core.alerts",
+    "FanPoint": "codex_credits.core.forecast.forecaster",
+    "find_rollout_files": "codex_credits.io.rollout",
+    "fit_seasonal": "codex_credits.core.forecast.seasonal",
+    "FixedClock": "codex_credits.clock",
+    "forecast_fan": "codex_credits.core.forecast.forecaster",
+    "forecast_period": "codex_credits.core.forecast.forecaster",
+    "forecast_rollover": "codex_credits.core.forecast.projection",
+    "ForecastMethod": "codex_credits.core.forecast.result",
+    "grant": "codex_credits.core.ledger",
+    "HourClosed": "codex_credits.core.events",
+    "HourlyLimits": "codex_credits.core.ratelimit",
+    "HourlyRules": "codex_credits.core.forecast.pathengine",
+    "largest_remainder": "codex_credits.core.reports",
+    "Ledger": "codex_credits.core.ledger",
+    "LedgerEntry": "codex_credits.core.ledger",
+    "LinearProjection": "codex_credits.core.forecast.projection",
+    "LogSummary": "codex_credits.core.usage",
+    "ManualClock": "codex_credits.clock",
+    "MeterRates": "codex_credits.core.ratecard",
+    "Mode": "codex_credits.core.events",
+    "ModelRates": "codex_credits.core.ratecard",
+    "NaiveDatetimeError": "codex_credits.errors",
+    "NotFoundError": "codex_credits.errors",
+    "open_account": "codex_credits.core.account",
+    "opening_state": "codex_credits.core.status",
+    "OpeningBlock": "codex_credits.core.account",
+    "Options": "codex_credits.core.ratecard",
+    "Outcome": "codex_credits.core.events",
+    "OutOfOrderEventError": "codex_credits.errors",
+    "OverageEstimate": "codex_credits.core.forecast.projection",
+    "Override": "codex_credits.core.budgets",
+    "path_start_from_state": "codex_credits.core.forecast.state",
+    "PathStart": "codex_credits.core.forecast.pathengine",
+    "period_anchor": "codex_credits.core.status",
+    "period_at": "codex_credits.core.periods",
+    "period_containing": "codex_credits.core.periods",
+    "period_spending": "codex_credits.core.status",
+    "period_usage_report": "codex_credits.core.chargeback",
+    "PeriodClosed": "codex_credits.core.events",
+    "PeriodForecast": "codex_credits.core.forecast.result",
+    "PeriodStarted": "codex_credits.core.events",
+    "PeriodStatement": "codex_credits.core.statement",
+    "PermissionDeniedError": "codex_credits.errors",
+    "Plan": "codex_credits.core.account",
+    "PlanWindow": "codex_credits.io.rollout",
+    "Policy": "codex_credits.core.events",
+    "price_usage": "codex_credits.core.meters",
+    "project_linear": "codex_credits.core.forecast.projection",
+    "quantize_ccu": "codex_credits.core.units",
+    "RateCard": "codex_credits.core.ratecard",
+    "RateLimitError": "codex_credits.errors",
+    "read_codex_logs": "codex_credits.io.rollout",
+    "read_usage": "codex_credits.io.usagefile",
+    "Reason": "codex_credits.core.events",
+    "Refusal": "codex_credits.core.events",
+    "Report": "codex_credits.core.reports",
+    "ReportRow": "codex_credits.core.reports",
+    "Request": "codex_credits.core.events",
+    "request_from_event": "codex_credits.core.account",
+    "require_utc": "codex_credits.core.timeutil",
+    "ReservePolicy": "codex_credits.core.ratecard",
+    "ReserveState": "codex_credits.core.reserve",
+    "ReserveTerms": "codex_credits.core.reserve",
+    "RolloutSummary": "codex_credits.io.rollout",
+    "RolloverForecast": "codex_credits.core.forecast.projection",
+    "RolloverOutlook": "codex_credits.core.forecast.result",
+    "round_cents": "codex_credits.core.units",
+    "run_paths": "codex_credits.core.forecast.pathengine",
+    "scan_alerts": "codex_credits.core.alerts",
+    "SeasonalModel": "codex_credits.core.forecast.seasonal",
+    "ServerError": "codex_credits.errors",
+    "simulate": "codex_credits.core.simulate",
+    "SimulationResult": "codex_credits.core.statement",
+    "spend": "codex_credits.core.ledger",
+    "SpendSplit": "codex_credits.core.ledger",
+    "split_status": "codex_credits.core.status",
+    "state_from_status": "codex_credits.core.status",
+    "Status": "codex_credits.core.events",
+    "status_from_state": "codex_credits.core.status",
+    "StatusSplit": "codex_credits.core.status",
+    "SystemClock": "codex_credits.clock",
+    "task_alerts": "codex_credits.core.alerts",
+    "TierComparison": "codex_credits.core.compare",
+    "TierOption": "codex_credits.core.compare",
+    "TierSpec": "codex_credits.core.ratecard",
+    "Timeline": "codex_credits.core.statement",
+    "to_dataframe": "codex_credits.frames",
+    "TOKEN_CARD": "codex_credits.core.ratecard",
+    "Transition": "codex_credits.core.account",
+    "UnknownModelError": "codex_credits.errors",
+    "Usage": "codex_credits.core.meters",
+    "usage_report": "codex_credits.core.reports",
+    "UsageDataError": "codex_credits.errors",
+    "UsageEvent": "codex_credits.core.usage",
+    "UsageLog": "codex_credits.core.usage",
+    "UsageLogBuilder": "codex_credits.core.usage",
+    "UsageReport": "codex_credits.core.reports",
+    "Usd": "codex_credits.core.units",
+    "write_usage": "codex_credits.io.usagefile",
+}
 
 __all__ = [
     "__version__",
@@ -319,3 +483,17 @@ __all__ = [
     "Usd",
     "write_usage",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use, so ``import codex_credits`` stays fast."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codex_credits' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__}, key=str.casefold)

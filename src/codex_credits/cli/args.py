@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from codex_credits.core.ratecard import BUILTIN_CARDS, RateCard
 from codex_credits.core.timeutil import parse_instant
 
 __all__ = [
+    "add_anchor",
     "add_card",
     "add_format",
     "decimal_arg",
@@ -105,3 +108,31 @@ def add_card(parser: argparse.ArgumentParser) -> None:
 def load_card(args: argparse.Namespace) -> RateCard:
     """The card named by ``--card`` (the default card when absent)."""
     return RateCard.resolve(getattr(args, "card", None))
+
+
+class _DeprecatedStart(argparse.Action):
+    """``--start`` where it meant the billing anchor: still accepted, with a note on stderr."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stderr.write(
+            f"{parser.prog}: note: --start is deprecated here; use --anchor (the billing anchor)\n"
+        )
+        setattr(namespace, self.dest, values)
+
+
+def add_anchor(parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str) -> None:
+    """``--anchor ISO``: the billing anchor (``args.anchor``); ``--start`` is a deprecated alias.
+
+    ``--start`` means the start of a fetched range in the commands that read the usage
+    API without a plan; here, where it once meant the anchor, it still works with a note.
+    """
+    parser.add_argument("--anchor", type=instant_arg, metavar="ISO", help=f"{help} (ISO 8601)")
+    parser.add_argument(
+        "--start", dest="anchor", type=instant_arg, action=_DeprecatedStart, help=argparse.SUPPRESS
+    )

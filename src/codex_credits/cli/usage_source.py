@@ -7,9 +7,8 @@ of them accept the same options and report problems the same way.
 With ``--from-api`` the usage is fetched from the usage API for
 ``[--start, --end)`` in ``--bucket-width`` buckets grouped by user, project and
 task type; the key comes from ``OPENAI_ADMIN_KEY`` (else ``OPENAI_API_KEY``)
-and the server from ``CODEX_CREDITS_BASE_URL``. A command that already has a
-``--start`` option (a billing anchor, say) keeps it, and with ``--from-api``
-that instant is also where fetching begins. Progress goes to standard error
+and the server from ``CODEX_CREDITS_BASE_URL``. In a command with a billing
+anchor (``--anchor``), fetching begins at the anchor. Progress goes to standard error
 only when it is a terminal.
 """
 
@@ -109,7 +108,7 @@ def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
 def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
     from codex_credits.client import UsageClient, codex_usage_call, usage_log
 
-    start: datetime | None = getattr(args, "start", None)
+    start: datetime | None = getattr(args, "start", None) or getattr(args, "anchor", None)
     end: datetime | None = _fetch_end(args, start)
     if start is None or end is None:
         raise argparse.ArgumentTypeError("--from-api needs --start ISO and --end ISO")

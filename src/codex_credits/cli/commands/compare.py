@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     decimal_arg,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -25,9 +25,7 @@ HELP = "rank tiers and seat counts by total cost for the same usage, and recomme
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--start", type=instant_arg, required=True, help="the billing anchor (ISO 8601)"
-    )
+    add_anchor(parser, "the billing anchor, where the first period starts (required)")
     parser.add_argument("--months", type=positive_int, default=1, help="billing periods")
     parser.add_argument(
         "--max-seats", type=positive_int, default=3, help="most seats to try (default 3)"
@@ -42,10 +40,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_engine_options(parser)
     add_card(parser)
     add_format(parser, "table", "json", "markdown")
-    add_usage_source(parser)  # last: it reuses this command's --start
+    add_usage_source(parser)  # last: --from-api fetches from --anchor
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.anchor is None:
+        raise argparse.ArgumentTypeError("give --anchor ISO (the billing anchor)")
     card = load_card(args)
     log = load_usage(args, err)
     if args.tolerance is not None and args.tolerance > 1:
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     comparison = compare_tiers(
         log,
-        start=args.start,
+        start=args.anchor,
         months=args.months,
         card=card,
         max_seats=args.max_seats,

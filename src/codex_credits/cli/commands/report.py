@@ -1,6 +1,6 @@
 """``codex-credits report``: usage totals by period or dimension, with allocated cost.
 
-With ``--tier T --start ANCHOR`` the usage is replayed through the tier by the
+With ``--tier T --anchor ISO`` the usage is replayed through the tier by the
 credit engine (``simulate``) and the engine's bill is allocated to the rows
 (:func:`~codex_credits.core.chargeback.chargeback`): each row pays its share
 of the subscription and the overage its own events drew, and the rows add up
@@ -15,9 +15,9 @@ import argparse
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_opening_balance,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -46,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     plan.add_argument("--tier", help="a tier of the card (e.g. pro)")
     plan.add_argument("--seats", type=positive_int, default=1)
-    plan.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="billing anchor")
+    add_anchor(plan, "the billing anchor")
     plan.add_argument(
         "--months",
         type=positive_int,
@@ -56,12 +56,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_opening_balance(plan)
     add_engine_options(parser)
     parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
-    add_usage_source(parser)  # last: it reuses this command's --start and --months
+    add_usage_source(parser)  # last: --from-api fetches from --anchor for --months
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.tier is not None and args.start is None:
-        raise argparse.ArgumentTypeError("--tier needs --start ANCHOR (the billing anchor)")
+    if args.tier is not None and args.anchor is None:
+        raise argparse.ArgumentTypeError("--tier needs --anchor ISO (the billing anchor)")
     log = load_usage(args, err)
     card = load_card(args)
     tz = load_tz(args)
@@ -96,14 +96,14 @@ def _with_engine(
     months = args.months
     if months is None:
         months = 1
-        if len(log) and log.end >= args.start:
-            months = period_containing(args.start, log.end).index + 1
+        if len(log) and log.end >= args.anchor:
+            months = period_containing(args.anchor, log.end).index + 1
     result = simulate(
         log,
         args.tier,
         seats=args.seats,
         card=card,
-        start=args.start,
+        start=args.anchor,
         months=months,
         on_rate_limit=args.on_rate_limit,
         mode=args.mode,

@@ -199,5 +199,9 @@ def test_compare_table(usage: Path) -> None:
 def test_demo_shows_a_tier_comparison() -> None:
     code, out, _ = _run("demo")
     assert code == 0
-    assert "Tiers ranked by total cost" in out
     assert "Recommended" in out
+    serving = out.split("Tiers that serve the work")[1].split("Tiers that refuse")[0]
+    first = serving.splitlines()[3].split()
+    assert first[1] != "free" and first[-1] == "0.00%"  # the cheapest tier that serves the work
+    refusing = out.split("Tiers that refuse more than that")[1].split("Recommended")[0]
+    assert "free" in refusing

@@ -26,6 +26,7 @@ from codex_credits.core.simulate import simulate
 from codex_credits.core.statement import STATUS_CODES, PeriodStatement
 from codex_credits.core.units import ZERO, Ccu, amount, from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 __all__ = ["TierComparison", "TierOption", "compare_tiers"]
@@ -34,7 +35,7 @@ _IGNORED = STATUS_CODES.index(Status.IGNORED)
 
 
 @final
-class TierOption(Frozen):
+class TierOption(Displayed, Frozen):
     """One tier and seat count, replayed."""
 
     rank: int
@@ -52,7 +53,7 @@ class TierOption(Frozen):
 
 
 @final
-class TierComparison(Frozen):
+class TierComparison(Displayed, Frozen):
     """Every option ranked by total cost, and the recommendation."""
 
     options: tuple[TierOption, ...]

@@ -35,6 +35,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.units import ZERO, Ccu, Usd, quantize_ccu
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError, UnknownModelError
 
 __all__ = [
@@ -163,7 +164,7 @@ class Options(Frozen):
 
 
 @final
-class RateCard(Frozen):
+class RateCard(Displayed, Frozen):
     """A complete, validated rate card. Load one with :meth:`load` or :meth:`builtin`."""
 
     name: str = Field(min_length=1)

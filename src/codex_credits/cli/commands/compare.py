@@ -99,33 +99,28 @@ def comparison_json(c: TierComparison) -> dict[str, Any]:
 
 
 def comparison_text(c: TierComparison, fmt: str) -> str:
-    """A ranked table and a one-line recommendation."""
-    table = Table(
-        [
-            "rank",
-            "tier",
-            "seats",
-            "total USD",
-            "overage USD",
-            "consumed",
-            "rate limited",
-            "blocked",
-            "refused share",
-        ],
-        title="Tiers ranked by total cost",
+    """The options that serve the work ranked by cost, the rest after, and a recommendation.
+
+    An option serves the work when its refused share of the demand is within the
+    tolerance; a tier that refuses most of the work is never ranked first for
+    being cheap. The JSON output keeps the plain cost ranking (``rank``).
+    """
+    serving = [o for o in c.options if o.refused_share <= c.tolerance]
+    refusing = sorted(
+        (o for o in c.options if o.refused_share > c.tolerance),
+        key=lambda o: (o.refused_share, o.rank),
     )
-    for o in c.options:
-        t = o.totals
-        table.add(
-            o.rank,
-            o.tier,
-            o.seats,
-            t.total_cost,
-            t.overage_cost,
-            t.consumed,
-            t.rate_limited_ccu,
-            t.blocked_ccu,
-            f"{(o.refused_share * 100).quantize(Decimal('0.01'))}%",
+    tables = []
+    if serving:
+        tables.append(
+            _options_table(
+                serving,
+                f"Tiers that serve the work (refused share <= {c.tolerance}), by total cost",
+            )
+        )
+    if refusing:
+        tables.append(
+            _options_table(refusing, "Tiers that refuse more than that, by refused share")
         )
     if c.recommended is None:
         line = f"No option keeps refused demand within {c.tolerance} of demand."
@@ -135,4 +130,35 @@ def comparison_text(c: TierComparison, fmt: str) -> str:
             f"Recommended: {r.tier} x{r.seats} at {r.totals.total_cost} USD "
             f"(refused share {r.refused_share} <= tolerance {c.tolerance})."
         )
-    return table.render(fmt) + "\n\n" + line
+    return "\n\n".join([*(t.render(fmt) for t in tables), line])
+
+
+def _options_table(options: list[TierOption], title: str) -> Table:
+    table = Table(
+        [
+            "#",
+            "tier",
+            "seats",
+            "total USD",
+            "overage USD",
+            "consumed",
+            "rate limited",
+            "blocked",
+            "refused share",
+        ],
+        title=title,
+    )
+    for number, o in enumerate(options, start=1):
+        t = o.totals
+        table.add(
+            number,
+            o.tier,
+            o.seats,
+            t.total_cost,
+            t.overage_cost,
+            t.consumed,
+            t.rate_limited_ccu,
+            t.blocked_ccu,
+            f"{(o.refused_share * 100).quantize(Decimal('0.01'))}%",
+        )
+    return table

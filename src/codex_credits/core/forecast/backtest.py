@@ -33,6 +33,7 @@ from codex_credits.core.simulate import simulate
 from codex_credits.core.timeutil import HOUR, UtcDatetime, hour_floor
 from codex_credits.core.units import Ccu
 from codex_credits.core.usage import UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -66,7 +67,7 @@ class BacktestCase(Frozen):
 
 
 @final
-class BacktestReport(Frozen):
+class BacktestReport(Displayed, Frozen):
     """A method's record over past periods.
 
     Attributes:

@@ -201,7 +201,7 @@ def test_demo_shows_a_tier_comparison() -> None:
     assert code == 0
     assert "Recommended" in out
     serving = out.split("Tiers that serve the work")[1].split("Tiers that refuse")[0]
-    first = serving.splitlines()[3].split()
+    first = next(line.split() for line in serving.splitlines() if line.startswith("1 "))
     assert first[1] != "free" and first[-1] == "0.00%"  # the cheapest tier that serves the work
     refusing = out.split("Tiers that refuse more than that")[1].split("Recommended")[0]
     assert "free" in refusing

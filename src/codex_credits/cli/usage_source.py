@@ -8,8 +8,8 @@ With ``--from-api`` the usage is fetched from the usage API for
 ``[--start, --end)`` in ``--bucket-width`` buckets grouped by user, project and
 task type; the key comes from ``OPENAI_ADMIN_KEY`` (else ``OPENAI_API_KEY``)
 and the server from ``CODEX_CREDITS_BASE_URL``. In a command with a billing
-anchor (``--anchor``), fetching begins at the anchor. Progress goes to standard error
-only when it is a terminal.
+anchor (``--anchor``), fetching begins at the anchor. A progress bar goes to
+standard error only when it is a terminal.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from codex_credits.cli.args import instant_arg
+from codex_credits.cli.progress import progress_bar
 from codex_credits.core.timeutil import add_months_clamped
 from codex_credits.core.usage import UsageLog
 from codex_credits.io.usagefile import read_usage
@@ -117,17 +118,13 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
     call = codex_usage_call(
         start=start, end=end, bucket_width=args.bucket_width, group_by=API_GROUPS
     )
-    progress = _Progress(err)
     buckets: list[CodexUsageBucket] = []
     pages = 0
-    try:
-        with UsageClient() as client:
-            for page in client.iter_pages(call):
-                pages += 1
-                buckets.extend(page.data)
-                progress.show(pages, len(buckets))
-    finally:
-        progress.done()
+    with progress_bar(err, "fetching usage") as update, UsageClient() as client:
+        for page in client.iter_pages(call):
+            pages += 1
+            buckets.extend(page.data)
+            update(pages, None, f"page {pages} ({len(buckets)} buckets)")
     return UsageSource(usage_log(buckets), tuple(buckets), pages)
 
 
@@ -143,24 +140,3 @@ def _fetch_end(args: argparse.Namespace, start: datetime | None) -> datetime | N
     if start is not None and months:
         return add_months_clamped(start, months)
     return None
-
-
-class _Progress:
-    """``fetching usage: page N (M buckets)`` on a terminal's stderr; silent otherwise."""
-
-    def __init__(self, err: TextIO) -> None:
-        isatty = getattr(err, "isatty", None)
-        self._err = err
-        self._on = bool(isatty and isatty())
-        self._shown = False
-
-    def show(self, pages: int, buckets: int) -> None:
-        if self._on:
-            self._err.write(f"\rfetching usage: page {pages} ({buckets} buckets)")
-            self._err.flush()
-            self._shown = True
-
-    def done(self) -> None:
-        if self._shown:
-            self._err.write("\n")
-            self._err.flush()

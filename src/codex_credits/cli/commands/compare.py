@@ -135,30 +135,17 @@ def comparison_text(c: TierComparison, fmt: str) -> str:
 
 def _options_table(options: list[TierOption], title: str) -> Table:
     table = Table(
-        [
-            "#",
-            "tier",
-            "seats",
-            "total USD",
-            "overage USD",
-            "consumed",
-            "rate limited",
-            "blocked",
-            "refused share",
-        ],
+        ["#", "tier", "seats", "total USD", "overage USD", "refused CCU", "refused share"],
         title=title,
     )
     for number, o in enumerate(options, start=1):
-        t = o.totals
         table.add(
             number,
             o.tier,
             o.seats,
-            t.total_cost,
-            t.overage_cost,
-            t.consumed,
-            t.rate_limited_ccu,
-            t.blocked_ccu,
+            o.totals.total_cost,
+            o.totals.overage_cost,
+            o.refused,
             f"{(o.refused_share * 100).quantize(Decimal('0.01'))}%",
         )
     return table

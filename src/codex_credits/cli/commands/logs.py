@@ -9,6 +9,7 @@ from typing import Any, TextIO
 from codex_credits.cli.args import instant_arg
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
+from codex_credits.cli.progress import progress_bar
 from codex_credits.cli.report_output import add_tz, load_tz, price_known, render_report
 from codex_credits.core.ratecard import BUILTIN_CARDS, TOKEN_CARD, RateCard
 from codex_credits.core.reports import build_report
@@ -65,10 +66,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     card = RateCard.resolve(args.card)
     tz = load_tz(args)
     path = args.path if args.path is not None else codex_home()
-    progress = _bar(err) if _isatty(err) else None
-    result = read_codex_logs(path, since=args.since, progress=progress)
-    if progress is not None:
-        err.write("\n")
+    with progress_bar(err, "reading logs") as update:
+
+        def progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+            text = f"{done}/{total} files, {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB"
+            update(done_bytes, total_bytes, text)
+
+        result = read_codex_logs(path, since=args.since, progress=progress)
     _report_problems(result.summary, err)
     log = result.for_card(card)
     amounts, unpriced = price_known(log, card)
@@ -119,23 +123,3 @@ def _report_problems(summary: RolloutSummary, err: TextIO) -> None:
         err.write(f"codex-credits: skipped {summary.bad_lines} bad line(s)\n")
         for problem in summary.problems[:5]:
             err.write(f"  {problem}\n")
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _bar(err: TextIO) -> Any:
-    def progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-        width = 30
-        filled = width * done_bytes // total_bytes if total_bytes else width
-        err.write(
-            f"\rreading [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done}/{total} files, {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB"
-        )
-        err.flush()
-
-    return progress

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from codex_credits.core.ratecard import BUILTIN_CARDS, RateCard
-from codex_credits.core.timeutil import parse_instant
 
 __all__ = [
+    "FORMATS",
     "add_anchor",
     "add_card",
     "add_format",
@@ -24,14 +24,23 @@ __all__ = [
 
 
 def instant_arg(text: str) -> datetime:
-    """An ISO 8601 instant with an offset; a bare date means midnight UTC."""
-    text = text.strip()
-    if len(text) == 10:  # YYYY-MM-DD
-        text += "T00:00:00+00:00"
+    """An ISO 8601 instant with an offset (``Z`` for UTC); a bare date means midnight UTC.
+
+    Errors quote what was typed and say what to type instead, in command-line terms.
+    """
+    typed = text.strip()
     try:
-        return parse_instant(text, "time")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        value = datetime.fromisoformat(typed + "T00:00:00+00:00" if len(typed) == 10 else typed)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{typed!r} is not a date or time; use ISO 8601, e.g. 2026-06-01 or "
+            "2026-06-01T09:00:00Z"
+        ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{typed!r} has no UTC offset; add Z or one, e.g. {typed}Z or {typed}+02:00"
+        )
+    return value.astimezone(UTC)
 
 
 def decimal_arg(text: str) -> Decimal:
@@ -64,14 +73,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")
+"""The output formats every command offers where they make sense (table first, the default)."""
+
+
 def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
-    """``--format`` with ``table`` first and default."""
-    options = choices or ("table", "json")
+    """``--format`` with ``table`` first and default (default choices: :data:`FORMATS`)."""
+    options = choices or FORMATS
     parser.add_argument(
         "--format",
         choices=options,
         default=options[0],
-        help=f"output format (default {options[0]})",
+        help=f"output format: {', '.join(options)} (default {options[0]})",
     )
 
 

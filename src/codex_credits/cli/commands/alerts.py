@@ -44,7 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="CCU",
         help="ignore hours below this (default: one hour of the tier's allocation, else 0)",
     )
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

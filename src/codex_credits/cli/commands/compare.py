@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_engine_options(parser)
     add_card(parser)
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
     add_usage_source(parser)  # last: --from-api fetches from --anchor
 
 
@@ -105,6 +105,8 @@ def comparison_text(c: TierComparison, fmt: str) -> str:
     tolerance; a tier that refuses most of the work is never ranked first for
     being cheap. The JSON output keeps the plain cost ranking (``rank``).
     """
+    if fmt == "csv":
+        return _options_table(list(c.options), "").render(fmt)
     serving = [o for o in c.options if o.refused_share <= c.tolerance]
     refusing = sorted(
         (o for o in c.options if o.refused_share > c.tolerance),

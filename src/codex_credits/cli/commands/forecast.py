@@ -57,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_opening_balance(parser)
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_credits.cli.args import instant_arg
+from codex_credits.cli.args import add_format, instant_arg
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
 from codex_credits.cli.progress import progress_bar
@@ -59,7 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="grouping (default day)",
     )
     add_tz(parser)
-    parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from codex_credits.cli.args import (
     add_anchor,
     add_card,
+    add_format,
     add_opening_balance,
     load_card,
     positive_int,
@@ -55,7 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_opening_balance(plan)
     add_engine_options(parser)
-    parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
+    add_format(parser)
     add_usage_source(parser)  # last: --from-api fetches from --anchor for --months
 
 

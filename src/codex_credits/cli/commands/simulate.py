@@ -48,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--budgets", default=None, metavar="FILE", help="budgets (and overrides), TOML or JSON"
     )
     add_card(parser)
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
     add_usage_source(parser)  # last: --from-api fetches from --anchor
 
 

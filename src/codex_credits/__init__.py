@@ -161,7 +161,7 @@ if TYPE_CHECKING:
         UnknownModelError,
         UsageDataError,
     )
-    from codex_credits.frames import to_dataframe
+    from codex_credits.frames import to_dataframe, to_polars
     from codex_credits.io.rollout import (
         CodexLogs,
         PlanWindow,
@@ -313,6 +313,7 @@ _EXPORTS: dict[str, str] = {
     "TierSpec": "codex_credits.core.ratecard",
     "Timeline": "codex_credits.core.statement",
     "to_dataframe": "codex_credits.frames",
+    "to_polars": "codex_credits.frames",
     "TOKEN_CARD": "codex_credits.core.ratecard",
     "Transition": "codex_credits.core.account",
     "UnknownModelError": "codex_credits.errors",
@@ -470,6 +471,7 @@ __all__ = [
     "TierSpec",
     "Timeline",
     "to_dataframe",
+    "to_polars",
     "TOKEN_CARD",
     "Transition",
     "UnknownModelError",

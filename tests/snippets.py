@@ -50,7 +50,7 @@ def run_shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run one documented command with this checkout's package (``codex-credits`` included)."""
     python = shlex.quote(sys.executable)
     command = re.sub(r"\bpython3\b", python, command)
-    command = re.sub(r"(^|\s)codex-credits\b", rf"\1{python} -m codex_credits", command)
+    command = re.sub(r"(^|\s)codex-credits(?=\s|$)", rf"\1{python} -m codex_credits", command)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "MPLBACKEND": "Agg", "COLUMNS": "100"}
     return subprocess.run(
         command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=300

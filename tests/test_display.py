@@ -58,6 +58,7 @@ def test_long_reprs_are_cut_at_the_limit() -> None:
         "usage_report",
         "timeline",
         "outcomes",
+        "usage",
     ],
 )
 def test_notebook_tables(name: str) -> None:

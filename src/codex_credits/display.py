@@ -158,7 +158,7 @@ def _rows(count: int) -> list[int | None]:
 
 
 def html_table(value: Any) -> str:
-    """An HTML table of ``value`` with its short summary as the caption."""
+    """An HTML table of ``value`` with its ``repr`` (a short summary) as the caption."""
     from codex_credits.tabular import tabulate
 
     table = tabulate(value)
@@ -170,7 +170,7 @@ def html_table(value: Any) -> str:
             continue
         cells = "".join(f"<td>{html.escape(_text(table.cell(c, i)))}</td>" for c in table.columns)
         body.append(f"<tr>{cells}</tr>")
-    caption = html.escape(short_repr(value))
+    caption = html.escape(repr(value))
     return (
         f"<table><caption>{caption} &middot; {len(table)} {html.escape(table.title)} row(s)"
         f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -178,11 +178,11 @@ def html_table(value: Any) -> str:
 
 
 def markdown_table(value: Any) -> str:
-    """A Markdown table of ``value`` under its short summary."""
+    """A Markdown table of ``value`` under its ``repr`` (a short summary)."""
     from codex_credits.tabular import tabulate
 
     table = tabulate(value)
-    lines = [f"`{short_repr(value)}`", "", "| " + " | ".join(table.names) + " |"]
+    lines = [f"`{value!r}`", "", "| " + " | ".join(table.names) + " |"]
     lines.append("|" + "---|" * len(table.columns))
     for i in _rows(len(table)):
         cells = (

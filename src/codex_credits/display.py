@@ -82,15 +82,20 @@ def _statement(s: Any) -> str:
     )
 
 
+def _micro_sum(column: Any) -> str:
+    """The exact sum of an integer micro-unit column, as a decimal with six places."""
+    return format(Decimal(int(column.sum())).scaleb(-6), "f")
+
+
 def _timeline(t: Any) -> str:
     if not len(t):
         return "0 hours"
-    return f"{len(t)} hours from {_text(t.hour(0))}, served {int(t.served.sum()) / 1e6:.6f}"
+    return f"{len(t)} hours from {_text(t.hour(0))}, served {_micro_sum(t.served)}"
 
 
 def _outcomes(o: Any) -> str:
-    served, asked = int(o.served.sum()) / 1e6, int(o.requested.sum()) / 1e6
-    return f"{len(o)} events, served {served:.6f} of {asked:.6f} requested"
+    served, asked = _micro_sum(o.served), _micro_sum(o.requested)
+    return f"{len(o)} events, served {served} of {asked} requested"
 
 
 def _comparison(c: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from codex_credits.core.ratecard import RateCard
-from codex_credits.tabular import Column, tabulate
+from codex_credits.tabular import Column, Tabular, tabulate
 
 __all__ = ["to_dataframe", "to_polars"]
 
@@ -42,8 +42,8 @@ def _floats(column: Column) -> np.ndarray[Any, np.dtype[np.float64]]:
     return np.array([np.nan if v is None else float(v) for v in column.values], dtype=np.float64)
 
 
-def _exact(column: Column, table_cell: Any) -> list[Decimal | None]:
-    return [table_cell(column, i) for i in range(len(column.values))]
+def _exact(table: Tabular, column: Column) -> list[Decimal | None]:
+    return [table.cell(column, i) for i in range(len(table))]
 
 
 def to_dataframe(value: Any, card: RateCard | None = None, *, exact: bool = False) -> Any:
@@ -77,16 +77,12 @@ def to_dataframe(value: Any, card: RateCard | None = None, *, exact: bool = Fals
             data[column.name] = pd.to_datetime(list(column.values), utc=True)
         elif column.kind in ("micro", "decimal"):
             data[column.name] = (
-                pd.Series(_exact(column, table.cell), dtype=object) if exact else _floats(column)
+                pd.Series(_exact(table, column), dtype=object) if exact else _floats(column)
             )
         elif any(v is None for v in column.values) and _all_ints(column):
             data[column.name] = pd.array(list(column.values), dtype="Int64")
         else:
-            data[column.name] = (
-                np.asarray(column.values)
-                if isinstance(column.values, np.ndarray)
-                else list(column.values)
-            )
+            data[column.name] = _plain(column)
     return pd.DataFrame(data, columns=table.names)
 
 
@@ -112,16 +108,18 @@ def to_polars(value: Any, card: RateCard | None = None, *, exact: bool = False) 
             )
         elif column.kind in ("micro", "decimal"):
             if exact:
-                values = _exact(column, table.cell)
+                values = _exact(table, column)
                 series.append(pl.Series(column.name, values, dtype=pl.Decimal(38, 6)))
             else:
                 series.append(pl.Series(column.name, _floats(column)))
         else:
-            plain = column.values
-            series.append(
-                pl.Series(column.name, plain if isinstance(plain, np.ndarray) else list(plain))
-            )
+            series.append(pl.Series(column.name, _plain(column)))
     return pl.DataFrame(series)
+
+
+def _plain(column: Column) -> Any:
+    """Counts, labels and flags as they are: an array stays an array."""
+    return column.values if isinstance(column.values, np.ndarray) else list(column.values)
 
 
 def _all_ints(column: Column) -> bool:

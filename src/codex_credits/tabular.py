@@ -39,6 +39,7 @@ from codex_credits.core.statement import (
     SimulationResult,
     Timeline,
 )
+from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import from_micro
 from codex_credits.core.usage import DIMENSIONS, UsageLog
 from codex_credits.io.rollout import CodexLogs
@@ -88,7 +89,7 @@ class Tabular:
         if column.kind == "micro":
             return from_micro(int(value))
         if column.kind == "time_us":
-            return _from_us(int(value))
+            return from_epoch_us(int(value))
         return value.item() if isinstance(value, np.generic) else value
 
 
@@ -141,12 +142,6 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
     ):
         return _records(type(value[0]).__name__, value)
     raise TypeError(f"cannot tabulate a {type(value).__name__}; supported: {SUPPORTED}")
-
-
-def _from_us(us: int) -> datetime:
-    from codex_credits.core.timeutil import from_epoch_us
-
-    return from_epoch_us(us)
 
 
 def _usage(log: UsageLog, card: RateCard | None) -> Tabular:

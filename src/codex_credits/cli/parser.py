@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import difflib
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from codex_credits.cli.commands import load
 
@@ -74,10 +74,6 @@ class CliParser(argparse.ArgumentParser):
                 action,
                 f"invalid choice: {value!r} ({hint}choose from {', '.join(names)})",
             )
-
-    def error(self, message: str) -> NoReturn:
-        """Print the usage and ``message`` to stderr and exit 2, as argparse does."""
-        super().error(message)
 
 
 class LazyCommands(argparse._SubParsersAction):  # type: ignore[type-arg]

@@ -35,4 +35,5 @@ def every_result() -> dict[str, Any]:
         "usage_report": cc.period_usage_report(log, result),
         "breakdown": cc.estimate(reasoning_tokens=12_000, tool_calls=20),
         "state": result.final_state,
+        "alerts": cc.scan_alerts(log, card, task_threshold=5),
     }

@@ -16,6 +16,7 @@ TABLED = [name for name, value in RESULTS.items() if hasattr(value, "_repr_html_
 @pytest.mark.parametrize("name", sorted(RESULTS))
 def test_every_repr_is_short(name: str) -> None:
     value = RESULTS[name]
+    assert len(repr(value)) <= 1_000, (name, len(repr(value)))
     values = value if isinstance(value, tuple) else [value]
     for item in values:
         text = repr(item)
@@ -34,6 +35,16 @@ def test_summaries_say_what_matters() -> None:
     assert f"recommended {c.recommended.tier} x{c.recommended.seats}" in repr(c)
     f = RESULTS["forecast"]
     assert all(format(v, "f") in repr(f) for v in (f.p10, f.p50, f.p90))
+
+
+def test_a_fan_or_alerts_display_like_one_result() -> None:
+    fan = RESULTS["fan"]
+    assert fan == tuple(fan) and isinstance(fan, tuple)
+    text = repr(fan)
+    assert text.startswith(f"({len(fan)} FanPoint: ") and format(fan[-1].p50, "f") in text
+    assert fan._repr_html_().count("<tr>") == min(len(fan), ROWS_SHOWN + 1) + 1
+    alerts = RESULTS["alerts"]
+    assert len(alerts) > 1_000 and len(repr(alerts)) <= REPR_LIMIT
 
 
 def test_long_reprs_are_cut_at_the_limit() -> None:

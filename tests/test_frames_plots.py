@@ -45,6 +45,7 @@ AMOUNTS = {
     "usage_report": ["consumed", "allocation"],
     "breakdown": ["CCU"],
     "state": ["plan_pool"],
+    "alerts": ["value", "limit"],
 }
 
 

@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["REPR_LIMIT", "Displayed", "html_table", "markdown_table", "short_repr"]
+__all__ = ["REPR_LIMIT", "Displayed", "Rows", "html_table", "markdown_table", "short_repr"]
+
+_T = TypeVar("_T")
 
 REPR_LIMIT = 600
 """The longest ``repr`` of a result, in characters."""
@@ -212,3 +214,24 @@ class Displayed:
 
     def _repr_markdown_(self) -> str:
         return markdown_table(self)
+
+
+class Rows(Displayed, tuple[_T, ...]):
+    """A tuple of results of one kind (a forecast fan, alerts) that displays like one result.
+
+    It is a plain tuple in every other way: it compares equal to a tuple of the same items.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self:
+            return "()"
+        kind = type(self[0]).__name__
+        ends = (
+            short_repr(self[0])
+            if len(self) == 1
+            else f"{short_repr(self[0])} .. {short_repr(self[-1])}"
+        )
+        text = f"({len(self)} {kind}: {ends})"
+        return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 4] + "...)"

@@ -47,7 +47,8 @@ def add_usage_source(parser: argparse.ArgumentParser) -> None:
         "--from-api",
         action="store_true",
         help="fetch usage from the usage API instead of --usage (key in OPENAI_ADMIN_KEY, "
-        "server in CODEX_CREDITS_BASE_URL); needs --start and --end",
+        "server in CODEX_CREDITS_BASE_URL) from --start (--anchor in a command that has one) "
+        "to --end",
     )
     options = parser._option_string_actions
     if "--start" not in options:
@@ -112,7 +113,8 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
     start: datetime | None = getattr(args, "start", None) or getattr(args, "anchor", None)
     end: datetime | None = _fetch_end(args, start)
     if start is None or end is None:
-        raise argparse.ArgumentTypeError("--from-api needs --start ISO and --end ISO")
+        first = "--anchor" if hasattr(args, "anchor") else "--start"
+        raise argparse.ArgumentTypeError(f"--from-api needs {first} ISO and --end ISO")
     if end <= start:
         raise argparse.ArgumentTypeError("--end must be later than --start")
     call = codex_usage_call(

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import codex_credits as cc
+from codex_credits.check import check, load_policy
 from codex_credits.data import sample_usage_path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
 CUT = datetime(2026, 6, 15, tzinfo=UTC)
@@ -36,4 +40,5 @@ def every_result() -> dict[str, Any]:
         "breakdown": cc.estimate(reasoning_tokens=12_000, tool_calls=20),
         "state": result.final_state,
         "alerts": cc.scan_alerts(log, card, task_threshold=5),
+        "check": check(load_policy(ROOT / "examples" / "codex-credits.toml"), log, at=CUT),
     }

@@ -46,6 +46,7 @@ AMOUNTS = {
     "breakdown": ["CCU"],
     "state": ["plan_pool"],
     "alerts": ["value", "limit"],
+    "check": ["figures_spent", "figures_amount"],
 }
 
 

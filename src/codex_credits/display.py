@@ -133,6 +133,13 @@ def _backtest(b: Any) -> str:
     return f"{b.method.value}: {len(b.cases)} cases, MAPE {b.mape:.2f}%, coverage {b.coverage:.0%}"
 
 
+def _check(c: Any) -> str:
+    counts = {s: sum(1 for r in c.rules if r.status == s) for s in ("fail", "warn", "pass")}
+    return f"at {_text(c.at)}: {len(c.rules)} rules, " + ", ".join(
+        f"{n} {s}" for s, n in counts.items()
+    )
+
+
 _SUMMARIES: dict[str, Callable[[Any], str]] = {
     "SimulationResult": _simulation,
     "PeriodStatement": _statement,
@@ -144,6 +151,7 @@ _SUMMARIES: dict[str, Callable[[Any], str]] = {
     "Report": _report,
     "UsageReport": _usage_report,
     "BacktestReport": _backtest,
+    "CheckResult": _check,
 }
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from codex_credits.check.result import CheckResult
 from codex_credits.core.compare import TierComparison
 from codex_credits.core.forecast.backtest import BacktestReport
 from codex_credits.core.meters import CostBreakdown
@@ -52,6 +53,7 @@ SUPPORTED = (
     "UsageLog, CodexLogs, SimulationResult, PeriodStatement, Timeline, EventOutcomes, "
     "TierComparison, PeriodForecast, a forecast fan (a sequence of FanPoint), Report "
     "(usage, chargeback and log reports), UsageReport, BacktestReport, CostBreakdown, "
+    "CheckResult (one row per rule), "
     "or any other codex_credits value or sequence of values of one type"
 )
 """What :func:`tabulate` (and so ``to_dataframe``) accepts, for error messages."""
@@ -119,6 +121,8 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
         return _records("usage report", [value], skip=("by_dimension",))
     if isinstance(value, BacktestReport):
         return _records("backtest case", value.cases)
+    if isinstance(value, CheckResult):
+        return _records("rule", value.rules)
     if isinstance(value, CostBreakdown):
         rows = [*value.categories.items(), ("total", value.total)]
         return Tabular(

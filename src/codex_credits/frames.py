@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from codex_credits.core.ratecard import RateCard
 from codex_credits.tabular import Column, Tabular, tabulate
@@ -36,9 +37,12 @@ def _module(name: str, extra: str) -> Any:
         ) from None
 
 
-def _floats(column: Column) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _floats(column: Column) -> npt.NDArray[np.float64]:
     if column.kind == "micro":
-        return np.asarray(column.values, dtype=np.int64) / 1_000_000
+        floats = np.asarray(column.values, dtype=np.int64) / 1_000_000
+        if column.missing is not None:
+            floats[column.missing] = np.nan
+        return floats
     return np.array([np.nan if v is None else float(v) for v in column.values], dtype=np.float64)
 
 

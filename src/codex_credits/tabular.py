@@ -68,6 +68,8 @@ class Column:
     name: str
     values: Sequence[Any] | npt.NDArray[Any]
     kind: Kind = "plain"
+    missing: npt.NDArray[np.bool_] | None = None
+    """For a ``micro`` column: True where the value is absent (shown as None or NaN)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class Tabular:
     def cell(self, column: Column, i: int) -> Any:
         """The exact value at row ``i``: Decimals for amounts, aware datetimes for times."""
         value = column.values[i]
+        if column.missing is not None and column.missing[i]:
+            return None
         if column.kind == "micro":
             return from_micro(int(value))
         if column.kind == "time_us":
@@ -149,15 +153,10 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
 
 
 def _usage(log: UsageLog, card: RateCard | None) -> Tabular:
-    has_ccu = log.column("has_ccu")
-    ccu = [
-        from_micro(int(v)) if has else None
-        for v, has in zip(log.column("ccu_micro").tolist(), has_ccu.tolist(), strict=True)
-    ]
     columns = [
         Column("timestamp", log.timestamps_us, "time_us"),
         *(Column(name, log.dimension_values(name)) for name in DIMENSIONS),
-        Column("ccu", ccu, "decimal"),
+        Column("ccu", log.column("ccu_micro"), "micro", missing=~log.column("has_ccu")),
         *(Column(name, log.column(name)) for name in _METERS),
         Column("sandbox_minutes", log.column("sandbox_micro_minutes"), "micro"),
         Column("sandbox_class", log.dimension_values("sandbox_class")),

@@ -42,6 +42,11 @@ def test_names_come_from_their_modules() -> None:
     assert set(codex_credits.__all__) <= set(dir(codex_credits))
 
 
+def test_submodules_load_on_first_use() -> None:
+    assert codex_credits.data.sample_usage_path().exists()
+    assert callable(codex_credits.plots.plot_forecast)
+
+
 def test_unknown_names_raise_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         codex_credits.no_such_name  # type: ignore[attr-defined]  # noqa: B018

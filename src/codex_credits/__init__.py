@@ -488,10 +488,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name on first use, so ``import codex_credits`` stays fast."""
+    """Import a public name (or a submodule, e.g. ``codex_credits.data``) on first use."""
     module = _EXPORTS.get(name)
     if module is None:
-        raise AttributeError(f"module 'codex_credits' has no attribute {name!r}")
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

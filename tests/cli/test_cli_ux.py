@@ -187,3 +187,20 @@ def test_help_imports_no_command_and_nothing_heavy() -> None:
         check=True,
     )
     assert done.stdout.strip() == ""
+
+
+def test_log_reading_shows_a_bar_only_on_a_terminal() -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    logs = str(Path(__file__).resolve().parents[1] / "data" / "codex-rollout")
+    plain_out, plain_err = io.StringIO(), io.StringIO()
+    assert main(["logs", logs, "--format", "json"], stdout=plain_out, stderr=plain_err) == 0
+    tty_out, tty_err = io.StringIO(), Tty()
+    assert main(["logs", logs, "--format", "json"], stdout=tty_out, stderr=tty_err) == 0
+    assert "reading logs" in tty_err.getvalue() and "files" in tty_err.getvalue()
+    assert "reading logs" not in plain_err.getvalue()
+    assert tty_out.getvalue() == plain_out.getvalue()

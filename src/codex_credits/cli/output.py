@@ -138,7 +138,8 @@ class Table:
         ]
         text = "\n\n".join(parts)
         if self.title:
-            text = "\n".join([*textwrap.wrap(self.title, width), text])
+            title = textwrap.wrap(self.title, width, break_on_hyphens=False, break_long_words=False)
+            text = "\n".join([*title, text])
         return text
 
     def _rich(

@@ -36,7 +36,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def render_card(card: RateCard, fmt: str) -> str:
     """The card as readable tables."""
     about = (
-        card.description if fmt != "table" else textwrap.fill(card.description, terminal_width())
+        card.description
+        if fmt != "table"
+        else textwrap.fill(card.description, terminal_width(), break_on_hyphens=False)
     )
     parts = [f"{card.name} ({card.unit})", about, ""]
     if card.meters is not None:

@@ -204,3 +204,15 @@ def test_log_reading_shows_a_bar_only_on_a_terminal() -> None:
     assert "reading logs" in tty_err.getvalue() and "files" in tty_err.getvalue()
     assert "reading logs" not in plain_err.getvalue()
     assert tty_out.getvalue() == plain_out.getvalue()
+
+
+def test_report_start_is_the_range_unless_it_stands_for_the_anchor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["report", "--usage", SAMPLE, "--tier", "plus", "--format", "json"]
+    code, new, err = run(capsys, *argv, "--anchor", "2026-06-01")
+    assert code == ExitCode.OK and "deprecated" not in err
+    code, old, err = run(capsys, *argv, "--start", "2026-06-01")
+    assert code == ExitCode.OK and old == new and "--start is deprecated" in err
+    code, _, err = run(capsys, "report", "--usage", SAMPLE, "--start", "2026-06-01")
+    assert code == ExitCode.OK and "deprecated" not in err  # no tier: no anchor meant

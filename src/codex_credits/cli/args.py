@@ -20,6 +20,7 @@ __all__ = [
     "load_card",
     "non_negative_int",
     "positive_int",
+    "start_as_anchor_note",
 ]
 
 
@@ -123,6 +124,11 @@ def load_card(args: argparse.Namespace) -> RateCard:
     return RateCard.resolve(getattr(args, "card", None))
 
 
+def start_as_anchor_note(prog: str) -> str:
+    """The note printed when ``--start`` is given where the billing anchor is meant."""
+    return f"{prog}: note: --start is deprecated here; use --anchor (the billing anchor)\n"
+
+
 class _DeprecatedStart(argparse.Action):
     """``--start`` where it meant the billing anchor: still accepted, with a note on stderr."""
 
@@ -133,19 +139,25 @@ class _DeprecatedStart(argparse.Action):
         values: Any,
         option_string: str | None = None,
     ) -> None:
-        sys.stderr.write(
-            f"{parser.prog}: note: --start is deprecated here; use --anchor (the billing anchor)\n"
-        )
+        sys.stderr.write(start_as_anchor_note(parser.prog))
         setattr(namespace, self.dest, values)
 
 
-def add_anchor(parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str) -> None:
-    """``--anchor ISO``: the billing anchor (``args.anchor``); ``--start`` is a deprecated alias.
+def add_anchor(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, alias: bool = True
+) -> None:
+    """``--anchor ISO``: the billing anchor (``args.anchor``).
 
-    ``--start`` means the start of a fetched range in the commands that read the usage
-    API without a plan; here, where it once meant the anchor, it still works with a note.
+    With ``alias``, ``--start`` is a deprecated alias of it, for the commands where
+    ``--start`` once meant the anchor; elsewhere ``--start`` is the start of a
+    fetched range (``--from-api``).
     """
     parser.add_argument("--anchor", type=instant_arg, metavar="ISO", help=f"{help} (ISO 8601)")
-    parser.add_argument(
-        "--start", dest="anchor", type=instant_arg, action=_DeprecatedStart, help=argparse.SUPPRESS
-    )
+    if alias:
+        parser.add_argument(
+            "--start",
+            dest="anchor",
+            type=instant_arg,
+            action=_DeprecatedStart,
+            help=argparse.SUPPRESS,
+        )

@@ -21,6 +21,7 @@ from codex_credits.cli.args import (
     add_opening_balance,
     load_card,
     positive_int,
+    start_as_anchor_note,
 )
 from codex_credits.cli.commands.simulate import add_engine_options
 from codex_credits.cli.exitcodes import ExitCode
@@ -47,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     plan.add_argument("--tier", help="a tier of the card (e.g. pro)")
     plan.add_argument("--seats", type=positive_int, default=1)
-    add_anchor(plan, "the billing anchor")
+    add_anchor(plan, "the billing anchor", alias=False)
     plan.add_argument(
         "--months",
         type=positive_int,
@@ -57,10 +58,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_opening_balance(plan)
     add_engine_options(parser)
     add_format(parser)
-    add_usage_source(parser)  # last: --from-api fetches from --anchor for --months
+    add_usage_source(parser)  # --start/--end: the fetched range (default from --anchor)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.tier is not None and args.anchor is None and args.start is not None:
+        # --start is the fetched range; with a tier and no --anchor it once meant the anchor
+        err.write(start_as_anchor_note("codex-credits report"))
+        args.anchor = args.start
     if args.tier is not None and args.anchor is None:
         raise argparse.ArgumentTypeError("--tier needs --anchor ISO (the billing anchor)")
     log = load_usage(args, err)

@@ -216,3 +216,20 @@ def test_report_start_is_the_range_unless_it_stands_for_the_anchor(
     assert code == ExitCode.OK and old == new and "--start is deprecated" in err
     code, _, err = run(capsys, "report", "--usage", SAMPLE, "--start", "2026-06-01")
     assert code == ExitCode.OK and "deprecated" not in err  # no tier: no anchor meant
+
+
+def test_long_work_shows_progress_on_a_terminal_only() -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    argv = ["compare", "--usage", SAMPLE, "--anchor", "2026-06-01", "--max-seats", "1"]
+    tty_out, tty_err = io.StringIO(), Tty()
+    assert main(argv, stdout=tty_out, stderr=tty_err) == 0
+    assert "reading sample-usage.csv" in tty_err.getvalue()
+    assert "replaying every tier" in tty_err.getvalue()
+    plain_out, plain_err = io.StringIO(), io.StringIO()
+    assert main(argv, stdout=plain_out, stderr=plain_err) == 0
+    assert plain_err.getvalue() == "" and plain_out.getvalue() == tty_out.getvalue()

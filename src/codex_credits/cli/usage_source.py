@@ -96,7 +96,8 @@ def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
         return _fetch(args, err)
     if path is None:
         raise argparse.ArgumentTypeError("give --usage FILE, or --from-api --start ISO --end ISO")
-    log = read_usage(path, strict=not getattr(args, "lenient", False))
+    with progress_bar(err, f"reading {path.name}"):
+        log = read_usage(path, strict=not getattr(args, "lenient", False))
     summary = log.summary
     if summary.skipped:
         err.write(f"codex-credits: skipped {summary.skipped} bad row(s) in {path}\n")

@@ -17,6 +17,7 @@ from codex_credits.cli.args import (
 from codex_credits.cli.commands.simulate import add_engine_options
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
+from codex_credits.cli.progress import progress_bar
 from codex_credits.cli.usage_source import add_usage_source, load_usage
 from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
 
@@ -52,16 +53,17 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise argparse.ArgumentTypeError(
             f"--tolerance must be between 0 and 1, got {args.tolerance}"
         )
-    comparison = compare_tiers(
-        log,
-        start=args.anchor,
-        months=args.months,
-        card=card,
-        max_seats=args.max_seats,
-        tolerance=args.tolerance if args.tolerance is not None else 0,
-        mode=args.mode,
-        on_rate_limit=args.on_rate_limit,
-    )
+    with progress_bar(err, "replaying every tier"):
+        comparison = compare_tiers(
+            log,
+            start=args.anchor,
+            months=args.months,
+            card=card,
+            max_seats=args.max_seats,
+            tolerance=args.tolerance if args.tolerance is not None else 0,
+            mode=args.mode,
+            on_rate_limit=args.on_rate_limit,
+        )
     if args.format == "json":
         write_json(comparison_json(comparison), out)
     else:

@@ -233,3 +233,16 @@ def test_long_work_shows_progress_on_a_terminal_only() -> None:
     plain_out, plain_err = io.StringIO(), io.StringIO()
     assert main(argv, stdout=plain_out, stderr=plain_err) == 0
     assert plain_err.getvalue() == "" and plain_out.getvalue() == tty_out.getvalue()
+
+
+def test_a_naive_time_in_a_file_gets_advice_in_the_file_s_terms(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    usage = tmp_path / "u.csv"
+    usage.write_text("timestamp,ccu,project_id\n2026-06-01T09:00:00Z,1.5,a\n", encoding="utf-8")
+    policy = tmp_path / "p.toml"
+    policy.write_text('[account]\ntier = "pro"\nanchor = "2026-06-01T00:00:00"\n', encoding="utf-8")
+    code, _, err = run(capsys, "check", "--policy", str(policy), "--usage", str(usage))
+    assert code == ExitCode.USAGE_ERROR
+    assert "'2026-06-01T00:00:00' has no timezone offset; add one, e.g. 2026-06-01T00:00:00Z" in err
+    assert "datetime(" not in err and "tzinfo" not in err

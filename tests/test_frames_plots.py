@@ -210,6 +210,22 @@ def test_forecast_fan_marks_pool_rollover_and_exhaustion(agg: Any) -> None:
     _saves(ax)
 
 
+def test_forecast_alone_or_in_either_order(agg: Any) -> None:
+    from codex_credits.plots import plot_forecast
+
+    forecast, fan = RESULTS["forecast"], RESULTS["fan"]
+    swapped = plot_forecast(forecast, fan)
+    p50 = next(line for line in swapped.get_lines() if line.get_label() == "P50")
+    assert list(p50.get_ydata()) == [float(p.p50) for p in fan]
+    alone = plot_forecast(forecast)
+    p50 = next(line for line in alone.get_lines() if line.get_label() == "P50")
+    assert list(p50.get_ydata()) == [float(forecast.consumed), float(forecast.p50)]
+    assert list(p50.get_xdata()) == [forecast.at, forecast.period.end]
+    _saves(alone)
+    with pytest.raises(TypeError, match="one fan and one PeriodForecast"):
+        plot_forecast(fan, fan)
+
+
 def test_exhaustion_is_marked_when_credits_run_out(agg: Any) -> None:
     import codex_credits as cc
     from codex_credits.plots import plot_forecast

@@ -125,20 +125,36 @@ def plot_reserve(
 
 
 def plot_forecast(
-    fan: Sequence[FanPoint], forecast: PeriodForecast | None = None, *, ax: Any = None
+    fan: Sequence[FanPoint] | PeriodForecast,
+    forecast: PeriodForecast | Sequence[FanPoint] | None = None,
+    *,
+    ax: Any = None,
 ) -> Any:
     """The forecast fan: P10-P90 band and P50 of the period's consumption by day end.
 
-    With the :class:`PeriodForecast` of the same cut, the credits (the pool), the
-    consumption so far, the period end (where the rollover is settled, with the
-    P50 rollover) and the P50 exhaustion time are marked.
+    Pass the fan (:func:`~codex_credits.forecast_fan`), the :class:`PeriodForecast`
+    of the same cut, or both (in either order). With the forecast, the credits (the
+    pool), the consumption so far, the period end (where the rollover is settled,
+    with the P50 rollover) and the P50 exhaustion time are marked; with the forecast
+    alone the band runs straight from the cut to the period-end P10/P90.
     """
+    if isinstance(fan, PeriodForecast):
+        fan, forecast = (forecast if isinstance(forecast, Sequence) else ()), fan
+    if isinstance(forecast, Sequence):
+        raise TypeError("plot_forecast takes one fan and one PeriodForecast")
     ax = _axes(ax)
-    times = [p.at for p in fan]
+    points = [(p.at, float(p.p10), float(p.p50), float(p.p90)) for p in fan]
+    if not points and forecast is not None:
+        so_far = float(forecast.consumed)
+        points = [
+            (forecast.at, so_far, so_far, so_far),
+            (forecast.period.end, float(forecast.p10), float(forecast.p50), float(forecast.p90)),
+        ]
+    times = [p[0] for p in points]
     ax.fill_between(
-        times, [float(p.p10) for p in fan], [float(p.p90) for p in fan], alpha=0.3, label="P10-P90"
+        times, [p[1] for p in points], [p[3] for p in points], alpha=0.3, label="P10-P90"
     )
-    ax.plot(times, [float(p.p50) for p in fan], label="P50")
+    ax.plot(times, [p[2] for p in points], label="P50")
     if forecast is not None:
         ax.axhline(
             float(forecast.credits_at_period_start), color="black", linestyle="--", label="pool"

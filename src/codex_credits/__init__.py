@@ -10,257 +10,528 @@ here; see docs/index.md.
 Decimal('25.900000')
 """
 
+# Lazy exports: a public name goes in _EXPORTS (name -> module), in the TYPE_CHECKING imports
+# (so type checkers see it) and in __all__ (sorted with str.casefold); it is imported on first use.
+
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from codex_credits._version import __version__
-from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
-from codex_credits.core.account import (
-    Account,
-    AccountState,
-    OpeningBlock,
-    Plan,
-    Transition,
-    advance,
-    apply,
-    apply_override,
-    evaluate,
-    open_account,
-    request_from_event,
-)
-from codex_credits.core.alerts import (
-    Alert,
-    AlertRule,
-    burn_alerts,
-    exhaustion_alerts,
-    scan_alerts,
-    task_alerts,
-)
-from codex_credits.core.budgetmask import budget_mask, budget_windows, node_spend
-from codex_credits.core.budgetreport import NodeStatement, budget_statement
-from codex_credits.core.budgets import (
-    Budget,
-    BudgetState,
-    BudgetVerdict,
-    Control,
-    Override,
-    check_budgets,
-    check_hierarchy,
-    evaluate_budget,
-    roll_budgets,
-)
-from codex_credits.core.budgetwindow import BudgetWindow, Every
-from codex_credits.core.chargeback import chargeback, period_usage_report
-from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
-from codex_credits.core.events import (
-    BudgetAlert,
-    HourClosed,
-    Mode,
-    Outcome,
-    PeriodClosed,
-    PeriodStarted,
-    Policy,
-    Reason,
-    Refusal,
-    Request,
-    Status,
-)
-from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
-from codex_credits.core.forecast.calibration import Calibration, calibrate
-from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
-from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
-from codex_credits.core.forecast.projection import (
-    LinearProjection,
-    OverageEstimate,
-    RolloverForecast,
-    estimate_overage,
-    forecast_rollover,
-    project_linear,
-)
-from codex_credits.core.forecast.result import (
-    Exhaustion,
-    ForecastMethod,
-    ForecastQuality,
-    PeriodForecast,
-    RolloverOutlook,
-)
-from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
-from codex_credits.core.forecast.state import path_start_from_state
-from codex_credits.core.ledger import (
-    Block,
-    BlockKind,
-    EntryKind,
-    Ledger,
-    LedgerEntry,
-    SpendSplit,
-    close_period,
-    grant,
-    spend,
-)
-from codex_credits.core.logpricing import LogPrices, price_log
-from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
-from codex_credits.core.periods import BillingPeriod, period_at, period_containing
-from codex_credits.core.ratecard import (
-    BUILTIN_CARDS,
-    DEFAULT_CARD,
-    TOKEN_CARD,
-    MeterRates,
-    ModelRates,
-    ModelTier,
-    Options,
-    RateCard,
-    ReservePolicy,
-    TierSpec,
-)
-from codex_credits.core.ratelimit import Admission, HourlyLimits, admit
-from codex_credits.core.reports import (
-    Report,
-    ReportRow,
-    UsageReport,
-    build_report,
-    largest_remainder,
-    usage_report,
-)
-from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
-from codex_credits.core.simulate import simulate
-from codex_credits.core.statement import (
-    EventOutcome,
-    EventOutcomes,
-    PeriodStatement,
-    SimulationResult,
-    Timeline,
-)
-from codex_credits.core.status import (
-    AccountStatus,
-    StatusSplit,
-    account_from_status,
-    opening_state,
-    period_anchor,
-    period_spending,
-    split_status,
-    state_from_status,
-    status_from_state,
-)
-from codex_credits.core.sweep import (
-    AccountPlan,
-    AccountStatement,
-    SweepResult,
-    compare_tiers_many,
-    simulate_many,
-    split_by_account,
-)
-from codex_credits.core.timeofday import PricingWindow
-from codex_credits.core.timeutil import require_utc
-from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
-from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
-from codex_credits.errors import (
-    AmountTypeError,
-    ApiConnectionError,
-    ApiDeadlineError,
-    ApiDecodeError,
-    ApiError,
-    ApiPageLimitError,
-    ApiResponseTooLargeError,
-    ApiStatusError,
-    ApiTimeoutError,
-    AuthenticationError,
-    ConfigError,
-    CreditError,
-    NaiveDatetimeError,
-    NotFoundError,
-    OutOfOrderEventError,
-    PermissionDeniedError,
-    RateLimitError,
-    ServerError,
-    UnknownModelError,
-    UsageDataError,
-)
-from codex_credits.frames import to_dataframe
-from codex_credits.governance import (
-    AccessDecision,
-    AccessReason,
-    AccessRequest,
-    ApiKey,
-    AuditEntry,
-    AuditLog,
-    KeyScopes,
-    NodeBudget,
-    Organisation,
-    Permission,
-    ServiceAccount,
-    access_gate,
-    authorize,
-    governed_apply,
-    issue_key,
-    prune_log,
-    read_entries,
-    verify_log,
-)
-from codex_credits.io.rollout import (
-    CodexLogs,
-    PlanWindow,
-    RolloutSummary,
-    find_rollout_files,
-    read_codex_logs,
-)
-from codex_credits.io.usagefile import read_usage, write_usage
-from codex_credits.io.usagesummary import GroupTotals, UsageSummary, summarize_usage
-from codex_credits.tasks.concurrency import (
-    ConcurrencyHold,
-    ConcurrencySchedule,
-    TaskSimulation,
-    hold_concurrency,
-    schedule_tasks,
-    simulate_tasks,
-    tier_concurrency,
-)
-from codex_credits.tasks.decide import (
-    Decision,
-    DecisionReason,
-    DispatchPolicy,
-    Gate,
-    decide,
-    price_task,
-)
-from codex_credits.tasks.estimate import (
-    TASK_PRIORS,
-    TaskEstimate,
-    TaskPrior,
-    TaskRecord,
-    estimate_task,
-    task_records,
-)
-from codex_credits.tasks.guard import (
-    FileTouched,
-    GuardEvent,
-    GuardVerdict,
-    IterationStarted,
-    Metered,
-    TaskGuard,
-    Tick,
-)
-from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
-from codex_credits.tasks.plan import TaskPlan, plan_tasks
-from codex_credits.tasks.rollout_watch import GuardReport, rollout_events, watch_rollout
-from codex_credits.tasks.route import MODEL_FIT, Route, TokenProfile, route
-from codex_credits.tasks.spec import TaskSpec, load_tasks, tasks_from_data, tasks_from_text
-from codex_credits.tasks.state import account_state_at
-from codex_credits.whatif import (
-    Batch,
-    CacheContext,
-    FeatureCost,
-    RoiCase,
-    RouteModels,
-    Saving,
-    ShiftOffPeak,
-    ThrottleBefore,
-    ThrottlePlan,
-    WhatIf,
-    estimate_shared_share,
-    find_throttle,
-    roi,
-    roi_for_plan,
-    what_if,
-)
+
+if TYPE_CHECKING:
+    from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
+    from codex_credits.core.account import (
+        Account,
+        AccountState,
+        OpeningBlock,
+        Plan,
+        Transition,
+        advance,
+        apply,
+        apply_override,
+        evaluate,
+        open_account,
+        request_from_event,
+    )
+    from codex_credits.core.alerts import (
+        Alert,
+        AlertRule,
+        burn_alerts,
+        exhaustion_alerts,
+        scan_alerts,
+        task_alerts,
+    )
+    from codex_credits.core.budgetmask import budget_mask, budget_windows, node_spend
+    from codex_credits.core.budgetreport import NodeStatement, budget_statement
+    from codex_credits.core.budgets import (
+        Budget,
+        BudgetState,
+        BudgetVerdict,
+        Control,
+        Override,
+        check_budgets,
+        check_hierarchy,
+        evaluate_budget,
+        roll_budgets,
+    )
+    from codex_credits.core.budgetwindow import BudgetWindow, Every
+    from codex_credits.core.chargeback import chargeback, period_usage_report
+    from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
+    from codex_credits.core.events import (
+        BudgetAlert,
+        HourClosed,
+        Mode,
+        Outcome,
+        PeriodClosed,
+        PeriodStarted,
+        Policy,
+        Reason,
+        Refusal,
+        Request,
+        Status,
+    )
+    from codex_credits.core.forecast.backtest import BacktestCase, BacktestReport, backtest
+    from codex_credits.core.forecast.calibration import Calibration, calibrate
+    from codex_credits.core.forecast.forecaster import FanPoint, forecast_fan, forecast_period
+    from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
+    from codex_credits.core.forecast.projection import (
+        LinearProjection,
+        OverageEstimate,
+        RolloverForecast,
+        estimate_overage,
+        forecast_rollover,
+        project_linear,
+    )
+    from codex_credits.core.forecast.result import (
+        Exhaustion,
+        ForecastMethod,
+        ForecastQuality,
+        PeriodForecast,
+        RolloverOutlook,
+    )
+    from codex_credits.core.forecast.seasonal import SeasonalModel, fit_seasonal
+    from codex_credits.core.forecast.state import path_start_from_state
+    from codex_credits.core.ledger import (
+        Block,
+        BlockKind,
+        EntryKind,
+        Ledger,
+        LedgerEntry,
+        SpendSplit,
+        close_period,
+        grant,
+        spend,
+    )
+    from codex_credits.core.logpricing import LogPrices, price_log
+    from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
+    from codex_credits.core.periods import BillingPeriod, period_at, period_containing
+    from codex_credits.core.ratecard import (
+        BUILTIN_CARDS,
+        DEFAULT_CARD,
+        TOKEN_CARD,
+        MeterRates,
+        ModelRates,
+        ModelTier,
+        Options,
+        RateCard,
+        ReservePolicy,
+        TierSpec,
+    )
+    from codex_credits.core.ratelimit import Admission, HourlyLimits, admit
+    from codex_credits.core.reports import (
+        Report,
+        ReportRow,
+        UsageReport,
+        build_report,
+        largest_remainder,
+        usage_report,
+    )
+    from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
+    from codex_credits.core.simulate import simulate
+    from codex_credits.core.statement import (
+        EventOutcome,
+        EventOutcomes,
+        PeriodStatement,
+        SimulationResult,
+        Timeline,
+    )
+    from codex_credits.core.status import (
+        AccountStatus,
+        StatusSplit,
+        account_from_status,
+        opening_state,
+        period_anchor,
+        period_spending,
+        split_status,
+        state_from_status,
+        status_from_state,
+    )
+    from codex_credits.core.sweep import (
+        AccountPlan,
+        AccountStatement,
+        SweepResult,
+        compare_tiers_many,
+        simulate_many,
+        split_by_account,
+    )
+    from codex_credits.core.timeofday import PricingWindow
+    from codex_credits.core.timeutil import require_utc
+    from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
+    from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
+    from codex_credits.errors import (
+        AmountTypeError,
+        ApiConnectionError,
+        ApiDeadlineError,
+        ApiDecodeError,
+        ApiError,
+        ApiPageLimitError,
+        ApiResponseTooLargeError,
+        ApiStatusError,
+        ApiTimeoutError,
+        AuthenticationError,
+        ConfigError,
+        CreditError,
+        NaiveDatetimeError,
+        NotFoundError,
+        OutOfOrderEventError,
+        PermissionDeniedError,
+        RateLimitError,
+        ServerError,
+        UnknownModelError,
+        UsageDataError,
+    )
+    from codex_credits.frames import to_dataframe, to_polars
+    from codex_credits.governance import (
+        AccessDecision,
+        AccessReason,
+        AccessRequest,
+        ApiKey,
+        AuditEntry,
+        AuditLog,
+        KeyScopes,
+        NodeBudget,
+        Organisation,
+        Permission,
+        ServiceAccount,
+        access_gate,
+        authorize,
+        governed_apply,
+        issue_key,
+        prune_log,
+        read_entries,
+        verify_log,
+    )
+    from codex_credits.io.rollout import (
+        CodexLogs,
+        PlanWindow,
+        RolloutSummary,
+        find_rollout_files,
+        read_codex_logs,
+    )
+    from codex_credits.io.usagefile import read_usage, write_usage
+    from codex_credits.io.usagesummary import GroupTotals, UsageSummary, summarize_usage
+    from codex_credits.tasks.concurrency import (
+        ConcurrencyHold,
+        ConcurrencySchedule,
+        TaskSimulation,
+        hold_concurrency,
+        schedule_tasks,
+        simulate_tasks,
+        tier_concurrency,
+    )
+    from codex_credits.tasks.decide import (
+        Decision,
+        DecisionReason,
+        DispatchPolicy,
+        Gate,
+        decide,
+        price_task,
+    )
+    from codex_credits.tasks.estimate import (
+        TASK_PRIORS,
+        TaskEstimate,
+        TaskPrior,
+        TaskRecord,
+        estimate_task,
+        task_records,
+    )
+    from codex_credits.tasks.guard import (
+        FileTouched,
+        GuardEvent,
+        GuardVerdict,
+        IterationStarted,
+        Metered,
+        TaskGuard,
+        Tick,
+    )
+    from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
+    from codex_credits.tasks.plan import TaskPlan, plan_tasks
+    from codex_credits.tasks.rollout_watch import GuardReport, rollout_events, watch_rollout
+    from codex_credits.tasks.route import MODEL_FIT, Route, TokenProfile, route
+    from codex_credits.tasks.spec import TaskSpec, load_tasks, tasks_from_data, tasks_from_text
+    from codex_credits.tasks.state import account_state_at
+    from codex_credits.whatif import (
+        Batch,
+        CacheContext,
+        FeatureCost,
+        RoiCase,
+        RouteModels,
+        Saving,
+        ShiftOffPeak,
+        ThrottleBefore,
+        ThrottlePlan,
+        WhatIf,
+        estimate_shared_share,
+        find_throttle,
+        roi,
+        roi_for_plan,
+        what_if,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "access_gate": "codex_credits.governance",
+    "AccessDecision": "codex_credits.governance",
+    "AccessReason": "codex_credits.governance",
+    "AccessRequest": "codex_credits.governance",
+    "Account": "codex_credits.core.account",
+    "account_from_status": "codex_credits.core.status",
+    "account_state_at": "codex_credits.tasks.state",
+    "AccountPlan": "codex_credits.core.sweep",
+    "AccountState": "codex_credits.core.account",
+    "AccountStatement": "codex_credits.core.sweep",
+    "AccountStatus": "codex_credits.core.status",
+    "Admission": "codex_credits.core.ratelimit",
+    "admit": "codex_credits.core.ratelimit",
+    "advance": "codex_credits.core.account",
+    "Alert": "codex_credits.core.alerts",
+    "AlertRule": "codex_credits.core.alerts",
+    "AmountTypeError": "codex_credits.errors",
+    "ApiConnectionError": "codex_credits.errors",
+    "ApiDeadlineError": "codex_credits.errors",
+    "ApiDecodeError": "codex_credits.errors",
+    "ApiError": "codex_credits.errors",
+    "ApiKey": "codex_credits.governance",
+    "ApiPageLimitError": "codex_credits.errors",
+    "ApiResponseTooLargeError": "codex_credits.errors",
+    "ApiStatusError": "codex_credits.errors",
+    "ApiTimeoutError": "codex_credits.errors",
+    "apply": "codex_credits.core.account",
+    "apply_override": "codex_credits.core.account",
+    "AuditEntry": "codex_credits.governance",
+    "AuditLog": "codex_credits.governance",
+    "AuthenticationError": "codex_credits.errors",
+    "authorize": "codex_credits.governance",
+    "backtest": "codex_credits.core.forecast.backtest",
+    "BacktestCase": "codex_credits.core.forecast.backtest",
+    "BacktestReport": "codex_credits.core.forecast.backtest",
+    "Batch": "codex_credits.whatif",
+    "BillingPeriod": "codex_credits.core.periods",
+    "Block": "codex_credits.core.ledger",
+    "BlockKind": "codex_credits.core.ledger",
+    "Budget": "codex_credits.core.budgets",
+    "budget_mask": "codex_credits.core.budgetmask",
+    "budget_statement": "codex_credits.core.budgetreport",
+    "budget_windows": "codex_credits.core.budgetmask",
+    "BudgetAlert": "codex_credits.core.events",
+    "BudgetState": "codex_credits.core.budgets",
+    "BudgetVerdict": "codex_credits.core.budgets",
+    "BudgetWindow": "codex_credits.core.budgetwindow",
+    "build_report": "codex_credits.core.reports",
+    "BUILTIN_CARDS": "codex_credits.core.ratecard",
+    "burn_alerts": "codex_credits.core.alerts",
+    "CacheContext": "codex_credits.whatif",
+    "calibrate": "codex_credits.core.forecast.calibration",
+    "Calibration": "codex_credits.core.forecast.calibration",
+    "Ccu": "codex_credits.core.units",
+    "chargeback": "codex_credits.core.chargeback",
+    "check_budgets": "codex_credits.core.budgets",
+    "check_hierarchy": "codex_credits.core.budgets",
+    "Clock": "codex_credits.clock",
+    "close_hour": "codex_credits.core.reserve",
+    "close_period": "codex_credits.core.ledger",
+    "CodexLogs": "codex_credits.io.rollout",
+    "compare_tiers": "codex_credits.core.compare",
+    "compare_tiers_many": "codex_credits.core.sweep",
+    "ConcurrencyHold": "codex_credits.tasks.concurrency",
+    "ConcurrencySchedule": "codex_credits.tasks.concurrency",
+    "ConfigError": "codex_credits.errors",
+    "Control": "codex_credits.core.budgets",
+    "CostBreakdown": "codex_credits.core.meters",
+    "CreditError": "codex_credits.errors",
+    "decide": "codex_credits.tasks.decide",
+    "Decision": "codex_credits.tasks.decide",
+    "DecisionReason": "codex_credits.tasks.decide",
+    "DEFAULT_CARD": "codex_credits.core.ratecard",
+    "DispatchPolicy": "codex_credits.tasks.decide",
+    "draw": "codex_credits.core.reserve",
+    "EntryKind": "codex_credits.core.ledger",
+    "estimate": "codex_credits.core.meters",
+    "estimate_overage": "codex_credits.core.forecast.projection",
+    "estimate_shared_share": "codex_credits.whatif",
+    "estimate_task": "codex_credits.tasks.estimate",
+    "evaluate": "codex_credits.core.account",
+    "evaluate_budget": "codex_credits.core.budgets",
+    "EventOutcome": "codex_credits.core.statement",
+    "EventOutcomes": "codex_credits.core.statement",
+    "Every": "codex_credits.core.budgetwindow",
+    "Exhaustion": "codex_credits.core.forecast.result",
+    "exhaustion_alerts": "codex_credits.core.alerts",
+    "FanPoint": "codex_credits.core.forecast.forecaster",
+    "FeatureCost": "codex_credits.whatif",
+    "FileTouched": "codex_credits.tasks.guard",
+    "find_rollout_files": "codex_credits.io.rollout",
+    "find_throttle": "codex_credits.whatif",
+    "Finding": "codex_credits.tasks.lint",
+    "fit_seasonal": "codex_credits.core.forecast.seasonal",
+    "FixedClock": "codex_credits.clock",
+    "forecast_fan": "codex_credits.core.forecast.forecaster",
+    "forecast_period": "codex_credits.core.forecast.forecaster",
+    "forecast_rollover": "codex_credits.core.forecast.projection",
+    "ForecastMethod": "codex_credits.core.forecast.result",
+    "ForecastQuality": "codex_credits.core.forecast.result",
+    "Gate": "codex_credits.tasks.decide",
+    "governed_apply": "codex_credits.governance",
+    "grant": "codex_credits.core.ledger",
+    "GroupTotals": "codex_credits.io.usagesummary",
+    "GuardEvent": "codex_credits.tasks.guard",
+    "GuardReport": "codex_credits.tasks.rollout_watch",
+    "GuardVerdict": "codex_credits.tasks.guard",
+    "hold_concurrency": "codex_credits.tasks.concurrency",
+    "HourClosed": "codex_credits.core.events",
+    "HourlyLimits": "codex_credits.core.ratelimit",
+    "HourlyRules": "codex_credits.core.forecast.pathengine",
+    "issue_key": "codex_credits.governance",
+    "IterationStarted": "codex_credits.tasks.guard",
+    "KeyScopes": "codex_credits.governance",
+    "largest_remainder": "codex_credits.core.reports",
+    "Ledger": "codex_credits.core.ledger",
+    "LedgerEntry": "codex_credits.core.ledger",
+    "LinearProjection": "codex_credits.core.forecast.projection",
+    "LINT_RULES": "codex_credits.tasks.lint",
+    "lint_task": "codex_credits.tasks.lint",
+    "LintRule": "codex_credits.tasks.lint",
+    "load_tasks": "codex_credits.tasks.spec",
+    "LogPrices": "codex_credits.core.logpricing",
+    "LogSummary": "codex_credits.core.usage",
+    "ManualClock": "codex_credits.clock",
+    "Metered": "codex_credits.tasks.guard",
+    "MeterRates": "codex_credits.core.ratecard",
+    "Mode": "codex_credits.core.events",
+    "MODEL_FIT": "codex_credits.tasks.route",
+    "ModelRates": "codex_credits.core.ratecard",
+    "ModelTier": "codex_credits.core.ratecard",
+    "NaiveDatetimeError": "codex_credits.errors",
+    "node_spend": "codex_credits.core.budgetmask",
+    "NodeBudget": "codex_credits.governance",
+    "NodeStatement": "codex_credits.core.budgetreport",
+    "NotFoundError": "codex_credits.errors",
+    "open_account": "codex_credits.core.account",
+    "opening_state": "codex_credits.core.status",
+    "OpeningBlock": "codex_credits.core.account",
+    "Options": "codex_credits.core.ratecard",
+    "Organisation": "codex_credits.governance",
+    "Outcome": "codex_credits.core.events",
+    "OutOfOrderEventError": "codex_credits.errors",
+    "OverageEstimate": "codex_credits.core.forecast.projection",
+    "Override": "codex_credits.core.budgets",
+    "path_start_from_state": "codex_credits.core.forecast.state",
+    "PathStart": "codex_credits.core.forecast.pathengine",
+    "period_anchor": "codex_credits.core.status",
+    "period_at": "codex_credits.core.periods",
+    "period_containing": "codex_credits.core.periods",
+    "period_spending": "codex_credits.core.status",
+    "period_usage_report": "codex_credits.core.chargeback",
+    "PeriodClosed": "codex_credits.core.events",
+    "PeriodForecast": "codex_credits.core.forecast.result",
+    "PeriodStarted": "codex_credits.core.events",
+    "PeriodStatement": "codex_credits.core.statement",
+    "Permission": "codex_credits.governance",
+    "PermissionDeniedError": "codex_credits.errors",
+    "Plan": "codex_credits.core.account",
+    "plan_tasks": "codex_credits.tasks.plan",
+    "PlanWindow": "codex_credits.io.rollout",
+    "Policy": "codex_credits.core.events",
+    "price_log": "codex_credits.core.logpricing",
+    "price_task": "codex_credits.tasks.decide",
+    "price_usage": "codex_credits.core.meters",
+    "PricingWindow": "codex_credits.core.timeofday",
+    "project_linear": "codex_credits.core.forecast.projection",
+    "prune_log": "codex_credits.governance",
+    "quantize_ccu": "codex_credits.core.units",
+    "RateCard": "codex_credits.core.ratecard",
+    "RateLimitError": "codex_credits.errors",
+    "read_codex_logs": "codex_credits.io.rollout",
+    "read_entries": "codex_credits.governance",
+    "read_usage": "codex_credits.io.usagefile",
+    "Reason": "codex_credits.core.events",
+    "Refusal": "codex_credits.core.events",
+    "Report": "codex_credits.core.reports",
+    "ReportRow": "codex_credits.core.reports",
+    "Request": "codex_credits.core.events",
+    "request_from_event": "codex_credits.core.account",
+    "require_utc": "codex_credits.core.timeutil",
+    "ReservePolicy": "codex_credits.core.ratecard",
+    "ReserveState": "codex_credits.core.reserve",
+    "ReserveTerms": "codex_credits.core.reserve",
+    "roi": "codex_credits.whatif",
+    "roi_for_plan": "codex_credits.whatif",
+    "RoiCase": "codex_credits.whatif",
+    "roll_budgets": "codex_credits.core.budgets",
+    "rollout_events": "codex_credits.tasks.rollout_watch",
+    "RolloutSummary": "codex_credits.io.rollout",
+    "RolloverForecast": "codex_credits.core.forecast.projection",
+    "RolloverOutlook": "codex_credits.core.forecast.result",
+    "round_cents": "codex_credits.core.units",
+    "Route": "codex_credits.tasks.route",
+    "route": "codex_credits.tasks.route",
+    "RouteModels": "codex_credits.whatif",
+    "run_paths": "codex_credits.core.forecast.pathengine",
+    "Saving": "codex_credits.whatif",
+    "scan_alerts": "codex_credits.core.alerts",
+    "schedule_tasks": "codex_credits.tasks.concurrency",
+    "SeasonalModel": "codex_credits.core.forecast.seasonal",
+    "ServerError": "codex_credits.errors",
+    "ServiceAccount": "codex_credits.governance",
+    "Severity": "codex_credits.tasks.lint",
+    "ShiftOffPeak": "codex_credits.whatif",
+    "simulate": "codex_credits.core.simulate",
+    "simulate_many": "codex_credits.core.sweep",
+    "simulate_tasks": "codex_credits.tasks.concurrency",
+    "SimulationResult": "codex_credits.core.statement",
+    "spend": "codex_credits.core.ledger",
+    "SpendSplit": "codex_credits.core.ledger",
+    "split_by_account": "codex_credits.core.sweep",
+    "split_status": "codex_credits.core.status",
+    "state_from_status": "codex_credits.core.status",
+    "Status": "codex_credits.core.events",
+    "status_from_state": "codex_credits.core.status",
+    "StatusSplit": "codex_credits.core.status",
+    "summarize_usage": "codex_credits.io.usagesummary",
+    "SweepResult": "codex_credits.core.sweep",
+    "SystemClock": "codex_credits.clock",
+    "task_alerts": "codex_credits.core.alerts",
+    "TASK_PRIORS": "codex_credits.tasks.estimate",
+    "task_records": "codex_credits.tasks.estimate",
+    "TaskEstimate": "codex_credits.tasks.estimate",
+    "TaskGuard": "codex_credits.tasks.guard",
+    "TaskPlan": "codex_credits.tasks.plan",
+    "TaskPrior": "codex_credits.tasks.estimate",
+    "TaskRecord": "codex_credits.tasks.estimate",
+    "tasks_from_data": "codex_credits.tasks.spec",
+    "tasks_from_text": "codex_credits.tasks.spec",
+    "TaskSimulation": "codex_credits.tasks.concurrency",
+    "TaskSpec": "codex_credits.tasks.spec",
+    "ThrottleBefore": "codex_credits.whatif",
+    "ThrottlePlan": "codex_credits.whatif",
+    "Tick": "codex_credits.tasks.guard",
+    "tier_concurrency": "codex_credits.tasks.concurrency",
+    "TierComparison": "codex_credits.core.compare",
+    "TierOption": "codex_credits.core.compare",
+    "TierSpec": "codex_credits.core.ratecard",
+    "Timeline": "codex_credits.core.statement",
+    "to_dataframe": "codex_credits.frames",
+    "to_polars": "codex_credits.frames",
+    "TOKEN_CARD": "codex_credits.core.ratecard",
+    "TokenProfile": "codex_credits.tasks.route",
+    "Transition": "codex_credits.core.account",
+    "UnknownModelError": "codex_credits.errors",
+    "Usage": "codex_credits.core.meters",
+    "usage_report": "codex_credits.core.reports",
+    "UsageDataError": "codex_credits.errors",
+    "UsageEvent": "codex_credits.core.usage",
+    "UsageLog": "codex_credits.core.usage",
+    "UsageLogBuilder": "codex_credits.core.usage",
+    "UsageReport": "codex_credits.core.reports",
+    "UsageSummary": "codex_credits.io.usagesummary",
+    "Usd": "codex_credits.core.units",
+    "verify_log": "codex_credits.governance",
+    "watch_rollout": "codex_credits.tasks.rollout_watch",
+    "what_if": "codex_credits.whatif",
+    "WhatIf": "codex_credits.whatif",
+    "write_usage": "codex_credits.io.usagefile",
+}
 
 __all__ = [
     "__version__",
@@ -505,6 +776,7 @@ __all__ = [
     "TierSpec",
     "Timeline",
     "to_dataframe",
+    "to_polars",
     "TOKEN_CARD",
     "TokenProfile",
     "Transition",
@@ -524,3 +796,22 @@ __all__ = [
     "WhatIf",
     "write_usage",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name (or a submodule, e.g. ``codex_credits.data``) on first use."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__}, key=str.casefold)

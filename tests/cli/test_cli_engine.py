@@ -39,7 +39,7 @@ def test_simulate_json_has_exactly_the_statement_fields(usage: Path) -> None:
         str(usage),
         "--tier",
         "pro",
-        "--start",
+        "--anchor",
         "2026-01-01T00:00:00Z",
         "--months",
         "2",
@@ -72,7 +72,7 @@ def test_simulate_table_and_markdown(usage: Path) -> None:
             "plus",
             "--seats",
             "2",
-            "--start",
+            "--anchor",
             "2026-01-01",
             "--format",
             fmt,
@@ -94,7 +94,7 @@ def test_simulate_budgets_file(usage: Path, tmp_path: Path) -> None:
         str(usage),
         "--tier",
         "pro",
-        "--start",
+        "--anchor",
         "2026-01-01",
         "--budgets",
         str(budgets),
@@ -131,7 +131,7 @@ def test_bad_budgets_file_exits_2_naming_the_field(
         str(usage),
         "--tier",
         "pro",
-        "--start",
+        "--anchor",
         "2026-01-01",
         "--budgets",
         str(budgets),
@@ -145,10 +145,10 @@ def test_bad_budgets_file_exits_2_naming_the_field(
 @pytest.mark.parametrize(
     "extra",
     [
-        ["--tier", "platinum", "--start", "2026-01-01"],
-        ["--tier", "plus", "--seats", "6", "--start", "2026-01-01"],
-        ["--tier", "pro", "--start", "2026-01-01T00:30:00Z"],
-        ["--tier", "pro", "--start", "2026-01-01", "--reserve", "100"],
+        ["--tier", "platinum", "--anchor", "2026-01-01"],
+        ["--tier", "plus", "--seats", "6", "--anchor", "2026-01-01"],
+        ["--tier", "pro", "--anchor", "2026-01-01T00:30:00Z"],
+        ["--tier", "pro", "--anchor", "2026-01-01", "--reserve", "100"],
     ],
 )
 def test_simulate_user_mistakes_exit_2(usage: Path, extra: list[str]) -> None:
@@ -162,7 +162,7 @@ def test_compare_ranks_and_recommends(usage: Path) -> None:
         "compare",
         "--usage",
         str(usage),
-        "--start",
+        "--anchor",
         "2026-01-01",
         "--max-seats",
         "2",
@@ -191,7 +191,7 @@ def test_compare_ranks_and_recommends(usage: Path) -> None:
 
 
 def test_compare_table(usage: Path) -> None:
-    code, out, _ = _run("compare", "--usage", str(usage), "--start", "2026-01-01")
+    code, out, _ = _run("compare", "--usage", str(usage), "--anchor", "2026-01-01")
     assert code == 0
     assert "Recommended" in out or "No option" in out
 
@@ -199,5 +199,9 @@ def test_compare_table(usage: Path) -> None:
 def test_demo_shows_a_tier_comparison() -> None:
     code, out, _ = _run("demo")
     assert code == 0
-    assert "Tiers ranked by total cost" in out
     assert "Recommended" in out
+    serving = out.split("Tiers that serve the work")[1].split("Tiers that refuse")[0]
+    first = next(line.split() for line in serving.splitlines() if line.startswith("1 "))
+    assert first[1] != "free" and first[-1] == "0.00%"  # the cheapest tier that serves the work
+    refusing = out.split("Tiers that refuse more than that")[1].split("Recommended")[0]
+    assert "free" in refusing

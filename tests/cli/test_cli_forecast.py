@@ -23,7 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("method", ["linear", "seasonal", "montecarlo"])
 def test_forecast_json_carries_the_figures(capsys: pytest.CaptureFixture[str], method: str) -> None:
     code, out, _ = run(
-        capsys, "forecast", "--usage", SAMPLE, "--tier", "pro", "--start", "2026-06-01",
+        capsys, "forecast", "--usage", SAMPLE, "--tier", "pro", "--anchor", "2026-06-01",
         "--at", "2026-06-15T00:00:00Z", "--method", method, "--paths", "300",
         "--format", "json",
     )  # fmt: skip
@@ -42,7 +42,7 @@ def test_forecast_json_carries_the_figures(capsys: pytest.CaptureFixture[str], m
 def test_forecast_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     for fmt in ("table", "markdown"):
         code, out, _ = run(
-            capsys, "forecast", "--usage", SAMPLE, "--tier", "pro", "--start", "2026-06-01",
+            capsys, "forecast", "--usage", SAMPLE, "--tier", "pro", "--anchor", "2026-06-01",
             "--at", "2026-06-10", "--paths", "200", "--format", fmt,
         )  # fmt: skip
         assert code == ExitCode.OK
@@ -51,11 +51,11 @@ def test_forecast_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_forecast_user_mistakes_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(
-        capsys, "forecast", "--usage", SAMPLE, "--tier", "gold", "--start", "2026-06-01",
+        capsys, "forecast", "--usage", SAMPLE, "--tier", "gold", "--anchor", "2026-06-01",
         "--at", "2026-06-10",
     )  # fmt: skip
     assert code == ExitCode.USAGE_ERROR and "gold" in err and "Traceback" not in err
-    code, _, err = run(capsys, "forecast", "--tier", "pro", "--start", "2026-06-01", "--at", "x")
+    code, _, err = run(capsys, "forecast", "--tier", "pro", "--anchor", "2026-06-01", "--at", "x")
     assert code == ExitCode.USAGE_ERROR
 
 
@@ -74,14 +74,14 @@ def test_alerts_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
 
 def test_alerts_need_tier_and_start_together(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "alerts", "--usage", SAMPLE, "--tier", "pro")
-    assert code == ExitCode.USAGE_ERROR and "--start" in err
+    assert code == ExitCode.USAGE_ERROR and "--anchor" in err
 
 
 def test_forecast_starts_from_the_rollover_balance_and_reserve(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     base = (
-        "forecast", "--usage", SAMPLE, "--tier", "pro", "--start", "2026-06-01",
+        "forecast", "--usage", SAMPLE, "--tier", "pro", "--anchor", "2026-06-01",
         "--at", "2026-06-15T00:00:00Z", "--method", "linear", "--format", "json",
     )  # fmt: skip
     code, out, _ = run(capsys, *base)
@@ -99,3 +99,12 @@ def test_forecast_starts_from_the_rollover_balance_and_reserve(
     code, _, err = run(capsys, *base, "--reserve", "1000")
     assert code == ExitCode.USAGE_ERROR
     assert "reserve must be between 0" in err and len(err.strip().splitlines()) == 1
+
+
+def test_start_still_means_the_anchor_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["compare", "--usage", SAMPLE, "--max-seats", "1", "--format", "json"]
+    code, new, err = run(capsys, *argv, "--anchor", "2026-06-01")
+    assert code == ExitCode.OK and err == ""
+    code, old, err = run(capsys, *argv, "--start", "2026-06-01")
+    assert code == ExitCode.OK and old == new
+    assert "--start is deprecated" in err and "--anchor" in err

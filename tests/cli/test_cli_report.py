@@ -37,7 +37,7 @@ def tiny(tmp_path: Path) -> tuple[str, ...]:
     usage = tmp_path / "tiny.csv"
     usage.write_text(TINY_USAGE, encoding="utf-8")
     return ("report", "--usage", str(usage), "--card", str(card), "--tier", "small",
-            "--start", "2026-06-01")  # fmt: skip
+            "--anchor", "2026-06-01")  # fmt: skip
 
 
 def test_two_projects_on_pro_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_two_projects_on_pro_json(capsys: pytest.CaptureFixture[str], tmp_path: 
         "2026-06-03T10:00:00Z,10000,web\n",
         encoding="utf-8",
     )
-    argv = ["report", "--usage", str(usage), "--tier", "pro", "--start", "2026-06-01"]
+    argv = ["report", "--usage", str(usage), "--tier", "pro", "--anchor", "2026-06-01"]
     code, out, err = run(capsys, *argv, "--rollover", "8000", "--mode", "fluid", "--format", "json")
     assert code == ExitCode.OK and err == ""
     data = json.loads(out)
@@ -82,7 +82,7 @@ def test_request_mode_blocks_what_no_hour_holds(
 ) -> None:
     usage = tmp_path / "u.csv"
     usage.write_text("timestamp,ccu,project_id\n2026-06-02T10:00:00Z,15000,api\n", encoding="utf-8")
-    argv = ["report", "--usage", str(usage), "--tier", "pro", "--start", "2026-06-01"]
+    argv = ["report", "--usage", str(usage), "--tier", "pro", "--anchor", "2026-06-01"]
     code, out, err = run(capsys, *argv, "--format", "json")
     assert code == ExitCode.OK
     assert "did not serve 15000" in err
@@ -139,7 +139,7 @@ def test_tiny_card_markdown_by_day(
 def test_sample_json_sums_to_the_engine(capsys: pytest.CaptureFixture[str], by: str) -> None:
     from codex_credits.data import sample_usage_path
 
-    argv = ["report", "--usage", str(sample_usage_path()), "--tier", "go", "--start", "2026-06-01"]
+    argv = ["report", "--usage", str(sample_usage_path()), "--tier", "go", "--anchor", "2026-06-01"]
     code, out, _ = run(capsys, *argv, "--by", by, "--format", "json")
     assert code == ExitCode.OK
     data = json.loads(out)
@@ -153,10 +153,10 @@ def test_sample_json_sums_to_the_engine(capsys: pytest.CaptureFixture[str], by: 
 
 def test_plan_mistakes(capsys: pytest.CaptureFixture[str], tiny: tuple[str, ...]) -> None:
     code, _, err = run(capsys, *tiny[:5], "--tier", "small")
-    assert code == ExitCode.USAGE_ERROR and "--start" in err
-    code, _, err = run(capsys, *tiny[:5], "--tier", "huge", "--start", "2026-06-01")
+    assert code == ExitCode.USAGE_ERROR and "--anchor" in err
+    code, _, err = run(capsys, *tiny[:5], "--tier", "huge", "--anchor", "2026-06-01")
     assert code == ExitCode.USAGE_ERROR and "huge" in err
-    code, _, err = run(capsys, *tiny, "--start", "2026-06-01T00:30:00Z")
+    code, _, err = run(capsys, *tiny, "--anchor", "2026-06-01T00:30:00Z")
     assert code == ExitCode.USAGE_ERROR and err.count("\n") == 1
 
 
@@ -171,7 +171,7 @@ def test_months_and_events_outside_the_periods(
         "2026-07-02T10:00:00Z,6,web\n",
         encoding="utf-8",
     )
-    argv = ["report", "--usage", str(usage), "--tier", "go", "--start", "2026-06-01"]
+    argv = ["report", "--usage", str(usage), "--tier", "go", "--anchor", "2026-06-01"]
     code, out, err = run(capsys, *argv, "--months", "1", "--format", "json")
     assert code == ExitCode.OK
     assert "2 event(s) outside the simulated periods were ignored" in err

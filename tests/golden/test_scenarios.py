@@ -89,7 +89,7 @@ def test_golden_statement_through_cli_json(s: dict[str, Any], tmp_path: Path) ->
         s["tier"],
         "--seats",
         str(s["seats"]),
-        "--start",
+        "--anchor",
         s["start"],
         "--months",
         str(s["months"]),

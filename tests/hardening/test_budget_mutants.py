@@ -49,7 +49,7 @@ def test_scopes_and_their_spellings() -> None:
     ]:
         assert budget(Control.QUEUE, scope=spelling).scope == label
     with pytest.raises(ValidationError, match="scope must be one of"):
-        budget(Control.QUEUE, scope="team")
+        budget(Control.QUEUE, scope="moon")
     with pytest.raises(ValidationError, match="scope must be one of"):
         budget(Control.QUEUE, scope=5)
 

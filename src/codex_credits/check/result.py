@@ -15,6 +15,7 @@ from pydantic import Field
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import UtcDatetime
+from codex_credits.display import Displayed
 
 __all__ = ["CheckResult", "RuleOutcome", "Status", "jsonable"]
 
@@ -39,7 +40,7 @@ class RuleOutcome(Frozen):
 
 
 @final
-class CheckResult(Frozen):
+class CheckResult(Displayed, Frozen):
     """Every rule's outcome. ``passed`` is False when any rule failed."""
 
     at: UtcDatetime

@@ -15,33 +15,26 @@ from typing import TextIO
 
 from codex_credits._version import __version__
 from codex_credits.cli.bounds import check_args
-from codex_credits.cli.commands import COMMANDS
+from codex_credits.cli.commands import catalog
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.failure import report, split_debug
+from codex_credits.cli.parser import CliParser, LazyCommands
 
 __all__ = ["ExitCode", "build_parser", "main", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command registered."""
-    parser = argparse.ArgumentParser(
+    """The argument parser with every command registered (each configured when chosen)."""
+    parser = CliParser(
         prog="codex-credits",
         description="Exact Codex credit accounting: price tasks, replay usage, forecast, check.",
         epilog="Exit codes: 0 ok, 1 a check failed, 2 usage or input error, 3 API or data error.",
     )
     parser.add_argument("--version", action="version", version=f"codex-credits {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        # "resolve": a command's own --start (a billing anchor) may replace the usage
-        # source's generic --start, whichever order the options were added in.
-        child = sub.add_parser(
-            command.NAME,
-            help=command.HELP,
-            description=command.HELP,
-            conflict_handler="resolve",
-        )
-        command.configure(child)
-        child.set_defaults(_handler=command.run)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazyCommands)
+    assert isinstance(sub, LazyCommands)
+    for module, name, help_text in catalog():
+        sub.add_command(module, name, help_text)
     return parser
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+import sys
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from codex_credits.core.ratecard import BUILTIN_CARDS, RateCard
-from codex_credits.core.timeutil import parse_instant
 
 __all__ = [
+    "FORMATS",
+    "add_anchor",
     "add_card",
     "add_format",
     "decimal_arg",
@@ -17,18 +20,28 @@ __all__ = [
     "load_card",
     "non_negative_int",
     "positive_int",
+    "start_as_anchor_note",
 ]
 
 
 def instant_arg(text: str) -> datetime:
-    """An ISO 8601 instant with an offset; a bare date means midnight UTC."""
-    text = text.strip()
-    if len(text) == 10:  # YYYY-MM-DD
-        text += "T00:00:00+00:00"
+    """An ISO 8601 instant with an offset (``Z`` for UTC); a bare date means midnight UTC.
+
+    Errors quote what was typed and say what to type instead, in command-line terms.
+    """
+    typed = text.strip()
     try:
-        return parse_instant(text, "time")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        value = datetime.fromisoformat(typed + "T00:00:00+00:00" if len(typed) == 10 else typed)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{typed!r} is not a date or time; use ISO 8601, e.g. 2026-06-01 or "
+            "2026-06-01T09:00:00Z"
+        ) from None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise argparse.ArgumentTypeError(
+            f"{typed!r} has no UTC offset; add Z or one, e.g. {typed}Z or {typed}+02:00"
+        )
+    return value.astimezone(UTC)
 
 
 def decimal_arg(text: str) -> Decimal:
@@ -61,14 +74,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")
+"""The output formats every command offers where they make sense (table first, the default)."""
+
+
 def add_format(parser: argparse.ArgumentParser, *choices: str) -> None:
-    """``--format`` with ``table`` first and default."""
-    options = choices or ("table", "json")
+    """``--format`` with ``table`` first and default (default choices: :data:`FORMATS`)."""
+    options = choices or FORMATS
     parser.add_argument(
         "--format",
         choices=options,
         default=options[0],
-        help=f"output format (default {options[0]})",
+        help=f"output format: {', '.join(options)} (default {options[0]})",
     )
 
 
@@ -105,3 +122,42 @@ def add_card(parser: argparse.ArgumentParser) -> None:
 def load_card(args: argparse.Namespace) -> RateCard:
     """The card named by ``--card`` (the default card when absent)."""
     return RateCard.resolve(getattr(args, "card", None))
+
+
+def start_as_anchor_note(prog: str) -> str:
+    """The note printed when ``--start`` is given where the billing anchor is meant."""
+    return f"{prog}: note: --start is deprecated here; use --anchor (the billing anchor)\n"
+
+
+class _DeprecatedStart(argparse.Action):
+    """``--start`` where it meant the billing anchor: still accepted, with a note on stderr."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stderr.write(start_as_anchor_note(parser.prog))
+        setattr(namespace, self.dest, values)
+
+
+def add_anchor(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, alias: bool = True
+) -> None:
+    """``--anchor ISO``: the billing anchor (``args.anchor``).
+
+    With ``alias``, ``--start`` is a deprecated alias of it, for the commands where
+    ``--start`` once meant the anchor; elsewhere ``--start`` is the start of a
+    fetched range (``--from-api``).
+    """
+    parser.add_argument("--anchor", type=instant_arg, metavar="ISO", help=f"{help} (ISO 8601)")
+    if alias:
+        parser.add_argument(
+            "--start",
+            dest="anchor",
+            type=instant_arg,
+            action=_DeprecatedStart,
+            help=argparse.SUPPRESS,
+        )

@@ -1,6 +1,7 @@
 """Rendering results for people (tables, Markdown) and programs (JSON, CSV).
 
-Decimals are written as exact strings in JSON; tables right-align numbers.
+Decimals are written as exact strings in JSON; tables right-align numbers and fit
+the terminal's width (rich lays them out).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +22,7 @@ from pydantic import BaseModel
 
 from codex_credits.escape import markdown, terminal
 
-__all__ = ["Table", "to_json", "to_jsonable", "write_json"]
+__all__ = ["Table", "terminal_width", "to_json", "to_jsonable", "write_json"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -49,6 +52,34 @@ def to_json(value: Any) -> str:
 def write_json(value: Any, out: TextIO) -> None:
     """Write :func:`to_json` and a newline."""
     out.write(to_json(value) + "\n")
+
+
+_PROSE_MIN = 24
+"""Prose columns (messages) wrap, but not narrower than this."""
+
+_GAP = 2
+
+
+def _column_groups(least: list[int], width: int) -> list[list[int]]:
+    """Column indexes per printed block: all at once if they fit, else blocks keyed by column 0."""
+    if sum(least) + _GAP * (len(least) - 1) <= width or len(least) < 3:
+        return [list(range(len(least)))]
+    groups: list[list[int]] = []
+    current = [0]
+    used = least[0]
+    for i in range(1, len(least)):
+        if len(current) > 1 and used + _GAP + least[i] > width:
+            groups.append(current)
+            current, used = [0], least[0]
+        current.append(i)
+        used += _GAP + least[i]
+    groups.append(current)
+    return groups
+
+
+def terminal_width() -> int:
+    """The width tables are laid out for: ``COLUMNS``, else the terminal's, else 80."""
+    return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
 def _text(value: Any) -> str:
@@ -90,36 +121,74 @@ class Table:
         return self._text()
 
     def _text(self) -> str:
+        """Aligned columns that fit the terminal (``COLUMNS``; 80 when not a terminal).
+
+        Numbers, times and other single words are never cut: prose cells wrap within
+        their column, and a table still too wide is split into column groups, each
+        repeating the first column (as data frames print).
+        """
+        width = terminal_width()
         cells = [[terminal(_text(c)) for c in row] for row in self.rows]  # data: escaped
-        widths = [len(c) for c in self.columns]
+        widths = [
+            max([len(name), *(len(row[i]) for row in cells if i < len(row))])
+            for i, name in enumerate(self.columns)
+        ]
+        prose = [any(" " in row[i] for row in cells if i < len(row)) for i in range(len(widths))]
+        least = [min(w, _PROSE_MIN) if p else w for w, p in zip(widths, prose, strict=True)]
+        parts = [
+            self._rich(group, cells, widths, prose, width) for group in _column_groups(least, width)
+        ]
+        text = "\n\n".join(parts)
+        if self.title:
+            title = textwrap.wrap(self.title, width, break_on_hyphens=False, break_long_words=False)
+            text = "\n".join([*title, text])
+        return text
+
+    def _rich(
+        self,
+        group: list[int],
+        cells: list[list[str]],
+        widths: list[int],
+        prose: list[bool],
+        width: int,
+    ) -> str:
+        from rich import box
+        from rich.console import Console
+        from rich.table import Table as RichTable
+
+        table = RichTable(
+            box=box.Box("    \n    \n -  \n    \n    \n    \n    \n    \n", ascii=True),
+            header_style=None,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+        )
+        numeric = self._numeric()
+        for i in group:
+            table.add_column(
+                self.columns[i],
+                justify="right" if numeric[i] else "left",
+                no_wrap=not prose[i],
+                min_width=min(widths[i], _PROSE_MIN) if prose[i] else widths[i],
+                overflow="fold",
+            )
         for row in cells:
-            for i, cell in enumerate(row):
-                widths[i] = max(widths[i], len(cell))
-        numeric = [
+            table.add_row(*(row[i] if i < len(row) else "" for i in group))
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer, width=width, color_system=None, highlight=False, markup=False, emoji=False
+        )
+        console.print(table, crop=True)
+        return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
+
+    def _numeric(self) -> list[bool]:
+        return [
             any(_numeric(row[i]) for row in self.rows if i < len(row))
             for i in range(len(self.columns))
         ]
-
-        def line(values: Sequence[str]) -> str:
-            parts = [
-                v.rjust(widths[i]) if numeric[i] else v.ljust(widths[i])
-                for i, v in enumerate(values)
-            ]
-            return "  ".join(parts).rstrip()
-
-        out = []
-        if self.title:
-            out.append(self.title)
-        out.append(line(list(self.columns)))
-        out.append("  ".join("-" * w for w in widths))
-        out.extend(line(row) for row in cells)
-        return "\n".join(out)
 
     def _markdown(self) -> str:
-        numeric = [
-            any(_numeric(row[i]) for row in self.rows if i < len(row))
-            for i in range(len(self.columns))
-        ]
+        numeric = self._numeric()
         out = []
         if self.title:
             out.append(f"**{self.title}**\n")

@@ -7,10 +7,9 @@ of them accept the same options and report problems the same way.
 With ``--from-api`` the usage is fetched from the usage API for
 ``[--start, --end)`` in ``--bucket-width`` buckets grouped by user, project and
 task type; the key comes from ``OPENAI_ADMIN_KEY`` (else ``OPENAI_API_KEY``)
-and the server from ``CODEX_CREDITS_BASE_URL``. A command that already has a
-``--start`` option (a billing anchor, say) keeps it, and with ``--from-api``
-that instant is also where fetching begins. Progress goes to standard error
-only when it is a terminal.
+and the server from ``CODEX_CREDITS_BASE_URL``. In a command with a billing
+anchor (``--anchor``), fetching begins at the anchor. A progress bar goes to
+standard error only when it is a terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from codex_credits.cli.args import instant_arg
+from codex_credits.cli.progress import progress_bar
 from codex_credits.core.timeutil import add_months_clamped
 from codex_credits.core.usage import LogSummary, UsageLog
 from codex_credits.io.usagefile import read_usage
@@ -47,7 +47,8 @@ def add_usage_source(parser: argparse.ArgumentParser) -> None:
         "--from-api",
         action="store_true",
         help="fetch usage from the usage API instead of --usage (key in OPENAI_ADMIN_KEY, "
-        "server in CODEX_CREDITS_BASE_URL); needs --start and --end",
+        "server in CODEX_CREDITS_BASE_URL) from --start (--anchor in a command that has one) "
+        "to --end",
     )
     options = parser._option_string_actions
     if "--start" not in options:
@@ -95,7 +96,8 @@ def load_usage_source(args: argparse.Namespace, err: TextIO) -> UsageSource:
         return _fetch(args, err)
     if path is None:
         raise argparse.ArgumentTypeError("give --usage FILE, or --from-api --start ISO --end ISO")
-    log = read_usage(path, strict=not getattr(args, "lenient", False))
+    with progress_bar(err, f"reading {path.name}"):
+        log = read_usage(path, strict=not getattr(args, "lenient", False))
     report_reading(log.summary, path, err)
     return UsageSource(log)
 
@@ -118,26 +120,23 @@ def _fetch(args: argparse.Namespace, err: TextIO) -> UsageSource:
         usage_log,
     )
 
-    start: datetime | None = getattr(args, "start", None)
+    start: datetime | None = getattr(args, "start", None) or getattr(args, "anchor", None)
     end: datetime | None = _fetch_end(args, start)
     if start is None or end is None:
-        raise argparse.ArgumentTypeError("--from-api needs --start ISO and --end ISO")
+        first = "--anchor" if hasattr(args, "anchor") else "--start"
+        raise argparse.ArgumentTypeError(f"--from-api needs {first} ISO and --end ISO")
     if end <= start:
         raise argparse.ArgumentTypeError("--end must be later than --start")
     call = codex_usage_call(
         start=start, end=end, bucket_width=args.bucket_width, group_by=API_GROUPS
     )
-    progress = _Progress(err)
     buckets: list[CodexUsageBucket] = []
     pages = 0
-    try:
-        with UsageClient() as client:
-            for page in client.iter_pages(call):
-                pages += 1
-                buckets.extend(page.data)
-                progress.show(pages, len(buckets))
-    finally:
-        progress.done()
+    with progress_bar(err, "fetching usage") as update, UsageClient() as client:
+        for page in client.iter_pages(call):
+            pages += 1
+            buckets.extend(page.data)
+            update(pages, None, f"page {pages} ({len(buckets)} buckets)")
     log = usage_log(buckets)
     unique = unique_buckets(buckets)  # the same rule as the log: a repeated bucket counts once
     if log.summary.duplicates:
@@ -160,24 +159,3 @@ def _fetch_end(args: argparse.Namespace, start: datetime | None) -> datetime | N
     if start is not None and months:
         return add_months_clamped(start, months)
     return None
-
-
-class _Progress:
-    """``fetching usage: page N (M buckets)`` on a terminal's stderr; silent otherwise."""
-
-    def __init__(self, err: TextIO) -> None:
-        isatty = getattr(err, "isatty", None)
-        self._err = err
-        self._on = bool(isatty and isatty())
-        self._shown = False
-
-    def show(self, pages: int, buckets: int) -> None:
-        if self._on:
-            self._err.write(f"\rfetching usage: page {pages} ({buckets} buckets)")
-            self._err.flush()
-            self._shown = True
-
-    def done(self) -> None:
-        if self._shown:
-            self._err.write("\n")
-            self._err.flush()

@@ -71,6 +71,7 @@ from codex_credits.core.reserve import ReserveState, close_hour
 from codex_credits.core.timeutil import HOUR, UtcDatetime, add_months_clamped, require_utc
 from codex_credits.core.units import ZERO, Ccu, Usd, amount, quantize_ccu
 from codex_credits.core.usage import UsageEvent
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError, OutOfOrderEventError
 
 __all__ = [
@@ -152,7 +153,7 @@ class OpeningBlock(Frozen):
 
 
 @final
-class AccountState(Frozen):
+class AccountState(Displayed, Frozen):
     """Everything the engine knows about one account at one instant."""
 
     plan: Plan

@@ -42,6 +42,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import HOUR, UtcDatetime, hour_floor
 from codex_credits.core.units import Ccu, amount, from_micro, quantize_ccu, to_micro
 from codex_credits.core.usage import UsageLog
+from codex_credits.display import Rows
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -250,7 +251,7 @@ def scan_alerts(
     alerts.extend(burn_alerts(log, card, factor=factor, window_hours=window_hours, floor_ccu=floor))
     if tier is not None and anchor is not None:
         alerts.extend(exhaustion_alerts(log, card, tier=tier, anchor=anchor, seats=seats))
-    return tuple(sorted(alerts, key=lambda a: (a.at, a.rule.value)))
+    return Rows(sorted(alerts, key=lambda a: (a.at, a.rule.value)))
 
 
 def _when(at: datetime) -> str:

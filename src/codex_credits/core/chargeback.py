@@ -93,17 +93,18 @@ def chargeback(
     Raises:
         ConfigError: the log is not the one simulated, or an unknown grouping.
 
-    >>> from datetime import datetime, UTC
-    >>> from decimal import Decimal
-    >>> from codex_credits.core.simulate import simulate
-    >>> from codex_credits.core.usage import UsageEvent
-    >>> at = datetime(2026, 6, 2, 9, tzinfo=UTC)
-    >>> log = UsageLog.from_events([
-    ...     UsageEvent(timestamp=at, ccu=Decimal(30), project_id="api"),
-    ...     UsageEvent(timestamp=at, ccu=Decimal(10), project_id="web")])
-    >>> result = simulate(log, "pro", start=datetime(2026, 6, 1, tzinfo=UTC))
-    >>> [(row.key, row.allocated_usd) for row in chargeback(log, result).rows]
-    [('api', Decimal('150.00')), ('web', Decimal('50.00'))]
+    Examples:
+        >>> from datetime import datetime, UTC
+        >>> from decimal import Decimal
+        >>> from codex_credits.core.simulate import simulate
+        >>> from codex_credits.core.usage import UsageEvent
+        >>> at = datetime(2026, 6, 2, 9, tzinfo=UTC)
+        >>> log = UsageLog.from_events([
+        ...     UsageEvent(timestamp=at, ccu=Decimal(30), project_id="api"),
+        ...     UsageEvent(timestamp=at, ccu=Decimal(10), project_id="web")])
+        >>> result = simulate(log, "pro", start=datetime(2026, 6, 1, tzinfo=UTC))
+        >>> [(row.key, row.allocated_usd) for row in chargeback(log, result).rows]
+        [('api', Decimal('150.00')), ('web', Decimal('50.00'))]
     """
     outcomes = result.outcomes
     if len(outcomes) != len(log):

@@ -31,6 +31,7 @@ from codex_credits.core.simulate import prepare
 from codex_credits.core.statement import PeriodStatement
 from codex_credits.core.units import ZERO, Ccu, amount, from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
 
 
 @final
-class TierOption(Frozen):
+class TierOption(Displayed, Frozen):
     """One tier and seat count, replayed."""
 
     rank: int
@@ -63,7 +64,7 @@ class TierOption(Frozen):
 
 
 @final
-class TierComparison(Frozen):
+class TierComparison(Displayed, Frozen):
     """Every option ranked by total cost, and the recommendation."""
 
     options: tuple[TierOption, ...]

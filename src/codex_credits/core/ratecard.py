@@ -35,6 +35,7 @@ from codex_credits.configfile import parse_document, read_text
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.units import ZERO, Ccu, Usd, quantize_ccu
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError, UnknownModelError
 from codex_credits.limits import check_magnitudes
 
@@ -195,7 +196,7 @@ class Options(Frozen):
 
 
 @final
-class RateCard(Frozen):
+class RateCard(Displayed, Frozen):
     """A complete, validated rate card. Load one with :meth:`load` or :meth:`builtin`."""
 
     name: str = Field(min_length=1)

@@ -41,6 +41,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_us, require_utc
 from codex_credits.core.units import CENT, ZERO, from_micro, quantize_ccu, round_cents
 from codex_credits.core.usage import UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -114,7 +115,7 @@ class ReportRow(Frozen):
 
 
 @final
-class Report(Frozen):
+class Report(Displayed, Frozen):
     """Totals by one grouping; rows sum to ``total`` exactly."""
 
     unit: str
@@ -139,7 +140,7 @@ class Report(Frozen):
 
 
 @final
-class UsageReport(Frozen):
+class UsageReport(Displayed, Frozen):
     """The usage report of one period: consumption, totals by dimension, estimated overage."""
 
     start: UtcDatetime

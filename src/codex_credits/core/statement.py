@@ -27,6 +27,7 @@ from codex_credits.core.events import BudgetAlert, Mode, Policy, Reason, Status
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import ZERO, Ccu, Usd, from_micro, round_cents
+from codex_credits.display import Displayed
 
 if TYPE_CHECKING:
     from codex_credits.core.account import AccountState, Plan
@@ -94,7 +95,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @final
-class PeriodStatement(Frozen):
+class PeriodStatement(Displayed, Frozen):
     """One billing period (or, as ``totals``, the whole simulation)."""
 
     start: UtcDatetime
@@ -161,8 +162,8 @@ Int64Array = npt.NDArray[np.int64]
 
 
 @final
-@dataclass(frozen=True, eq=False)
-class Timeline:
+@dataclass(frozen=True, eq=False, repr=False)
+class Timeline(Displayed):
     """Hourly columns in micro-CCU; ``hour_us`` is each hour's start (epoch µs, UTC).
 
     ``demand`` is the CCU of the hour's own events; ``served`` everything served
@@ -224,8 +225,8 @@ class EventOutcome(Frozen):
 
 
 @final
-@dataclass(frozen=True, eq=False)
-class EventOutcomes:
+@dataclass(frozen=True, eq=False, repr=False)
+class EventOutcomes(Displayed):
     """Per-event columns (micro-CCU), aligned with the usage log's index order.
 
     For every event ``requested = served + waived + blocked + unserved``;
@@ -289,8 +290,8 @@ class EventOutcomes:
 
 
 @final
-@dataclass(frozen=True, eq=False)
-class SimulationResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class SimulationResult(Displayed):
     """Statements per period and in total, an hourly timeline, per-event outcomes.
 
     ``final_state`` is the account after the last period closed (the next

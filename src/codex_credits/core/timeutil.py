@@ -61,6 +61,10 @@ def parse_instant(text: str, name: str = "timestamp") -> datetime:
         raise ValueError(
             f"{name}: {text!r} is not an ISO 8601 instant (expected e.g. 2026-06-01T09:00:00Z)"
         ) from None
+    if value.tzinfo is None or value.utcoffset() is None:  # text: advice in text's terms
+        raise NaiveDatetimeError(
+            f"{name}: {text.strip()!r} has no timezone offset; add one, e.g. {text.strip()}Z"
+        )
     return require_utc(value, name)
 
 

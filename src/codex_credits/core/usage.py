@@ -37,6 +37,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_us, from_epoch_us
 from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError, UsageDataError
 
 __all__ = [
@@ -272,7 +273,7 @@ class UsageLogBuilder:
         return log.sorted()
 
 
-class UsageLog(Sequence[UsageEvent]):
+class UsageLog(Displayed, Sequence[UsageEvent]):
     """An ordered, immutable collection of usage events, stored as columns.
 
     Build one with :meth:`from_events`, :func:`codex_credits.read_usage` or a

@@ -19,7 +19,7 @@ HELP = "the account's tier, seats, period, consumption and balances, from the us
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

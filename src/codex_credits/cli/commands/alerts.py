@@ -6,10 +6,10 @@ import argparse
 from typing import TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     decimal_arg,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -27,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_card(parser)
     parser.add_argument("--tier", help="the account's tier (enables the exhaustion rule)")
     parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
-    parser.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="the billing anchor")
+    add_anchor(parser, "the billing anchor (with --tier: the exhaustion rule)")
     parser.add_argument(
         "--task-threshold", type=decimal_arg, metavar="X", help="alert on tasks above X CCU"
     )
@@ -44,12 +44,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="CCU",
         help="ignore hours below this (default: one hour of the tier's allocation, else 0)",
     )
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if (args.tier is None) != (args.start is None):
-        raise argparse.ArgumentTypeError("give --tier and --start together (or neither)")
+    if (args.tier is None) != (args.anchor is None):
+        raise argparse.ArgumentTypeError("give --tier and --anchor together (or neither)")
     log = load_usage(args, err)
     card = load_card(args)
     if args.tier is not None:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         window_hours=args.burn_window_hours,
         floor_ccu=args.burn_floor,
         tier=args.tier,
-        anchor=args.start,
+        anchor=args.anchor,
         seats=args.seats,
     )
     if args.format == "json":

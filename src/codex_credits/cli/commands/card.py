@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import TextIO
 
 from codex_credits.cli.args import add_card, add_format, load_card
 from codex_credits.cli.exitcodes import ExitCode
-from codex_credits.cli.output import Table
+from codex_credits.cli.output import Table, terminal_width
 from codex_credits.core.ratecard import RateCard
 
 NAME = "card"
@@ -34,7 +35,12 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def render_card(card: RateCard, fmt: str) -> str:
     """The card as readable tables."""
-    parts = [f"{card.name} ({card.unit})", card.description, ""]
+    about = (
+        card.description
+        if fmt != "table"
+        else textwrap.fill(card.description, terminal_width(), break_on_hyphens=False)
+    )
+    parts = [f"{card.name} ({card.unit})", about, ""]
     if card.meters is not None:
         m = card.meters
         meters = Table(["meter", "rate"], title="Meters")

@@ -28,7 +28,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(flag, type=non_negative_int, default=0, metavar="N")
     parser.add_argument("--sandbox-minutes", type=decimal_arg, default=0, metavar="MIN")
     parser.add_argument("--sandbox-class", default=None, metavar="CLASS")
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

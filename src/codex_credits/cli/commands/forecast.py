@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from codex_credits.cli.account_source import add_state_source, check_plan_options, fetch_state
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     add_opening_balance,
@@ -36,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_card(parser)
     parser.add_argument("--tier", help="the account's tier (e.g. pro)")
     parser.add_argument("--seats", type=positive_int, default=None, help="seats (default 1)")
-    parser.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="the billing anchor")
+    add_anchor(parser, "the billing anchor")
     parser.add_argument(
         "--at",
         type=instant_arg,
@@ -56,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_opening_balance(parser)
     parser.add_argument("--paths", type=positive_int, default=2000, help="Monte Carlo paths")
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed")
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -70,9 +71,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if start is None:
         if args.rollover_consumed is not None:
             raise argparse.ArgumentTypeError("--rollover-consumed needs --state-from-api")
-        if args.tier is None or args.start is None or args.at is None:
+        if args.tier is None or args.anchor is None or args.at is None:
             raise argparse.ArgumentTypeError(
-                "give --tier, --start (the billing anchor) and --at, or --state-from-api"
+                "give --tier, --anchor (the billing anchor) and --at, or --state-from-api"
             )
     log = load_usage(args, err)
     result = forecast_period(
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         tier=args.tier,
         seats=args.seats or 1,
         card=card,
-        anchor=args.start if start is None else start[0],
+        anchor=args.anchor if start is None else start[0],
         at=args.at,
         method=args.method,
         paths=args.paths,
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _start_from_api(args: argparse.Namespace, card: RateCard) -> tuple[datetime, PathStart]:
     """The account's anchor and its state at ``--at`` (default now), from the usage API.
 
-    Fills in ``--tier``, ``--seats``, ``--at`` and (for fetching usage) ``--start``.
+    Fills in ``--tier``, ``--seats``, ``--at`` and (for fetching usage) ``--anchor``.
     """
     if args.at is None:
         args.at = SystemClock().now()
@@ -109,11 +110,11 @@ def _start_from_api(args: argparse.Namespace, card: RateCard) -> tuple[datetime,
     check_plan_options(args, state)
     plan = state.plan
     args.tier, args.seats = plan.tier, plan.seats
-    if args.start is None:
-        args.start = state.period.start
-    elif period_containing(plan.anchor, args.start).start != args.start:
+    if args.anchor is None:
+        args.anchor = state.period.start
+    elif period_containing(plan.anchor, args.anchor).start != args.anchor:
         raise argparse.ArgumentTypeError(
-            f"--start {args.start.isoformat()} is not a period start of the account "
+            f"--anchor {args.anchor.isoformat()} is not a period start of the account "
             f"(its current period began {state.period.start.isoformat()})"
         )
     return plan.anchor, path_start_from_state(state)

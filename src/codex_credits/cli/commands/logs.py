@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_credits.cli.args import instant_arg
+from codex_credits.cli.args import add_format, instant_arg
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
+from codex_credits.cli.progress import progress_bar
 from codex_credits.cli.report_output import add_tz, load_tz, price_known, render_report
 from codex_credits.core.ratecard import BUILTIN_CARDS, TOKEN_CARD, RateCard
 from codex_credits.core.reports import build_report
@@ -61,7 +62,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="grouping (default day)",
     )
     add_tz(parser)
-    parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
+    add_format(parser)
     parser.add_argument(
         "--strict",
         action="store_true",
@@ -73,10 +74,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     card = RateCard.resolve(args.card)
     tz = load_tz(args)
     path = args.path if args.path is not None else codex_home()
-    progress = _bar(err) if _isatty(err) else None
-    result = read_codex_logs(path, since=args.since, progress=progress)
-    if progress is not None:
-        err.write("\n")
+    with progress_bar(err, "reading logs") as update:
+
+        def progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
+            text = f"{done}/{total} files, {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB"
+            update(done_bytes, total_bytes, text)
+
+        result = read_codex_logs(path, since=args.since, progress=progress)
     _report_problems(result.summary, err)
     if args.strict and result.summary.skipped:
         raise UsageDataError(
@@ -158,23 +162,3 @@ def _report_problems(summary: RolloutSummary, err: TextIO) -> None:
         err.write(f"codex-credits: warning: {_skipped_text(summary)}\n")
         for problem in summary.problems[:5]:
             err.write(f"  {problem}\n")
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-def _bar(err: TextIO) -> Any:
-    def progress(done: int, total: int, done_bytes: int, total_bytes: int) -> None:
-        width = 30
-        filled = width * done_bytes // total_bytes if total_bytes else width
-        err.write(
-            f"\rreading [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done}/{total} files, {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB"
-        )
-        err.flush()
-
-    return progress

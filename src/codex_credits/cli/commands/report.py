@@ -1,6 +1,6 @@
 """``codex-credits report``: usage totals by period or dimension, with allocated cost.
 
-With ``--tier T --start ANCHOR`` the usage is replayed through the tier by the
+With ``--tier T --anchor ISO`` the usage is replayed through the tier by the
 credit engine (``simulate``) and the engine's bill is allocated to the rows
 (:func:`~codex_credits.core.chargeback.chargeback`): each row pays its share
 of the subscription and the overage its own events drew, and the rows add up
@@ -15,11 +15,13 @@ import argparse
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
+    add_format,
     add_opening_balance,
-    instant_arg,
     load_card,
     positive_int,
+    start_as_anchor_note,
 )
 from codex_credits.cli.commands.simulate import add_engine_options
 from codex_credits.cli.exitcodes import ExitCode
@@ -46,7 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     plan.add_argument("--tier", help="a tier of the card (e.g. pro)")
     plan.add_argument("--seats", type=positive_int, default=1)
-    plan.add_argument("--start", type=instant_arg, metavar="ANCHOR", help="billing anchor")
+    add_anchor(plan, "the billing anchor", alias=False)
     plan.add_argument(
         "--months",
         type=positive_int,
@@ -55,13 +57,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_opening_balance(plan)
     add_engine_options(parser)
-    parser.add_argument("--format", choices=("table", "json", "csv", "markdown"), default="table")
-    add_usage_source(parser)  # last: it reuses this command's --start and --months
+    add_format(parser)
+    add_usage_source(parser)  # --start/--end: the fetched range (default from --anchor)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if args.tier is not None and args.start is None:
-        raise argparse.ArgumentTypeError("--tier needs --start ANCHOR (the billing anchor)")
+    if args.tier is not None and args.anchor is None and args.start is not None:
+        # --start is the fetched range; with a tier and no --anchor it once meant the anchor
+        err.write(start_as_anchor_note("codex-credits report"))
+        args.anchor = args.start
+    if args.tier is not None and args.anchor is None:
+        raise argparse.ArgumentTypeError("--tier needs --anchor ISO (the billing anchor)")
     log = load_usage(args, err)
     card = load_card(args)
     tz = load_tz(args)
@@ -96,14 +102,14 @@ def _with_engine(
     months = args.months
     if months is None:
         months = 1
-        if len(log) and log.end >= args.start:
-            months = period_containing(args.start, log.end).index + 1
+        if len(log) and log.end >= args.anchor:
+            months = period_containing(args.anchor, log.end).index + 1
     result = simulate(
         log,
         args.tier,
         seats=args.seats,
         card=card,
-        start=args.start,
+        start=args.anchor,
         months=months,
         on_rate_limit=args.on_rate_limit,
         mode=args.mode,

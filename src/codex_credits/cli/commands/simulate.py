@@ -7,10 +7,10 @@ from typing import Any, TextIO
 
 from codex_credits.cli.account_source import add_state_source, check_plan_options, fetch_state
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     add_opening_balance,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -31,10 +31,9 @@ HELP = "replay usage through a tier's rules: one statement per billing period"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tier", help="a tier of the card (free, go, plus, pro)")
     parser.add_argument("--seats", type=positive_int, default=None, help="seats (default 1)")
-    parser.add_argument(
-        "--start",
-        type=instant_arg,
-        help="the billing anchor, where the simulation starts (ISO 8601, a whole hour; "
+    add_anchor(
+        parser,
+        "the billing anchor, where the simulation starts (a whole hour; "
         "with --state-from-api: the start of the account's current period)",
     )
     parser.add_argument("--months", type=positive_int, default=1, help="billing periods")
@@ -49,8 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--budgets", default=None, metavar="FILE", help="budgets (and overrides), TOML or JSON"
     )
     add_card(parser)
-    add_format(parser, "table", "json", "markdown")
-    add_usage_source(parser)  # last: it reuses this command's --start
+    add_format(parser)
+    add_usage_source(parser)  # last: --from-api fetches from --anchor
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +78,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         account,
         seats=args.seats or 1,
         card=card,
-        start=args.start,
+        start=args.anchor,
         months=args.months,
         on_rate_limit=args.on_rate_limit,
         mode=args.mode,
@@ -108,15 +107,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _account(args: argparse.Namespace, card: RateCard) -> str | AccountState:
     """The tier to simulate, or with ``--state-from-api`` the account's opening state.
 
-    Sets ``args.start`` to the current period's start when it was not given, so
+    Sets ``args.anchor`` to the current period's start when it was not given, so
     that ``--from-api`` fetches usage from there.
     """
     if not args.state_from_api:
         if args.rollover_consumed is not None:
             raise argparse.ArgumentTypeError("--rollover-consumed needs --state-from-api")
-        if args.tier is None or args.start is None:
+        if args.tier is None or args.anchor is None:
             raise argparse.ArgumentTypeError(
-                "give --tier and --start (the billing anchor), or --state-from-api"
+                "give --tier and --anchor (the billing anchor), or --state-from-api"
             )
         return str(args.tier)
     if args.rollover_balance is not None or args.reserve is not None:
@@ -126,12 +125,12 @@ def _account(args: argparse.Namespace, card: RateCard) -> str | AccountState:
         )
     state = fetch_state(card, args.rollover_consumed).state
     check_plan_options(args, state)
-    if args.start is None:
-        args.start = state.period.start
-    elif args.start != state.period.start:
+    if args.anchor is None:
+        args.anchor = state.period.start
+    elif args.anchor != state.period.start:
         raise argparse.ArgumentTypeError(
-            f"--start {args.start.isoformat()} is not the start of the account's current "
-            f"period ({state.period.start.isoformat()}); drop --start"
+            f"--anchor {args.anchor.isoformat()} is not the start of the account's current "
+            f"period ({state.period.start.isoformat()}); drop --anchor"
         )
     return state
 

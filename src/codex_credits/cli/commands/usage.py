@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--by", choices=_BY, default="day", help="how to group the totals (default day)"
     )
     add_card(parser)
-    add_format(parser, "table", "json", "csv", "markdown")
+    add_format(parser)
     add_usage_source(parser)
 
 

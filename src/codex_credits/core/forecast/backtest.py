@@ -36,6 +36,7 @@ from codex_credits.core.simulate import simulate
 from codex_credits.core.timeutil import HOUR, UtcDatetime, hour_floor
 from codex_credits.core.units import ZERO, Ccu, from_micro, quantize_ccu
 from codex_credits.core.usage import UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 __all__ = [
@@ -72,7 +73,7 @@ class BacktestCase(Frozen):
 
 
 @final
-class BacktestReport(Frozen):
+class BacktestReport(Displayed, Frozen):
     """A method's record over past periods.
 
     Attributes:

@@ -63,6 +63,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, hour_floor
 from codex_credits.core.units import Ccu, from_micro
 from codex_credits.core.usage import UsageLog
+from codex_credits.display import Rows
 from codex_credits.errors import ConfigError
 
 __all__ = ["SEASONAL_SHARE", "FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
@@ -243,7 +244,7 @@ def forecast_fan(
             points.append(
                 FanPoint(at=when, p10=from_micro(q[0]), p50=from_micro(q[1]), p90=from_micro(q[2]))
             )
-    return tuple(points)
+    return Rows(points)
 
 
 def _opening(

@@ -16,6 +16,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import Ccu, Usd
+from codex_credits.display import Displayed
 
 __all__ = ["Exhaustion", "ForecastMethod", "ForecastQuality", "PeriodForecast", "RolloverOutlook"]
 
@@ -91,7 +92,7 @@ class ForecastQuality(Frozen):
 
 
 @final
-class PeriodForecast(Frozen):
+class PeriodForecast(Displayed, Frozen):
     """Where the billing period containing ``at`` will land.
 
     Attributes:

@@ -224,31 +224,31 @@ def test_a_missing_baseline_says_how_to_create_it(tmp_path: Path, usage: str) ->
     ("argv", "expected"),
     [
         (
-            ["simulate", "--tier", "pro", "--start", "2026-06-01", "--months", "100000"],
+            ["simulate", "--tier", "pro", "--anchor", "2026-06-01", "--months", "100000"],
             "--months: 100000 is above the limit of 1,200 (MAX_MONTHS)",
         ),
         (
-            ["simulate", "--tier", "pro", "--start", "2026-06-01", "--seats", "1000000000000"],
+            ["simulate", "--tier", "pro", "--anchor", "2026-06-01", "--seats", "1000000000000"],
             "--seats: 1000000000000 is above the limit of 100,000 (MAX_SEATS)",
         ),
         (
-            ["simulate", "--tier", "pro", "--start", "9999-12-01"],
-            "--start: 9999-12-01T00:00:00+00:00 is outside the supported years",
+            ["simulate", "--tier", "pro", "--anchor", "9999-12-01"],
+            "--anchor: 9999-12-01T00:00:00+00:00 is outside the supported years",
         ),
         (
-            ["simulate", "--tier", "pro", "--start", "2026-06-01", "--rollover-balance", "1e30"],
+            ["simulate", "--tier", "pro", "--anchor", "2026-06-01", "--rollover-balance", "1e30"],
             "--rollover-balance: 1E+30 is above the limit",
         ),
         (
-            ["simulate", "--tier", "pro", "--start", "2026-06-01", "--reserve", "0.0000001"],
+            ["simulate", "--tier", "pro", "--anchor", "2026-06-01", "--reserve", "0.0000001"],
             "--reserve: 0.0000001 is finer than the micro-unit",
         ),
         (
-            ["compare", "--start", "2026-06-01", "--max-seats", "1000000"],
+            ["compare", "--anchor", "2026-06-01", "--max-seats", "1000000"],
             "--max-seats: 1000000 is above the limit of 100 (MAX_SEAT_SWEEP)",
         ),
         (
-            ["forecast", "--tier", "pro", "--start", "2026-06-01", "--paths", "100000000"],
+            ["forecast", "--tier", "pro", "--anchor", "2026-06-01", "--paths", "100000000"],
             "--paths: 100000000 is above the limit of 100,000 (MAX_PATHS)",
         ),
     ],
@@ -327,7 +327,7 @@ def test_a_hostile_budgets_file_exits_2(
         path.write_bytes(content)
     else:
         path.write_text(content, encoding="utf-8")
-    argv = ["simulate", "--usage", usage, "--tier", "pro", "--start", "2026-06-01"]
+    argv = ["simulate", "--usage", usage, "--tier", "pro", "--anchor", "2026-06-01"]
     code, _, err = run(*argv, "--budgets", str(path))
     assert code == ExitCode.USAGE_ERROR
     line = one_line(err)

@@ -36,7 +36,7 @@ def test_plan_prices_and_decides_exit_1_when_one_is_refused(
     capsys: pytest.CaptureFixture[str], tasks_file: Path
 ) -> None:
     code, out, _ = _run(
-        capsys, "plan", str(tasks_file), "--tier", "pro", "--start", "2026-01-01T00:00:00Z",
+        capsys, "plan", str(tasks_file), "--tier", "pro", "--anchor", "2026-01-01T00:00:00Z",
         "--format", "json",
     )  # fmt: skip
     assert code == 1
@@ -50,7 +50,7 @@ def test_plan_exit_0_when_lint_never_refuses(
     capsys: pytest.CaptureFixture[str], tasks_file: Path
 ) -> None:
     code, out, _ = _run(
-        capsys, "plan", str(tasks_file), "--tier", "pro", "--start", "2026-01-01T00:00:00Z",
+        capsys, "plan", str(tasks_file), "--tier", "pro", "--anchor", "2026-01-01T00:00:00Z",
         "--refuse-at", "never", "--format", "markdown",
     )  # fmt: skip
     assert code == 0 and "| allow |" in out.replace("  ", " ")
@@ -66,7 +66,7 @@ def test_plan_against_a_replayed_account(
     ]
     usage.write_text("timestamp,ccu\n" + "\n".join(rows) + "\n")  # free: 50 CCU, all spent
     code, out, _ = _run(
-        capsys, "plan", str(tasks_file), "--tier", "free", "--start", "2026-01-01T00:00:00Z",
+        capsys, "plan", str(tasks_file), "--tier", "free", "--anchor", "2026-01-01T00:00:00Z",
         "--usage", str(usage), "--at", "2026-01-06T00:00:00Z", "--refuse-at", "never",
         "--format", "json",
     )  # fmt: skip
@@ -79,7 +79,7 @@ def test_plan_bad_task_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path
     bad = tmp_path / "t.json"
     bad.write_text('[{"instruction": "x", "max_iterations": -1}]')
     code, _, err = _run(
-        capsys, "plan", str(bad), "--tier", "pro", "--start", "2026-01-01T00:00:00Z"
+        capsys, "plan", str(bad), "--tier", "pro", "--anchor", "2026-01-01T00:00:00Z"
     )
     assert code == 2 and "t.json:1: max_iterations" in err
 

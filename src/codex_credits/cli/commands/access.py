@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--unused-days", type=non_negative_int, default=30, metavar="N")
     parser.add_argument("--fail-on-findings", action="store_true")
-    add_format(parser, "table", "json", "markdown", "csv")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

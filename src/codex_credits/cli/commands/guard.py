@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-filter", default=None, help="what marks a test run")
     parser.add_argument("--model", default=None, help="model to assume until the log names one")
     add_card(parser)
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

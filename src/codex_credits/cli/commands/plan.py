@@ -1,6 +1,6 @@
 """``codex-credits plan``: price and decide a batch of task specs before dispatch.
 
-The account is a fresh one (``--tier``, ``--seats``, ``--start``), the same
+The account is a fresh one (``--tier``, ``--seats``, ``--anchor``), the same
 after replaying ``--usage`` up to ``--at`` (a simulated state), or the real
 one (``--state-from-api``). Exit codes as for ``check``: 0 when no task is
 refused (deferred tasks only warn), 1 when some task is refused.
@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from codex_credits.cli.account_source import add_state_source, fetch_state
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     add_opening_balance,
@@ -45,12 +46,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--tier", help="a tier of the card (free, go, plus, pro)")
     parser.add_argument("--seats", type=positive_int, default=None, help="seats (default 1)")
-    parser.add_argument("--start", type=instant_arg, help="the billing anchor (a whole hour)")
+    add_anchor(parser, "the billing anchor (a whole hour)")
     parser.add_argument(
         "--at",
         type=instant_arg,
         default=None,
-        help="instant of dispatch (default: --start, or just after the last event of --usage)",
+        help="instant of dispatch (default: --anchor, or just after the last event of --usage)",
     )
     parser.add_argument("--usage", type=Path, metavar="FILE", help="usage to replay up to --at")
     parser.add_argument(
@@ -72,7 +73,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_opening_balance(parser)
     add_state_source(parser, "tasks are decided against the account as it is now")
     add_card(parser)
-    add_format(parser, "table", "json", "markdown")
+    add_format(parser)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -96,24 +97,24 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _state(args: argparse.Namespace, card: RateCard) -> AccountState:
     if args.state_from_api:
         return fetch_state(card, args.rollover_consumed, at=args.at).state
-    if args.tier is None or args.start is None:
-        raise argparse.ArgumentTypeError("give --tier and --start (the billing anchor)")
+    if args.tier is None or args.anchor is None:
+        raise argparse.ArgumentTypeError("give --tier and --anchor (the billing anchor)")
     seats = args.seats or 1
     if args.usage is None:
-        at = args.at if args.at is not None else args.start
-        if at == args.start:
+        at = args.at if args.at is not None else args.anchor
+        if at == args.anchor:
             return open_account(
                 card,
                 args.tier,
                 seats,
-                args.start,
+                args.anchor,
                 rollover_balance=args.rollover_balance,
                 reserve=args.reserve,
             )
         return account_state_at(
             (),
             args.tier,
-            args.start,
+            args.anchor,
             at,
             seats=seats,
             card=card,
@@ -123,11 +124,11 @@ def _state(args: argparse.Namespace, card: RateCard) -> AccountState:
     log = read_usage(args.usage)
     at = args.at
     if at is None:
-        at = max(args.start, log.end + timedelta(microseconds=1)) if len(log) else args.start
+        at = max(args.anchor, log.end + timedelta(microseconds=1)) if len(log) else args.anchor
     return account_state_at(
         log,
         args.tier,
-        args.start,
+        args.anchor,
         at,
         seats=seats,
         card=card,

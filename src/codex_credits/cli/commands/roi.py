@@ -6,10 +6,10 @@ import argparse
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     decimal_arg,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -25,9 +25,7 @@ HELP = "the ROI case: break-even hours per 1,000 CCU, payback in weeks, cost per
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tier", default="pro", help="a tier of the card (default pro)")
     parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
-    parser.add_argument(
-        "--start", type=instant_arg, help="with --usage: the billing anchor (default: its month)"
-    )
+    add_anchor(parser, "with --usage: the billing anchor (default: its month)")
     parser.add_argument(
         "--months", type=positive_int, default=1, help="with --usage: billing periods"
     )
@@ -42,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="hours saved per 1,000 CCU (your estimate): gives value and payback",
     )
     add_card(parser)
-    add_format(parser, "table", "json", "markdown", "csv")
+    add_format(parser)
     add_usage_source(parser)
 
 
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             account=args.tier,
             seats=args.seats,
             card=card,
-            start=args.start,
+            start=args.anchor,
             months=args.months,
         )
     if args.format == "json":

@@ -12,10 +12,10 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
+    add_anchor,
     add_card,
     add_format,
     decimal_arg,
-    instant_arg,
     load_card,
     positive_int,
 )
@@ -105,9 +105,7 @@ def route_arg(text: str) -> tuple[str, str]:
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tier", default="pro", help="a tier of the card (default pro)")
     parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
-    parser.add_argument(
-        "--start", type=instant_arg, help="the billing anchor (default: the first event's month)"
-    )
+    add_anchor(parser, "the billing anchor (default: the first event's month)")
     parser.add_argument(
         "--months", type=positive_int, default=1, help="billing periods (default 1)"
     )
@@ -133,7 +131,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     throttle.add_argument("--throttle-before", default=None, metavar="YYYY-MM")
     throttle.add_argument("--throttle-cap", default="auto", metavar="CCU|auto")
     throttle.add_argument("--throttle-months", type=int, default=2)
-    add_format(parser, "table", "json", "markdown", "csv")
+    add_format(parser)
     add_usage_source(parser)
 
 
@@ -170,10 +168,10 @@ def _changes(args: argparse.Namespace, card: RateCard) -> tuple[RateCard, list[C
 
 
 def _anchor(args: argparse.Namespace, log: UsageLog) -> datetime:
-    if args.start is not None:
-        return args.start  # type: ignore[no-any-return]
+    if args.anchor is not None:
+        return args.anchor  # type: ignore[no-any-return]
     if not len(log):
-        raise argparse.ArgumentTypeError("the usage is empty: give --start")
+        raise argparse.ArgumentTypeError("the usage is empty: give --anchor")
     return log.start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 

@@ -82,6 +82,18 @@ def terminal_width() -> int:
     return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
+def wrapped(text: str, first: str = "", rest: str = "") -> list[str]:
+    """Prose as lines that fit the terminal; words (numbers, paths) are never cut."""
+    return textwrap.wrap(
+        text,
+        terminal_width(),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
 def _text(value: Any) -> str:
     if value is None:
         return "-"

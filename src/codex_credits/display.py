@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
@@ -55,7 +55,7 @@ def text(value: Any) -> str:
 
 def _brief(value: Any) -> str:
     """One field's value in a few characters: collections by their size."""
-    if isinstance(value, Decimal | datetime | Enum | float) or value is None:
+    if isinstance(value, Decimal | datetime | Enum | float | timedelta) or value is None:
         return text(value)
     if isinstance(value, str):
         return repr(value)

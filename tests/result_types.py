@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import typing
 from collections.abc import Callable, Iterator
+from enum import Enum
 from typing import Any
 
 import codex_credits as cc
 
 NOT_RESULTS = {
     "Account": "a stateful engine; its result is Account.state (an AccountState)",
-    "Permission": "an enumeration",
     "PathStart": "the forecast engine's internal start vector",
+    "HourlyRules": "the forecast engine's per-hour rules (arrays), an input of run_paths",
     "SeasonalModel": "a fitted model (arrays and methods), not a table",
     "RateCard": "an input (it has its own table as a result of `card`)",
 }
@@ -30,6 +30,8 @@ def _callables() -> Iterator[Callable[..., Any]]:
             yield value
         elif inspect.isclass(value):
             for name, member in vars(value).items():
+                if isinstance(member, classmethod | staticmethod):
+                    member = member.__func__
                 if not name.startswith("_") and inspect.isfunction(member):
                     yield member
 
@@ -41,8 +43,9 @@ def _walk(annotation: Any, classes: dict[type, str], out: set[str]) -> None:
         _walk(arg, classes, out)
 
 
-def _is_record(cls: type) -> bool:
-    return dataclasses.is_dataclass(cls) or hasattr(cls, "model_fields")
+def _is_result(cls: type) -> bool:
+    """A record (dataclass, pydantic model) or another value class; not an enumeration."""
+    return not issubclass(cls, Enum | BaseException)
 
 
 def result_types() -> set[str]:
@@ -54,4 +57,4 @@ def result_types() -> set[str]:
         namespace = {**function.__globals__, **public}
         hints = typing.get_type_hints(function, globalns=namespace)
         _walk(hints.get("return"), classes, found)
-    return {n for n in found if _is_record(public[n]) and n not in NOT_RESULTS}
+    return {n for n in found if _is_result(public[n]) and n not in NOT_RESULTS}

@@ -20,6 +20,7 @@ from codex_credits import governance as gov
 from codex_credits.check import load_policy
 from codex_credits.data import sample_usage_path
 from codex_credits.synthetic import team_usage
+from codex_credits.whatif.rank import example_card, rank_levers
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHOR = datetime(2026, 6, 1, tzinfo=UTC)
@@ -95,6 +96,9 @@ def merged_results(tmp: Path) -> dict[str, Any]:
         "decision": cc.decide(WELL, state, CUT),
         "plan": cc.plan_tasks([WELL, POOR] * 3, state, CUT),
         "task_records": cc.task_records(log),
+        "guard": guard,
+        "codex_logs": cc.read_codex_logs(ROLLOUT.parent),
+        "lever_ranks": rank_levers(log, start=ANCHOR, card=example_card()),
         "guard_verdict": guard.feed(cc.IterationStarted(at=at)),
         "guard_report": cc.watch_rollout(ROLLOUT, guard, card),
         "task_simulation": cc.simulate_tasks(log, minutes, "go", start=ANCHOR),
@@ -158,6 +162,8 @@ def _engine(
         "admission": cc.admit(state.plan.limits, Decimal(0), Decimal(0), Decimal(1)),
         "refusal": cc.draw(state.reserve, Decimal(10**9)),
         "reserve": state.reserve,
+        "account_plan": state.plan,
+        "hourly_limits": state.plan.limits,
         "ledger": ledger,
         "ledger_entry": ledger.entries()[0],
         "spend_split": spent[1],
@@ -174,6 +180,6 @@ def _engine(
         "tier_spec": card.tier("pro"),
         "model_rates": cc.RateCard.builtin("codex-tokens-2026-04").model_rates("gpt-5.4")[1],
         "pricing_window": cc.RateCard.load(ROOT / "examples" / "levers-card.toml").window(),
-        "usage": log[0].usage(),
+        "usage_meters": log[0].usage(),
         "guard_events": [*guard_events, cc.IterationStarted(at=at)],
     }

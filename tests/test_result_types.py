@@ -28,7 +28,9 @@ pd = pytest.importorskip("pandas")
 
 @pytest.fixture(scope="module")
 def showcase(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return {**every_result(), **merged_results(tmp_path_factory.mktemp("showcase"))}
+    first, more = every_result(), merged_results(tmp_path_factory.mktemp("showcase"))
+    assert not set(first) & set(more), "one name per showcase value"
+    return {**first, **more}
 
 
 def _instances(showcase: dict[str, Any]) -> dict[str, Any]:

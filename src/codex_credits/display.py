@@ -286,6 +286,7 @@ _FOREIGN: dict[str, tuple[str, ...]] = {
     "codex_credits.core.sweep": ("SweepResult",),
     "codex_credits.core.forecast.calibration": ("Calibration",),
     "codex_credits.core.logpricing": ("LogPrices",),
+    "codex_credits.io.rollout": ("CodexLogs",),
 }
 """Result classes whose modules do not take the :class:`Displayed` mixin themselves."""
 

@@ -30,6 +30,7 @@ from codex_credits.records import from_dicts, rows_of
 from codex_credits.tabular import Column, Kind, Tabular
 from codex_credits.tasks.concurrency import ConcurrencyHold, ConcurrencySchedule, TaskSimulation
 from codex_credits.tasks.decide import Decision
+from codex_credits.tasks.guard import TaskGuard
 from codex_credits.tasks.plan import TaskPlan
 from codex_credits.whatif.run import WhatIf
 
@@ -37,7 +38,7 @@ __all__ = ["TABLED", "table_of"]
 
 TABLED = (
     "TaskPlan, Decision, WhatIf, TaskSimulation, ConcurrencyHold, ConcurrencySchedule, "
-    "SweepResult, UsageSummary, LogPrices"
+    "SweepResult, UsageSummary, LogPrices, TaskGuard"
 )
 """The results with a table of their own (for error messages)."""
 
@@ -93,6 +94,28 @@ def _hold(hold: ConcurrencyHold) -> Tabular:
     )
 
 
+def _guard(guard: TaskGuard) -> Tabular:
+    """Its caps and what it has counted so far, as one row."""
+    timeout = None if guard.timeout is None else Decimal(guard.timeout.total_seconds()) / 60
+    row = {
+        "max_iterations": guard.max_iterations,
+        "file_scope": "; ".join(guard.file_scope),
+        "max_files": guard.max_files,
+        "timeout_minutes": timeout,
+        "max_ccu": guard.max_ccu,
+        "start": guard.start,
+        "iterations": guard.iterations,
+        "files": len(guard.files),
+        "ccu": guard.ccu,
+        "ccu_beyond": guard.ccu_beyond,
+        "stopped": None if guard.stopped is None else guard.stopped.reason,
+    }
+    kinds: dict[str, Kind] = {
+        n: "decimal" for n in ("timeout_minutes", "max_ccu", "ccu", "ccu_beyond")
+    }
+    return from_dicts("task guard", [row], {**kinds, "start": "time"})
+
+
 def _sweep(sweep: SweepResult) -> Tabular:
     return from_dicts("account period", sweep.table(), _STATEMENT_KINDS)
 
@@ -136,6 +159,7 @@ _TABLES: dict[type, Callable[[Any], Tabular]] = {
     ConcurrencyHold: _hold,
     ConcurrencySchedule: _schedule,
     SweepResult: _sweep,
+    TaskGuard: _guard,
     UsageSummary: _summary,
     LogPrices: _prices,
 }

@@ -97,7 +97,26 @@ def _prices(p: Any) -> str:
     return f"{len(p.total)} events, {len(p.categories)} categories, total {micro_sum(p.total)}"
 
 
+def _codex_logs(c: Any) -> str:
+    s = c.summary
+    return (
+        f"{len(c.log)} requests in {s.sessions} sessions from {s.files} files, "
+        f"{s.bad_lines} bad lines, {len(c.plan_windows)} plan windows"
+    )
+
+
+def _guard(g: Any) -> str:
+    state = "running" if g.stopped is None else f"stopped ({g.stopped.reason})"
+    cap = "no cap" if g.max_iterations is None else f"cap {g.max_iterations}"
+    return (
+        f"{state}: {g.iterations} iteration(s) ({cap}), {len(g.files)} file(s), "
+        f"{text(g.ccu)} CCU spent, {text(g.ccu_beyond)} beyond"
+    )
+
+
 SUMMARIES: dict[str, Callable[[Any], str]] = {
+    "TaskGuard": _guard,
+    "CodexLogs": _codex_logs,
     "TaskPlan": _plan,
     "Decision": _decision,
     "WhatIf": _what_if,

@@ -101,7 +101,7 @@ class GuardVerdict(Displayed):
     elapsed: timedelta
 
 
-class TaskGuard:
+class TaskGuard(Displayed):
     """Caps for one running task; feed it events, obey its verdicts.
 
     Args:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import codex_credits as cc
 from codex_credits.display import REPR_LIMIT, Rows
@@ -169,3 +171,31 @@ def test_anything_else_is_a_type_error_naming_what_is_supported() -> None:
         to_dataframe(datetime(2026, 1, 1, tzinfo=UTC))
     with pytest.raises(TypeError, match="TaskPlan"):
         to_dataframe(Path("."))
+
+
+amounts = st.decimals(min_value=0, max_value=10**6, places=6)
+
+
+@given(st.lists(st.tuples(amounts, amounts, amounts, amounts), min_size=1, max_size=30))
+def test_record_frames_keep_every_amount(cases: list[tuple[Decimal, ...]]) -> None:
+    """Any sequence of results: one row each, floats for analysis, the exact values on request."""
+    forecasts = [
+        cc.forecast_rollover(allocation=a, projected=p, current_rollover=r, cap=c)
+        for a, p, r, c in cases
+    ]
+    exact = to_dataframe(forecasts, exact=True)
+    floats = to_dataframe(forecasts)
+    assert len(exact) == len(floats) == len(forecasts)
+    for name in ("allocation", "new_rollover", "cap_headroom"):
+        assert list(exact[name]) == [getattr(f, name) for f in forecasts]
+        assert list(floats[name]) == [float(getattr(f, name)) for f in forecasts]
+
+
+@given(st.integers(min_value=0, max_value=5_000), st.text(max_size=300))
+def test_a_row_collection_repr_is_short_whatever_its_size(count: int, label: str) -> None:
+    entry = cc.UsageEvent(
+        timestamp=datetime(2026, 6, 1, tzinfo=UTC), ccu=Decimal(1), project_id=label or None
+    )
+    rows = Rows([entry] * count)
+    assert len(repr(rows)) <= REPR_LIMIT
+    assert rows == tuple(rows)

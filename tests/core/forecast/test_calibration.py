@@ -21,11 +21,12 @@ from codex_credits.core.forecast.calibration import (
     SHORT_CALIBRATION,
     calibrate,
 )
+from codex_credits.core.forecast.combination import combined_forecast
 from codex_credits.core.forecast.forecaster import forecast_series
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
 from codex_credits.core.forecast.montecarlo import calibrate_demand
-from codex_credits.core.forecast.paths import SEASONAL_SHARE, SHARES, choose_share
 from codex_credits.core.forecast.points import Cuts, UsageSeries, point_forecasts
+from codex_credits.core.forecast.seasonal import fit_seasonal
 from codex_credits.core.periods import period_at, period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.io.usagefile import read_usage
@@ -177,8 +178,10 @@ def test_forecasts_are_ordered_above_consumed_reproducible_and_calibrated(
     assert f == run()
     assert f.consumed <= f.p10 <= f.p50 <= f.p90
     assert f.quality is not None
-    c = calibrate(hourly, ANCHOR, ANCHOR, at)
     if method == "auto":  # never narrower than the calibration's interval around its P50
+        upto = hour_count(ANCHOR, at)
+        model = fit_seasonal(hourly[:upto], ANCHOR, at, since=period_containing(ANCHOR, at).start)
+        c = combined_forecast(hourly, ANCHOR, ANCHOR, at, model).calibration
         lo, _, hi = c.interval(p50=float(f.p50), consumed=float(f.consumed))
         assert float(f.p10) <= lo + 1e-6
         assert float(f.p90) >= hi - 1e-6
@@ -231,19 +234,3 @@ def test_on_a_real_rhythm_auto_beats_linear_and_reports_an_honest_coverage() -> 
     assert np.mean(errors) < np.mean(linear)
     assert 0.6 <= np.mean(covered) <= 1.0
     assert abs(np.mean(covered) - np.mean(reported)) <= 0.15
-
-
-def test_seasonal_share_is_chosen_on_the_accounts_past_and_defaults_without_it() -> None:
-    # A strong two-week rhythm the seasonal model learns: its share is one of the grid.
-    rng = np.random.default_rng(5)
-    daily = [100.0 * (2.0 if d % 14 < 3 else 1.0) * rng.uniform(0.9, 1.1) for d in range(300)]
-    hourly = _series(daily, 5)
-    cut = datetime(2025, 10, 10, tzinfo=UTC)
-    c = calibrate(hourly, ANCHOR, ANCHOR, cut)
-    share = choose_share(hourly, ANCHOR, ANCHOR, cut, c)
-    assert share in SHARES
-    short = _series(daily[:60], 5)
-    early = datetime(2025, 2, 20, tzinfo=UTC)
-    assert choose_share(short, ANCHOR, ANCHOR, early, calibrate(short, ANCHOR, ANCHOR, early)) == (
-        SEASONAL_SHARE
-    )

@@ -93,7 +93,7 @@ CONFORMAL_CORRECTION = 0.5
 """The finite-sample correction of the interval's levels, in periods: the levels are
 ``0.1 / 0.9`` widened to ``(1 - 0.1)(1 + c / n)`` with ``n`` past periods. ``c = 1`` is
 the textbook bound for one error per period; a period here gives several cuts, whose
-pooled quantiles are steadier, and ``c = 1`` held 88-90% of outcomes on the synthetic
+pooled quantiles are steadier, and ``c = 1`` held 88% of outcomes on the synthetic
 development histories (seeds 0-2). ``c = 0.5`` was chosen there (82%), never on the
 histories the documentation reports."""
 

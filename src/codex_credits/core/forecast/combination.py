@@ -20,7 +20,8 @@ past, so every figure is sized from the errors of the predictor it reports:
    are chosen on the :data:`WEIGHT_PERIODS` periods before it: among the
    weights of :func:`weight_grid`, the least mean absolute log error, each
    period weighing the same; another choice replaces :data:`DEFAULT_WEIGHTS`
-   only if it is :data:`WEIGHT_MARGIN` better; with fewer than
+   only if it is :data:`WEIGHT_MARGIN` better, and then half-way
+   (:data:`WEIGHT_SHRINK`: the choice of a few periods is noisy); with fewer than
    :data:`~codex_credits.core.forecast.calibration.MIN_PERIODS` periods
    before, :data:`DEFAULT_WEIGHTS`. Today's weights are chosen the same way
    on the last periods. A history where the seasonal model does not help
@@ -69,6 +70,7 @@ __all__ = [
     "PACE_RULE",
     "WEIGHT_MARGIN",
     "WEIGHT_PERIODS",
+    "WEIGHT_SHRINK",
     "WEIGHT_STEP",
     "Combination",
     "PastCuts",
@@ -96,6 +98,10 @@ WEIGHT_PERIODS = 6
 
 WEIGHT_MARGIN = 0.05
 """Other weights replace :data:`DEFAULT_WEIGHTS` only if their error is this much lower."""
+
+WEIGHT_SHRINK = 0.5
+"""Weights chosen on a few past periods are shrunk this far towards :data:`DEFAULT_WEIGHTS`
+(the chosen ones are noisy; an equal mix of forecasts is hard to beat)."""
 
 COMBINATION_PERIODS = 12
 """Past periods whose cuts size the interval (one seasonal fit per cut)."""
@@ -159,7 +165,8 @@ def combine(weights: Sequence[float], forecasts: FloatArray) -> FloatArray:
 
 
 def choose_weights(cuts: PastCuts, before: int) -> tuple[float, float, float]:
-    """The weights that did best on the :data:`WEIGHT_PERIODS` periods before ``before``."""
+    """The weights that did best on the :data:`WEIGHT_PERIODS` periods before ``before``,
+    shrunk towards :data:`DEFAULT_WEIGHTS` (:data:`WEIGHT_SHRINK`)."""
     use = (cuts.period < before) & (cuts.period >= before - WEIGHT_PERIODS)
     if len(np.unique(cuts.period[use])) < MIN_PERIODS:
         return DEFAULT_WEIGHTS
@@ -171,7 +178,13 @@ def choose_weights(cuts: PastCuts, before: int) -> tuple[float, float, float]:
 
     errors = {w: error(w) for w in weight_grid()}
     best = min(errors, key=errors.__getitem__)
-    return best if errors[best] < (1 - WEIGHT_MARGIN) * error(DEFAULT_WEIGHTS) else DEFAULT_WEIGHTS
+    if errors[best] >= (1 - WEIGHT_MARGIN) * error(DEFAULT_WEIGHTS):
+        return DEFAULT_WEIGHTS
+    a, b, c = (
+        (1 - WEIGHT_SHRINK) * x + WEIGHT_SHRINK * d
+        for x, d in zip(best, DEFAULT_WEIGHTS, strict=True)
+    )
+    return a, b, c
 
 
 def combined_forecast(

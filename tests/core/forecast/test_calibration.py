@@ -20,6 +20,7 @@ from codex_credits.core.forecast.calibration import (
     MIN_PERIODS,
     SHORT_CALIBRATION,
     calibrate,
+    error_record,
 )
 from codex_credits.core.forecast.combination import combined_forecast
 from codex_credits.core.forecast.forecaster import forecast_series
@@ -234,3 +235,18 @@ def test_on_a_real_rhythm_auto_beats_linear_and_reports_an_honest_coverage() -> 
     assert np.mean(errors) < np.mean(linear)
     assert 0.6 <= np.mean(covered) <= 1.0
     assert abs(np.mean(covered) - np.mean(reported)) <= 0.15
+
+
+def test_reported_coverage_holds_each_period_out_against_the_others() -> None:
+    # One cut per period, log ratios known. With 3 other periods the levels are
+    # 0.9 x (1 + 0.5/3) > 1: the interval spans the others' extremes (and 0).
+    ratios = np.array([0.1, -0.2, 0.3, 0.05])
+    period = np.arange(4, dtype=np.int64)
+    use = np.ones(4, dtype=bool)
+    record = error_record(np.ones(4), np.exp(ratios), period, use)
+    # 0.1 in [-0.2, 0.3]; -0.2 not in [0, 0.3]; 0.3 not in [-0.2, 0.1]; 0.05 in [-0.2, 0.3].
+    assert record.coverage == pytest.approx(0.5)
+    assert (record.log_lo, record.log_hi) == pytest.approx((-0.2, 0.3))
+    assert record.mape == pytest.approx(np.mean(np.abs(1 / np.exp(ratios) - 1)) * 100)
+    # Three periods: too few to hold one out against the others.
+    assert error_record(np.ones(3), np.exp(ratios[:3]), period[:3], use[:3]).coverage is None

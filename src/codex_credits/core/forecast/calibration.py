@@ -18,9 +18,9 @@ gives hundreds of samples, each labelled by the days that were left.
    finite-sample correction counted in *periods* (samples of one period are
    not independent; :data:`CONFORMAL_CORRECTION`), so few periods give a
    wider interval. Each period weighs the same.
-3. **How far to trust it.** The same recipe walked forward (each past period
-   forecast from the periods before it only) gives the coverage and error the
-   forecast reports about itself.
+3. **How far to trust it.** The same recipe with each past period held out
+   in turn (its interval built from the other periods only) gives the coverage
+   the forecast reports about itself, with the error and bias of its P50.
 
 With fewer than :data:`MIN_PERIODS` past periods the interval is the
 documented prior (:data:`FALLBACK_LOG_SPREAD`) and the result carries the
@@ -114,10 +114,11 @@ class Calibration:
             without history).
         periods: past complete periods read.
         samples: past cuts read at similar days left.
-        mape / bias: the chosen rule's walk-forward error and mean signed error
+        mape / bias: the chosen rule's error and mean signed error on past cuts
             at similar days left, in percent (None without history).
         coverage: share of past outcomes inside the interval, each past period
-            forecast from the periods before it (None with too little history).
+            checked against the interval the other periods give (None with too
+            little history).
         warnings: ``short_history_calibration`` when the prior is used.
     """
 
@@ -229,7 +230,8 @@ class ErrorRecord:
         log_lo / log_hi: the interval's log ratios (split conformal, counted in periods).
         mape / bias: mean absolute and mean signed percentage error, in percent,
             each period weighing the same.
-        coverage: the walk-forward coverage (None with too few periods).
+        coverage: the held-out coverage: each past period against the interval
+            the other periods give (None with too few periods).
     """
 
     log_lo: float
@@ -260,7 +262,7 @@ def error_record(
         log_hi=hi,
         mape=float(np.sum(weights * np.abs(error)) * 100),
         bias=float(np.sum(weights * error) * 100),
-        coverage=_walk_forward_coverage(ratio, period, use),
+        coverage=_held_out_coverage(ratio, period, use),
     )
 
 
@@ -361,19 +363,24 @@ def _weighted_quantile(values: FloatArray, weights: FloatArray, level: float) ->
     return float(v[min(int(np.searchsorted(cumulative, level - 1e-12)), len(v) - 1)])
 
 
-def _walk_forward_coverage(
+def _held_out_coverage(
     ratio: FloatArray, period: Int64Array, near: npt.NDArray[np.bool_]
 ) -> float | None:
-    """Coverage of the interval on each past period, set from the periods before it only."""
+    """Coverage of the interval on each past period, set from the other periods only.
+
+    Cross-conformal: each period is held out in turn, the interval is built
+    from the others exactly as today's is built from all, and the share of the
+    held-out period's outcomes inside it is averaged over the periods. None
+    with fewer than :data:`MIN_PERIODS` other periods.
+    """
+    periods = np.unique(period[near])
+    if len(periods) <= MIN_PERIODS:
+        return None
     hits: list[float] = []
-    for k in range(MIN_PERIODS, int(period.max(initial=-1)) + 1):
-        before = near & (period < k)
+    for k in periods:
+        others = near & (period != k)
         mine = near & (period == k)
-        if not np.any(mine) or not np.any(before):
-            continue
-        n = len(np.unique(period[before]))
-        weights = period_weights(period, before)
-        lo, hi = _conformal(ratio, weights, n)
+        lo, hi = _conformal(ratio, period_weights(period, others), len(periods) - 1)
         r = ratio[mine]
         hits.append(float(np.mean((r >= min(lo, 0.0)) & (r <= max(hi, 0.0)))))
-    return float(np.mean(hits)) if hits else None
+    return float(np.mean(hits))

@@ -31,7 +31,8 @@ past, so every figure is sized from the errors of the predictor it reports:
    those cuts, each made with its own walk-forward weights, give the
    split-conformal interval
    (:func:`~codex_credits.core.forecast.calibration.error_record`) and the
-   walk-forward coverage, MAPE and bias the forecast reports about itself.
+   coverage (each past period held out in turn), MAPE and bias the forecast
+   reports about itself.
 
 With fewer than ``MIN_PERIODS`` usable past periods the weights are
 :data:`DEFAULT_WEIGHTS`, and the interval is the pace rule's calibration (the
@@ -120,7 +121,7 @@ class Combination:
         weights: the weights of pace, run rate and seasonal in the P50.
         calibration: the combination's calibration: ``raw_p50`` is the combined
             forecast of the period total, the interval and record are the
-            combination's own (walked forward); ``rule`` is the pace rule.
+            combination's own (its weights walked forward); ``rule`` is the pace rule.
     """
 
     weights: tuple[float, float, float]

@@ -77,7 +77,8 @@ class ForecastQuality(Frozen):
             the weights chosen on the periods before it).
         bias: its mean signed percentage error (positive: too high).
         coverage: share of past outcomes inside the P10-P90 interval, each past
-            period forecast from the periods before it only (None when too few).
+            period checked against the interval the other periods give (None
+            when too few).
         calibrated: False when history was too short and the prior set the interval.
         run_rate_share / seasonal_share: ``auto`` only: the weights of the
             28-day run rate and of the seasonal model in the P50 (the rest is

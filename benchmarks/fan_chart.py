@@ -68,9 +68,14 @@ def main() -> None:
             label="linear projection",
         )
     q = f.quality
-    rule = "" if q is None else f" (rule {q.rule}, {q.periods} past periods"
+    rule = ""
+    if q is not None and q.run_rate_share is not None and q.seasonal_share is not None:
+        pace = 1 - q.run_rate_share - q.seasonal_share
+        rule = f" (pace/run rate/seasonal {pace:.2f}/{q.run_rate_share:.2f}/{q.seasonal_share:.2f}"
+    elif q is not None:
+        rule = f" (rule {q.rule}"
     if q is not None and q.coverage is not None and q.mape is not None:
-        rule += f", backtest MAPE {q.mape:.0f}%, coverage {q.coverage:.0%})"
+        rule += f"; backtest MAPE {q.mape:.0f}%, coverage {q.coverage:.0%})"
     elif q is not None:
         rule += ")"
     ax.set_title(f"{args.usage.stem}: forecast at {at.date()}{rule}", fontsize=9)

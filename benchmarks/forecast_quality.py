@@ -19,7 +19,9 @@ from their own backtests, next to the coverage measured here.
 Histories:
 
 * **real**: every ``*.csv`` (``timestamp,ccu``) in ``--real`` (default
-  tests/data/team-rhythms: commit times of public repositories, two years).
+  tests/data/team-rhythms: commit times of public repositories, two years),
+  periods starting on day ``--anchor-day`` of the month (default 1; another
+  day gives other cuts of the same histories, none of which chose anything).
 * **synthetic**: :func:`synthetic_histories` for each seed in
   ``--synthetic-seeds``: weekday, sprints, holidays, growth and a quiet month,
   fourteen months from 1 January. Seeds 0-2 are the development seeds; the
@@ -101,15 +103,15 @@ def _pinball(q: float, forecast: npt.NDArray[np.float64], real: npt.NDArray[np.f
     return np.maximum(q * diff, (q - 1) * diff)
 
 
-def real_histories(folder: Path, card: RateCard) -> list[History]:
-    """The ``timestamp,ccu`` files of ``folder``, anchored on the first 1st of a month."""
+def real_histories(folder: Path, card: RateCard, anchor_day: int = 1) -> list[History]:
+    """The ``timestamp,ccu`` files of ``folder``, anchored on the first ``anchor_day`` of a month."""
     out = []
     for path in sorted(folder.glob("*.csv")):
         log = read_usage(path)
         first = day_floor(log.start)
-        anchor = first.replace(day=1)
+        anchor = first.replace(day=anchor_day)
         if anchor < first:
-            anchor = (anchor + timedelta(days=32)).replace(day=1)
+            anchor = (first.replace(day=1) + timedelta(days=32)).replace(day=anchor_day)
         end = hour_floor(log.end) + HOUR
         out.append(History(path.stem, hourly_totals(log, card, first, end), first, anchor))
     return out
@@ -244,11 +246,17 @@ def main() -> None:
     parser.add_argument("--real", type=Path, default=REAL)
     parser.add_argument("--synthetic-seeds", default="100,101,102")
     parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument(
+        "--anchor-day",
+        type=int,
+        default=1,
+        help="billing periods of the real histories start on this day of the month (1-28)",
+    )
     args = parser.parse_args()
     card = RateCard.default()
     methods = [m for m in args.methods.split(",") if m]
     started = time.perf_counter()
-    real = real_histories(args.real, card)
+    real = real_histories(args.real, card, args.anchor_day)
     if real:
         names = ", ".join(h.name for h in real)
         report(f"Real team rhythms ({names})", run(real, methods, card, args.paths))

@@ -129,7 +129,7 @@ class Evaluation:
 
 def evaluate(
     scenarios: Sequence[Scenario],
-    method: ForecastMethod | str = ForecastMethod.MONTECARLO,
+    method: ForecastMethod | str = ForecastMethod.AUTO,
     *,
     card: RateCard | None = None,
     cut_days: Sequence[int] = DEFAULT_CUT_DAYS,
@@ -137,7 +137,8 @@ def evaluate(
     paths: int = 1000,
     seed: int = 0,
 ) -> Evaluation:
-    """Backtest ``method`` on every scenario and pool the cases."""
+    """Backtest ``method`` (by default ``auto``, as forecasts default to) on every scenario
+    and pool the cases."""
     card = card or RateCard.default()
     method = ForecastMethod(method)
     cases: list[BacktestCase] = []

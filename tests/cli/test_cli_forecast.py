@@ -47,6 +47,19 @@ def test_forecast_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None
         )  # fmt: skip
         assert code == ExitCode.OK
         assert "P50 period-end consumption" in out
+        assert "P50 weights: pace / run rate / seasonal" in out  # auto, the default
+
+
+def test_forecast_json_of_auto_reports_its_weights(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "forecast", "--usage", SAMPLE, "--tier", "pro", "--anchor", "2026-06-01",
+        "--at", "2026-06-10", "--paths", "200", "--format", "json",
+    )  # fmt: skip
+    assert code == ExitCode.OK
+    quality = json.loads(out)["quality"]
+    pace = 1 - quality["run_rate_share"] - quality["seasonal_share"]
+    assert min(pace, quality["run_rate_share"], quality["seasonal_share"]) >= -1e-9
+    assert json.loads(out)["method"] == "auto"
 
 
 def test_forecast_user_mistakes_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,12 +20,14 @@ from codex_credits.core.forecast.calibration import (
     MIN_PERIODS,
     SHORT_CALIBRATION,
     calibrate,
+    error_record,
 )
+from codex_credits.core.forecast.combination import combined_forecast
 from codex_credits.core.forecast.forecaster import forecast_series
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
 from codex_credits.core.forecast.montecarlo import calibrate_demand
-from codex_credits.core.forecast.paths import SEASONAL_SHARE, SHARES, choose_share
 from codex_credits.core.forecast.points import Cuts, UsageSeries, point_forecasts
+from codex_credits.core.forecast.seasonal import fit_seasonal
 from codex_credits.core.periods import period_at, period_containing
 from codex_credits.core.ratecard import RateCard
 from codex_credits.io.usagefile import read_usage
@@ -177,8 +179,10 @@ def test_forecasts_are_ordered_above_consumed_reproducible_and_calibrated(
     assert f == run()
     assert f.consumed <= f.p10 <= f.p50 <= f.p90
     assert f.quality is not None
-    c = calibrate(hourly, ANCHOR, ANCHOR, at)
     if method == "auto":  # never narrower than the calibration's interval around its P50
+        upto = hour_count(ANCHOR, at)
+        model = fit_seasonal(hourly[:upto], ANCHOR, at, since=period_containing(ANCHOR, at).start)
+        c = combined_forecast(hourly, ANCHOR, ANCHOR, at, model).calibration
         lo, _, hi = c.interval(p50=float(f.p50), consumed=float(f.consumed))
         assert float(f.p10) <= lo + 1e-6
         assert float(f.p90) >= hi - 1e-6
@@ -233,17 +237,16 @@ def test_on_a_real_rhythm_auto_beats_linear_and_reports_an_honest_coverage() -> 
     assert abs(np.mean(covered) - np.mean(reported)) <= 0.15
 
 
-def test_seasonal_share_is_chosen_on_the_accounts_past_and_defaults_without_it() -> None:
-    # A strong two-week rhythm the seasonal model learns: its share is one of the grid.
-    rng = np.random.default_rng(5)
-    daily = [100.0 * (2.0 if d % 14 < 3 else 1.0) * rng.uniform(0.9, 1.1) for d in range(300)]
-    hourly = _series(daily, 5)
-    cut = datetime(2025, 10, 10, tzinfo=UTC)
-    c = calibrate(hourly, ANCHOR, ANCHOR, cut)
-    share = choose_share(hourly, ANCHOR, ANCHOR, cut, c)
-    assert share in SHARES
-    short = _series(daily[:60], 5)
-    early = datetime(2025, 2, 20, tzinfo=UTC)
-    assert choose_share(short, ANCHOR, ANCHOR, early, calibrate(short, ANCHOR, ANCHOR, early)) == (
-        SEASONAL_SHARE
-    )
+def test_reported_coverage_holds_each_period_out_against_the_others() -> None:
+    # One cut per period, log ratios known. With 3 other periods the levels are
+    # 0.9 x (1 + 0.5/3) > 1: the interval spans the others' extremes (and 0).
+    ratios = np.array([0.1, -0.2, 0.3, 0.05])
+    period = np.arange(4, dtype=np.int64)
+    use = np.ones(4, dtype=bool)
+    record = error_record(np.ones(4), np.exp(ratios), period, use)
+    # 0.1 in [-0.2, 0.3]; -0.2 not in [0, 0.3]; 0.3 not in [-0.2, 0.1]; 0.05 in [-0.2, 0.3].
+    assert record.coverage == pytest.approx(0.5)
+    assert (record.log_lo, record.log_hi) == pytest.approx((-0.2, 0.3))
+    assert record.mape == pytest.approx(np.mean(np.abs(1 / np.exp(ratios) - 1)) * 100)
+    # Three periods: too few to hold one out against the others.
+    assert error_record(np.ones(3), np.exp(ratios[:3]), period[:3], use[:3]).coverage is None

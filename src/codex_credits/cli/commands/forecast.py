@@ -165,9 +165,14 @@ def forecast_table(f: PeriodForecast) -> Table:
         table.add("new rollover balance P10 / P50 / P90", f"{r.p10} / {r.p50} / {r.p90}")
     q = f.quality
     if q is not None:
-        table.add("point rule (chosen on own history)", q.rule)
-        if q.seasonal_share is not None:
-            table.add("seasonal model's share of the P50", f"{q.seasonal_share:.0%}")
+        if q.seasonal_share is not None and q.run_rate_share is not None:
+            pace = 1.0 - q.run_rate_share - q.seasonal_share
+            table.add(
+                "P50 weights: pace / run rate / seasonal",
+                f"{pace:.0%} / {q.run_rate_share:.0%} / {q.seasonal_share:.0%}",
+            )
+        else:
+            table.add("point rule (chosen on own history)", q.rule)
         table.add("past periods used", q.periods)
         table.add("backtested P50 error (MAPE)", "-" if q.mape is None else f"{q.mape:.1f}%")
         table.add("backtested P10-P90 coverage", "-" if q.coverage is None else f"{q.coverage:.0%}")

@@ -196,8 +196,10 @@ def ccu_interval(lo: float, mid: float, hi: float) -> tuple[Decimal, Decimal, De
     )
 
 
-def forecast_quality(calibration: Calibration, share: float | None = None) -> ForecastQuality:
-    """The calibration's record, as the forecast reports it."""
+def forecast_quality(
+    calibration: Calibration, weights: tuple[float, float, float] | None = None
+) -> ForecastQuality:
+    """The calibration's record, as the forecast reports it (``auto``: with its weights)."""
     return ForecastQuality(
         rule=calibration.rule,
         periods=calibration.periods,
@@ -206,7 +208,8 @@ def forecast_quality(calibration: Calibration, share: float | None = None) -> Fo
         bias=calibration.bias,
         coverage=calibration.coverage,
         calibrated=not calibration.warnings,
-        seasonal_share=share,
+        run_rate_share=None if weights is None else weights[1],
+        seasonal_share=None if weights is None else weights[2],
     )
 
 

@@ -14,13 +14,13 @@ gives hundreds of samples, each labelled by the days that were left.
    rule beats it by :data:`SWITCH_MARGIN`. Plain wins where plain is as good.
 2. **How wide.** The same samples' log ratios ``log(realised / P50)`` of the
    chosen rule give a split-conformal interval: its P10 and P90 are the P50
-   times ``exp`` of the ratios' 10th and 90th percentiles, with the
+   times ``exp`` of the ratios' 10th and 90th percentiles, with a
    finite-sample correction counted in *periods* (samples of one period are
-   not independent), so few periods give a wider interval. Each period weighs
-   the same.
-3. **How far to trust it.** The same recipe walked forward (each past period
-   forecast from the periods before it only) gives the coverage and error the
-   forecast reports about itself.
+   not independent; :data:`CONFORMAL_CORRECTION`), so few periods give a
+   wider interval. Each period weighs the same.
+3. **How far to trust it.** The same recipe with each past period held out
+   in turn (its interval built from the other periods only) gives the coverage
+   the forecast reports about itself, with the error and bias of its P50.
 
 With fewer than :data:`MIN_PERIODS` past periods the interval is the
 documented prior (:data:`FALLBACK_LOG_SPREAD`) and the result carries the
@@ -42,6 +42,7 @@ from codex_credits.core.periods import period_at, period_containing
 
 __all__ = [
     "CANDIDATES",
+    "CONFORMAL_CORRECTION",
     "DEFAULT_RULE",
     "FALLBACK_LOG_SPREAD",
     "HORIZON_WINDOW_DAYS",
@@ -49,7 +50,10 @@ __all__ = [
     "SHORT_CALIBRATION",
     "SWITCH_MARGIN",
     "Calibration",
+    "ErrorRecord",
     "calibrate",
+    "error_record",
+    "period_weights",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -85,6 +89,14 @@ FALLBACK_LOG_SPREAD = 0.6
 
 SHORT_CALIBRATION = "short_history_calibration"
 
+CONFORMAL_CORRECTION = 0.5
+"""The finite-sample correction of the interval's levels, in periods: the levels are
+``0.1 / 0.9`` widened to ``(1 - 0.1)(1 + c / n)`` with ``n`` past periods. ``c = 1`` is
+the textbook bound for one error per period; a period here gives several cuts, whose
+pooled quantiles are steadier, and ``c = 1`` held 88% of outcomes on the synthetic
+development histories (seeds 0-2). ``c = 0.5`` was chosen there (82%), never on the
+histories the documentation reports."""
+
 _TAIL = 0.1
 _LEAD_DAYS = 7
 
@@ -102,10 +114,11 @@ class Calibration:
             without history).
         periods: past complete periods read.
         samples: past cuts read at similar days left.
-        mape / bias: the chosen rule's walk-forward error and mean signed error
+        mape / bias: the chosen rule's error and mean signed error on past cuts
             at similar days left, in percent (None without history).
         coverage: share of past outcomes inside the interval, each past period
-            forecast from the periods before it (None with too little history).
+            checked against the interval the other periods give (None with too
+            little history).
         warnings: ``short_history_calibration`` when the prior is used.
     """
 
@@ -193,22 +206,63 @@ def calibrate(
             coverage=None,
             warnings=(SHORT_CALIBRATION,),
         )
-    weights = _period_weights(samples.period, near)
-    chosen = rule or _choose(samples, weights)
-    ratio = np.log(samples.realised / np.maximum(samples.forecasts[chosen], 1e-9))
-    lo, hi = _conformal(ratio, weights, n_periods)
-    error = (samples.forecasts[chosen] - samples.realised) / samples.realised
+    chosen = rule or _choose(samples, period_weights(samples.period, near))
+    record = error_record(samples.forecasts[chosen], samples.realised, samples.period, near)
     return Calibration(
         rule=chosen,
         consumed=consumed,
         raw_p50=current[chosen],
-        log_lo=lo,
-        log_hi=hi,
+        log_lo=record.log_lo,
+        log_hi=record.log_hi,
         periods=n_periods,
         samples=int(np.count_nonzero(near)),
+        mape=record.mape,
+        bias=record.bias,
+        coverage=record.coverage,
+    )
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """A predictor's past errors, summarised: its conformal interval and its record.
+
+    Attributes:
+        log_lo / log_hi: the interval's log ratios (split conformal, counted in periods).
+        mape / bias: mean absolute and mean signed percentage error, in percent,
+            each period weighing the same.
+        coverage: the held-out coverage: each past period against the interval
+            the other periods give (None with too few periods).
+    """
+
+    log_lo: float
+    log_hi: float
+    mape: float
+    bias: float
+    coverage: float | None
+
+
+def error_record(
+    forecast: FloatArray,
+    realised: FloatArray,
+    period: Int64Array,
+    use: npt.NDArray[np.bool_],
+) -> ErrorRecord:
+    """The conformal interval and the record of a predictor from its past forecasts.
+
+    ``forecast`` and ``realised`` are the predictor's forecasts at past cuts and
+    what came; ``period`` numbers the past period of each cut (0 = the oldest);
+    only cuts where ``use`` holds count.
+    """
+    weights = period_weights(period, use)
+    ratio = np.log(realised / np.maximum(forecast, 1e-9))
+    lo, hi = _conformal(ratio, weights, len(np.unique(period[use])))
+    error = (forecast - realised) / realised
+    return ErrorRecord(
+        log_lo=lo,
+        log_hi=hi,
         mape=float(np.sum(weights * np.abs(error)) * 100),
         bias=float(np.sum(weights * error) * 100),
-        coverage=_walk_forward_coverage(ratio, samples.period, near),
+        coverage=_held_out_coverage(ratio, period, use),
     )
 
 
@@ -259,7 +313,7 @@ def _past_samples(
     )
 
 
-def _period_weights(period: Int64Array, near: npt.NDArray[np.bool_]) -> FloatArray:
+def period_weights(period: Int64Array, near: npt.NDArray[np.bool_]) -> FloatArray:
     """Weights summing to 1 over the samples near today's horizon; each period weighs the same."""
     counts = np.bincount(period[near], minlength=int(period.max()) + 1).astype(np.float64)
     per_sample = np.where(near, 1.0 / np.maximum(counts[period], 1.0), 0.0)
@@ -285,9 +339,11 @@ def _conformal(ratio: FloatArray, weights: FloatArray, n_periods: int) -> tuple[
 
     Split conformal: with ``n`` exchangeable past errors the new one lies below
     the ``ceil((1 - a)(n + 1))``-th smallest with probability at least ``1 - a``;
-    as a level of the empirical distribution that is ``(1 - a)(1 + 1/n)``.
+    as a level of the empirical distribution that is about ``(1 - a)(1 + 1/n)``.
+    Here each period gives several cuts, so the level is
+    ``(1 - a)(1 + c/n)`` with ``c`` = :data:`CONFORMAL_CORRECTION`.
     """
-    upper = (1.0 - _TAIL) * (1.0 + 1.0 / n_periods)
+    upper = (1.0 - _TAIL) * (1.0 + CONFORMAL_CORRECTION / n_periods)
     return (
         _weighted_quantile(ratio, weights, 1.0 - upper),
         _weighted_quantile(ratio, weights, upper),
@@ -307,19 +363,24 @@ def _weighted_quantile(values: FloatArray, weights: FloatArray, level: float) ->
     return float(v[min(int(np.searchsorted(cumulative, level - 1e-12)), len(v) - 1)])
 
 
-def _walk_forward_coverage(
+def _held_out_coverage(
     ratio: FloatArray, period: Int64Array, near: npt.NDArray[np.bool_]
 ) -> float | None:
-    """Coverage of the interval on each past period, set from the periods before it only."""
+    """Coverage of the interval on each past period, set from the other periods only.
+
+    Cross-conformal: each period is held out in turn, the interval is built
+    from the others exactly as today's is built from all, and the share of the
+    held-out period's outcomes inside it is averaged over the periods. None
+    with fewer than :data:`MIN_PERIODS` other periods.
+    """
+    periods = np.unique(period[near])
+    if len(periods) <= MIN_PERIODS:
+        return None
     hits: list[float] = []
-    for k in range(MIN_PERIODS, int(period.max(initial=-1)) + 1):
-        before = near & (period < k)
+    for k in periods:
+        others = near & (period != k)
         mine = near & (period == k)
-        if not np.any(mine) or not np.any(before):
-            continue
-        n = len(np.unique(period[before]))
-        weights = _period_weights(period, before)
-        lo, hi = _conformal(ratio, weights, n)
+        lo, hi = _conformal(ratio, period_weights(period, others), len(periods) - 1)
         r = ratio[mine]
         hits.append(float(np.mean((r >= min(lo, 0.0)) & (r <= max(hi, 0.0)))))
-    return float(np.mean(hits)) if hits else None
+    return float(np.mean(hits))

@@ -7,13 +7,13 @@ opening state, :mod:`~codex_credits.core.forecast.state`; or the caller passes
 the state at the cut), and forecasts the rest of the billing period:
 
 ``auto`` (the default)
-    The point rule that did best on the account's own past periods, blended
-    with the seasonal model's expectation (the share chosen per account,
-    :func:`choose_share`), with the P10-P90 interval the rule's own past
-    errors support
-    (:func:`~codex_credits.core.forecast.calibration.calibrate`); Monte Carlo
-    paths scaled to that interval (:func:`calibrate_demand`) give the
-    probability of overage, the expected overage and the exhaustion dates.
+    This period's pace, the 28-day run rate and the seasonal model's
+    expectation, weighted as the account's own past periods say, with the
+    P10-P90 interval the errors of that same combination support, walked
+    forward on the account's past
+    (:func:`~codex_credits.core.forecast.combination.combined_forecast`);
+    Monte Carlo paths scaled to that interval (:func:`calibrate_demand`) give
+    the probability of overage, the expected overage and the exhaustion dates.
 ``linear``
     The seed's rule: consumption so far over days elapsed, times days in the
     period. One figure; P10 = P50 = P90.
@@ -42,18 +42,21 @@ import numpy.typing as npt
 from codex_credits.core.account import AccountState, OpeningBlock, open_account
 from codex_credits.core.forecast.analytic import linear_forecast, seasonal_forecast
 from codex_credits.core.forecast.calibration import calibrate
+from codex_credits.core.forecast.combination import combined_forecast
 from codex_credits.core.forecast.hourly import day_floor, hour_count, hourly_totals
 from codex_credits.core.forecast.pathengine import HourlyRules, PathStart, run_paths
 from codex_credits.core.forecast.paths import (
-    SEASONAL_SHARE,
     PathForecast,
     calibrated_paths,
-    choose_share,
     end_figures,
     path_forecast,
     path_quantiles,
 )
-from codex_credits.core.forecast.projection import days_elapsed, project_linear
+from codex_credits.core.forecast.projection import (
+    LinearProjection,
+    days_elapsed,
+    project_linear,
+)
 from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast
 from codex_credits.core.forecast.seasonal import fit_seasonal
 from codex_credits.core.forecast.state import state_at
@@ -66,7 +69,7 @@ from codex_credits.core.usage import UsageLog
 from codex_credits.display import Rows
 from codex_credits.errors import ConfigError
 
-__all__ = ["SEASONAL_SHARE", "FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
+__all__ = ["FanPoint", "forecast_fan", "forecast_period", "forecast_series"]
 
 Int64Array = npt.NDArray[np.int64]
 
@@ -182,15 +185,11 @@ def forecast_series(
     )
     if method is ForecastMethod.LINEAR:
         return linear_forecast(rules, period, cut, start, linear)
-    upto = hour_count(first_hour, cut)
-    calibration = calibrate(hourly[:upto], first_hour, anchor, cut)
-    model = fit_seasonal(hourly[:upto], first_hour, cut, holidays=holidays, since=period.start)
+    mc = _path_forecast(
+        hourly, first_hour, anchor, method, holidays, rules, cut, start, linear, paths, seed
+    )
     if method is ForecastMethod.SEASONAL:
-        return seasonal_forecast(rules, period, cut, start, linear, model, calibration)
-    share = SEASONAL_SHARE
-    if method is ForecastMethod.AUTO:
-        share = choose_share(hourly, first_hour, anchor, cut, calibration, holidays)
-    mc = PathForecast(rules, period, cut, start, linear, model, paths, seed, calibration, share)
+        return seasonal_forecast(rules, period, cut, start, linear, mc.model, mc.calibration)
     return path_forecast(mc, auto=method is ForecastMethod.AUTO)
 
 
@@ -226,9 +225,9 @@ def forecast_fan(
     cut, first, hourly = _history(log, card, opening.plan.anchor, at)
     period = period_containing(opening.plan.anchor, cut)
     start = state if isinstance(state, PathStart) else state_at(opening, card, hourly, first, cut)
-    model = fit_seasonal(hourly, first, cut, since=period.start)
-    calibration = calibrate(hourly, first, opening.plan.anchor, cut)
-    mc = PathForecast(rules, period, cut, start, None, model, paths, seed, calibration)
+    mc = _path_forecast(
+        hourly, first, opening.plan.anchor, method, (), rules, cut, start, None, paths, seed
+    )
     demand, interval = calibrated_paths(mc, method is ForecastMethod.AUTO)
     outcome = run_paths(rules, start, demand, record=True)
     assert outcome.served_by_hour is not None
@@ -245,6 +244,36 @@ def forecast_fan(
                 FanPoint(at=when, p10=from_micro(q[0]), p50=from_micro(q[1]), p90=from_micro(q[2]))
             )
     return Rows(points)
+
+
+def _path_forecast(
+    hourly: Int64Array,
+    first_hour: datetime,
+    anchor: datetime,
+    method: ForecastMethod,
+    holidays: Sequence[date],
+    rules: HourlyRules,
+    cut: datetime,
+    start: PathStart,
+    linear: LinearProjection | None,
+    paths: int,
+    seed: int,
+) -> PathForecast:
+    """The seasonal model and the calibration at ``cut``, for ``paths`` paths from ``seed``.
+
+    ``auto`` is calibrated as a combination
+    (:func:`~codex_credits.core.forecast.combination.combined_forecast`); the
+    other methods on the point rule the account's past chose.
+    """
+    upto = hour_count(first_hour, cut)
+    period = period_containing(anchor, cut)
+    model = fit_seasonal(hourly[:upto], first_hour, cut, holidays=holidays, since=period.start)
+    if method is ForecastMethod.AUTO:
+        combination = combined_forecast(hourly, first_hour, anchor, cut, model, holidays)
+        calibration, weights = combination.calibration, combination.weights
+    else:
+        calibration, weights = calibrate(hourly[:upto], first_hour, anchor, cut), None
+    return PathForecast(rules, period, cut, start, linear, model, paths, seed, calibration, weights)
 
 
 def _opening(

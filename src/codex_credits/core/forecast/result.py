@@ -68,17 +68,21 @@ class ForecastQuality(Frozen):
     """How far to trust a forecast: its record on the account's own past periods.
 
     Attributes:
-        rule: the point rule the backtest chose (docs/forecasts.md, "Point forecasts").
+        rule: the point rule the backtest chose (docs/forecasts.md, "Point forecasts");
+            for ``auto``, the rule standing for this period's pace.
         periods: complete past periods read.
         samples: past cuts read at a similar number of days left.
-        mape: the rule's mean absolute percentage error on those cuts (percent;
-            None without history).
+        mape: the P50's mean absolute percentage error on those cuts (percent;
+            None without history; for ``auto`` each past period forecast with
+            the weights chosen on the periods before it).
         bias: its mean signed percentage error (positive: too high).
         coverage: share of past outcomes inside the P10-P90 interval, each past
-            period forecast from the periods before it only (None when too few).
+            period checked against the interval the other periods give (None
+            when too few).
         calibrated: False when history was too short and the prior set the interval.
-        seasonal_share: ``auto`` only: the share of the seasonal model in the P50
-            of the rest of the period (the rest is the rule's).
+        run_rate_share / seasonal_share: ``auto`` only: the weights of the
+            28-day run rate and of the seasonal model in the P50 (the rest is
+            the pace rule's), chosen on the account's own past.
     """
 
     rule: str
@@ -88,6 +92,7 @@ class ForecastQuality(Frozen):
     bias: float | None
     coverage: float | None = Field(default=None, ge=0, le=1)
     calibrated: bool
+    run_rate_share: float | None = None
     seasonal_share: float | None = None
 
 

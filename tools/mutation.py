@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    python3 tools/mutation.py                       # ledger, reserve, ratelimit, budgets
+    python3 tools/mutation.py                       # every module of TESTS, one at a time
     python3 tools/mutation.py reserve --jobs 1      # one module, one worker
 
 Each module is mutated in a scratch copy of the repository (``src``, ``tests``,
@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,25 @@ TESTS: dict[str, list[str]] = {
     ],
     "reserve": ["tests/hardening/test_core_mutants.py"],
     "ratelimit": ["tests/hardening/test_core_mutants.py"],
-    "budgets": ["tests/hardening/test_budget_mutants.py"],
+    "budgets": [
+        "tests/hardening/test_budget_mutants.py",
+        "tests/governance/test_budget_hierarchy.py",
+        "tests/governance/test_budget_properties.py",
+    ],
+    "budgetwindow": [
+        "tests/hardening/test_budget_window_mutants.py",
+        "tests/governance/test_budget_hierarchy.py",
+        "tests/governance/test_budget_properties.py",
+    ],
+    "budgetmask": [
+        "tests/hardening/test_budget_window_mutants.py",
+        "tests/governance/test_budget_hierarchy.py",
+        "tests/governance/test_budget_properties.py",
+    ],
+    "budgetreport": [
+        "tests/hardening/test_budget_window_mutants.py",
+        "tests/governance/test_budget_hierarchy.py",
+    ],
 }
 """The tests run against each module's mutants (a targeted selection keeps runs short)."""
 
@@ -97,15 +116,18 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown module(s): {', '.join(sorted(unknown))}")
     print(
-        f"{'module':<10} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} {'score':>7}"
+        f"{'module':<13} {'killed':>7} {'survived':>9} {'no tests':>9} {'timeout':>8} "
+        f"{'score':>7} {'seconds':>8}"
     )
     for module in args.modules or list(TESTS):
+        began = time.monotonic()
         stats = run(module, args.jobs, args.show)
         judged = stats["killed"] + stats["survived"]
         score = 100 * stats["killed"] / judged if judged else 0.0
         print(
-            f"{module:<10} {stats['killed']:>7} {stats['survived']:>9} "
-            f"{stats['no_tests']:>9} {stats['timeout']:>8} {score:>6.1f}%",
+            f"{module:<13} {stats['killed']:>7} {stats['survived']:>9} "
+            f"{stats['no_tests']:>9} {stats['timeout']:>8} {score:>6.1f}% "
+            f"{time.monotonic() - began:>8.0f}",
             flush=True,
         )
     return 0

@@ -55,6 +55,15 @@ def test_scopes_and_their_spellings() -> None:
         ("user_id", "user_id"),
         ("task_type", "task_type"),
         ("feature", "feature"),
+        ("session", "session_id"),
+        ("session_id", "session_id"),
+        ("key", "key_id"),
+        ("key_id", "key_id"),
+        ("team", "team"),
+        ("organisation", "organisation"),
+        ("organization", "organisation"),
+        ("org", "organisation"),
+        ("pool", "pool"),
     ]:
         assert budget(Control.QUEUE, scope=spelling).scope == label
     with pytest.raises(ValidationError, match="scope must be one of"):
@@ -67,6 +76,14 @@ def test_alert_fractions_are_positive_sorted_and_unique() -> None:
     assert budget(Control.SOFT_LIMIT).alert_at == (D(1),)
     made = budget(Control.SOFT_LIMIT, alert_at=(D("0.9"), D("0.5"), D("0.9")))
     assert made.alert_at == (D("0.5"), D("0.9"))
+    # a set of these iterates 0.5, 0.75, 0.25, 1, 0.9: sorting is not an accident
+    many = budget(Control.SOFT_LIMIT, alert_at=(D("0.9"), D("0.5"), D("0.75"), D("0.25"), D(1)))
+    assert many.alert_at == (D("0.25"), D("0.5"), D("0.75"), D("0.9"), D(1))
+    # one request crossing every fraction (10 of 10) raises the alerts lowest first
+    _, alerts = record_spend(
+        (BudgetState(budget=many),), web("10"), D(10), at=AT, period_start=START
+    )
+    assert [a.threshold for a in alerts] == list(many.alert_at)
     with pytest.raises(ValidationError, match="must be > 0, got 0"):
         budget(Control.SOFT_LIMIT, alert_at=(D(0),))
     assert budget(Control.SOFT_LIMIT, alert_at=(D("0.000001"),)).alert_at == (D("0.000001"),)
@@ -302,3 +319,36 @@ def test_a_chain_that_runs_into_a_cycle_is_reported_once_per_budget() -> None:
     assert error.problems == problems
     assert str(error) == "; ".join(problems)
     check_hierarchy([nodes[1], Budget(name="b", scope="user", value="b", amount=D(1))])
+
+
+def test_members_and_parents_are_checked_when_a_budget_is_built() -> None:
+    assert budget(Control.QUEUE, scope="team", members=("ann",)).members == ("ann",)
+    assert budget(Control.QUEUE, scope="pool", members=("s1",)).members == ("s1",)
+    with pytest.raises(
+        ValidationError, match="members apply only to team and pool budgets, not session_id"
+    ):
+        budget(Control.QUEUE, scope="session", members=("s1",))
+    with pytest.raises(ValidationError, match="'web' cannot be its own parent"):
+        budget(Control.QUEUE, parent="web")
+    assert budget(Control.QUEUE, parent="org").parent == "org"
+
+
+@pytest.mark.parametrize(
+    ("scope", "window", "extended"),
+    [
+        ("project", BudgetWindow(), False),
+        ("user", BudgetWindow(), False),
+        ("task_type", BudgetWindow(), False),
+        ("feature", BudgetWindow(), False),
+        ("project", BudgetWindow(every="day"), True),
+        ("session", BudgetWindow(), True),
+        ("key", BudgetWindow(), True),
+        ("team", BudgetWindow(), True),
+        ("organisation", BudgetWindow(), True),
+        ("pool", BudgetWindow(), True),
+    ],
+)
+def test_which_budgets_need_more_than_a_billing_label_match(
+    scope: str, window: BudgetWindow, extended: bool
+) -> None:
+    assert budget(Control.QUEUE, scope=scope, window=window).extended is extended

@@ -72,6 +72,14 @@ def test_month_and_billing_windows() -> None:
     assert (billing.billing, billing.length) == (True, None)
     with pytest.raises(ValueError, match="no origin of its own"):
         _ = billing.origin
+    with pytest.raises(ValueError, match="sprint window needs days and start"):
+        BudgetWindow(every="sprint", days=14)
+    with pytest.raises(ValueError, match="sprint window needs days and start"):
+        BudgetWindow(every="sprint", start=at(1, 5))
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        BudgetWindow(every="sprint", days=0, start=at(1, 5))
+    with pytest.raises(ValueError, match="days applies only to sprint windows, not week"):
+        BudgetWindow(every="week", days=7)
     with pytest.raises(ValueError, match="days applies only to sprint"):
         BudgetWindow(every="day", days=3)
     with pytest.raises(ValueError, match="drop start"):

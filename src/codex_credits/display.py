@@ -10,13 +10,24 @@ or a few, never the whole timeline: at most :data:`REPR_LIMIT` characters.
 from __future__ import annotations
 
 import html
+import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
-__all__ = ["REPR_LIMIT", "Displayed", "Rows", "html_table", "markdown_table", "short_repr"]
+__all__ = [
+    "REPR_LIMIT",
+    "Displayed",
+    "RowList",
+    "Rows",
+    "adopt",
+    "capped_repr",
+    "html_table",
+    "markdown_table",
+    "short_repr",
+]
 
 _T = TypeVar("_T")
 
@@ -27,7 +38,8 @@ ROWS_SHOWN = 20
 """Tables longer than this show their first and last ten rows."""
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
+    """A value as a table cell or in a summary: Decimals in full, times in ISO form."""
     if value is None:
         return "-"
     if isinstance(value, Decimal):
@@ -43,10 +55,10 @@ def _text(value: Any) -> str:
 
 def _brief(value: Any) -> str:
     """One field's value in a few characters: collections by their size."""
+    if isinstance(value, Decimal | datetime | Enum | float | timedelta) or value is None:
+        return text(value)
     if isinstance(value, str):
         return repr(value)
-    if isinstance(value, Decimal | datetime | Enum | float) or value is None:
-        return _text(value)
     if isinstance(value, int | bool):
         return repr(value)
     if isinstance(value, Sequence | dict) or hasattr(value, "shape"):
@@ -64,27 +76,27 @@ def _fields(value: Any) -> list[str]:
 
 
 def _span(start: datetime, end: datetime) -> str:
-    return f"{_text(start)} to {_text(end)}"
+    return f"{text(start)} to {text(end)}"
 
 
 def _simulation(r: Any) -> str:
     t = r.totals
     return (
         f"{len(r.periods)} period(s) {_span(t.start, t.end)}, {r.plan.tier} x{r.plan.seats}: "
-        f"consumed {_text(t.consumed)}, overage {_text(t.overage_ccu)}, "
-        f"total cost {_text(t.total_cost)} USD; {len(r.timeline)} hours, "
+        f"consumed {text(t.consumed)}, overage {text(t.overage_ccu)}, "
+        f"total cost {text(t.total_cost)} USD; {len(r.timeline)} hours, "
         f"{len(r.outcomes)} events, {len(r.alerts)} alerts"
     )
 
 
 def _statement(s: Any) -> str:
     return (
-        f"{_span(s.start, s.end)}: granted {_text(s.granted)}, consumed {_text(s.consumed)}, "
-        f"overage {_text(s.overage_ccu)}, total cost {_text(s.total_cost)} USD"
+        f"{_span(s.start, s.end)}: granted {text(s.granted)}, consumed {text(s.consumed)}, "
+        f"overage {text(s.overage_ccu)}, total cost {text(s.total_cost)} USD"
     )
 
 
-def _micro_sum(column: Any) -> str:
+def micro_sum(column: Any) -> str:
     """The exact sum of an integer micro-unit column, as a decimal with six places."""
     return format(Decimal(int(column.sum())).scaleb(-6), "f")
 
@@ -92,39 +104,41 @@ def _micro_sum(column: Any) -> str:
 def _timeline(t: Any) -> str:
     if not len(t):
         return "0 hours"
-    return f"{len(t)} hours from {_text(t.hour(0))}, served {_micro_sum(t.served)}"
+    return f"{len(t)} hours from {text(t.hour(0))}, served {micro_sum(t.served)}"
 
 
 def _outcomes(o: Any) -> str:
-    served, asked = _micro_sum(o.served), _micro_sum(o.requested)
+    served, asked = micro_sum(o.served), micro_sum(o.requested)
     return f"{len(o)} events, served {served} of {asked} requested"
 
 
 def _comparison(c: Any) -> str:
     best = c.recommended
     chosen = "none within the tolerance" if best is None else f"{best.tier} x{best.seats}"
-    return f"{len(c.options)} options, tolerance {_text(c.tolerance)}, recommended {chosen}"
+    return f"{len(c.options)} options, tolerance {text(c.tolerance)}, recommended {chosen}"
 
 
 def _option(o: Any) -> str:
-    return f"#{o.rank} {o.tier} x{o.seats}: {_text(o.total_cost)} USD, refused {_text(o.refused_share)}"
+    return (
+        f"#{o.rank} {o.tier} x{o.seats}: {text(o.total_cost)} USD, refused {text(o.refused_share)}"
+    )
 
 
 def _forecast(f: Any) -> str:
     return (
-        f"{f.method.value} at {_text(f.at)}, period {_span(f.period.start, f.period.end)}: "
-        f"P10 {_text(f.p10)}, P50 {_text(f.p50)}, P90 {_text(f.p90)} of "
-        f"{_text(f.credits_at_period_start)} credits, P(overage) {f.probability_overage:.2f}"
+        f"{f.method.value} at {text(f.at)}, period {_span(f.period.start, f.period.end)}: "
+        f"P10 {text(f.p10)}, P50 {text(f.p50)}, P90 {text(f.p90)} of "
+        f"{text(f.credits_at_period_start)} credits, P(overage) {f.probability_overage:.2f}"
     )
 
 
 def _report(r: Any) -> str:
-    return f"by {r.by}: {len(r.rows)} rows, total {_text(r.total)} {r.unit}, {r.events} events"
+    return f"by {r.by}: {len(r.rows)} rows, total {text(r.total)} {r.unit}, {r.events} events"
 
 
 def _usage_report(r: Any) -> str:
     return (
-        f"{_span(r.start, r.end)}: consumed {_text(r.consumed)} of {_text(r.period_budget)} "
+        f"{_span(r.start, r.end)}: consumed {text(r.consumed)} of {text(r.period_budget)} "
         f"{r.unit}, {r.events} events, {len(r.by_dimension)} breakdowns"
     )
 
@@ -135,7 +149,7 @@ def _backtest(b: Any) -> str:
 
 def _check(c: Any) -> str:
     counts = {s: sum(1 for r in c.rules if r.status == s) for s in ("fail", "warn", "pass")}
-    return f"at {_text(c.at)}: {len(c.rules)} rules, " + ", ".join(
+    return f"at {text(c.at)}: {len(c.rules)} rules, " + ", ".join(
         f"{n} {s}" for s, n in counts.items()
     )
 
@@ -159,9 +173,18 @@ def short_repr(value: Any) -> str:
     """``Name(summary)`` in at most :data:`REPR_LIMIT` characters."""
     name = type(value).__name__
     summary = _SUMMARIES.get(name)
+    if summary is None:
+        from codex_credits.summaries import SUMMARIES
+
+        summary = SUMMARIES.get(name)
     body = summary(value) if summary is not None else ", ".join(_fields(value))
     text = f"{name}({body})"
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 4] + "...)"
+
+
+def capped_repr(value: Any, full: str) -> str:
+    """``full`` (a value's own ``repr``) while it is short, else :func:`short_repr`."""
+    return full if len(full) <= REPR_LIMIT else short_repr(value)
 
 
 def _rows(count: int) -> list[int | None]:
@@ -183,7 +206,7 @@ def html_table(value: Any) -> str:
         if i is None:
             body.append(f'<tr><td colspan="{len(table.columns)}">&hellip;</td></tr>')
             continue
-        cells = "".join(f"<td>{html.escape(_text(table.cell(c, i)))}</td>" for c in table.columns)
+        cells = "".join(f"<td>{html.escape(text(table.cell(c, i)))}</td>" for c in table.columns)
         body.append(f"<tr>{cells}</tr>")
     caption = html.escape(repr(value))
     return (
@@ -203,7 +226,7 @@ def markdown_table(value: Any) -> str:
         cells = (
             ["..."] * len(table.columns)
             if i is None
-            else [_text(table.cell(c, i)).replace("|", "\\|") for c in table.columns]
+            else [text(table.cell(c, i)).replace("|", "\\|") for c in table.columns]
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -224,6 +247,17 @@ class Displayed:
         return markdown_table(self)
 
 
+def _many(items: Sequence[Any], brackets: str) -> str:
+    """``(count Kind: first .. last)``, each end in its short form."""
+    if not items:
+        return brackets
+    kind = type(items[0]).__name__
+    first, last = short_repr(items[0]), short_repr(items[-1])
+    ends = first if len(items) == 1 else f"{first} .. {last}"
+    text = f"{brackets[0]}{len(items)} {kind}: {ends}{brackets[1]}"
+    return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 4] + "..." + brackets[1]
+
+
 class Rows(Displayed, tuple[_T, ...]):
     """A tuple of results of one kind (a forecast fan, alerts) that displays like one result.
 
@@ -233,13 +267,42 @@ class Rows(Displayed, tuple[_T, ...]):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        if not self:
-            return "()"
-        kind = type(self[0]).__name__
-        ends = (
-            short_repr(self[0])
-            if len(self) == 1
-            else f"{short_repr(self[0])} .. {short_repr(self[-1])}"
-        )
-        text = f"({len(self)} {kind}: {ends})"
-        return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 4] + "...)"
+        return _many(self, "()")
+
+
+class RowList(Displayed, list[_T]):
+    """A list of results of one kind (lint findings, task records) that displays like one result.
+
+    It is a plain list in every other way: it compares equal to a list of the same items.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _many(self, "[]")
+
+
+_FOREIGN: dict[str, tuple[str, ...]] = {
+    "codex_credits.core.sweep": ("SweepResult",),
+    "codex_credits.core.forecast.calibration": ("Calibration",),
+    "codex_credits.core.logpricing": ("LogPrices",),
+    "codex_credits.io.rollout": ("CodexLogs",),
+}
+"""Result classes whose modules do not take the :class:`Displayed` mixin themselves."""
+
+
+def adopt() -> None:
+    """Give the :data:`_FOREIGN` classes already imported a short ``repr`` and tables.
+
+    Idempotent and cheap; ``codex_credits`` calls it whenever it imports a module lazily.
+    """
+    for module_name, names in list(_FOREIGN.items()):
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        for name in names:
+            cls = getattr(module, name)
+            if not issubclass(cls, Displayed):
+                for method in ("__repr__", "_repr_html_", "_repr_markdown_"):
+                    setattr(cls, method, getattr(Displayed, method))
+        del _FOREIGN[module_name]

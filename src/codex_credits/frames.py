@@ -83,6 +83,8 @@ def to_dataframe(value: Any, card: RateCard | None = None, *, exact: bool = Fals
             data[column.name] = (
                 pd.Series(_exact(table, column), dtype=object) if exact else _floats(column)
             )
+        elif column.kind == "number":
+            data[column.name] = _floats(column)
         elif any(v is None for v in column.values) and _all_ints(column):
             data[column.name] = pd.array(list(column.values), dtype="Int64")
         else:
@@ -116,6 +118,8 @@ def to_polars(value: Any, card: RateCard | None = None, *, exact: bool = False) 
                 series.append(pl.Series(column.name, values, dtype=pl.Decimal(38, 6)))
             else:
                 series.append(pl.Series(column.name, _floats(column)))
+        elif column.kind == "number":
+            series.append(pl.Series(column.name, _floats(column)))
         else:
             series.append(pl.Series(column.name, _plain(column)))
     return pl.DataFrame(series)

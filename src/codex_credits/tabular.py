@@ -9,6 +9,7 @@ amounts into floats for analysis or keep them exact:
 * ``decimal``: exact :class:`~decimal.Decimal` values (None where absent);
 * ``time_us``: integer microseconds since the Unix epoch, UTC;
 * ``time``: aware datetimes (None where absent);
+* ``number``: floats that may be absent (None), e.g. an error rate;
 * ``plain``: anything else (counts, labels, flags, probabilities).
 """
 
@@ -16,14 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel
 
 from codex_credits.check.result import CheckResult
 from codex_credits.core.compare import TierComparison
@@ -44,16 +41,18 @@ from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import from_micro
 from codex_credits.core.usage import DIMENSIONS, UsageLog
 from codex_credits.io.rollout import CodexLogs
+from codex_credits.records import from_dicts, is_record, rows_of
 
 __all__ = ["SUPPORTED", "Column", "Kind", "Tabular", "tabulate"]
 
-Kind = Literal["micro", "decimal", "time_us", "time", "plain"]
+Kind = Literal["micro", "decimal", "time_us", "time", "number", "plain"]
 
 SUPPORTED = (
     "UsageLog, CodexLogs, SimulationResult, PeriodStatement, Timeline, EventOutcomes, "
     "TierComparison, PeriodForecast, a forecast fan (a sequence of FanPoint), Report "
     "(usage, chargeback and log reports), UsageReport, BacktestReport, CostBreakdown, "
-    "CheckResult (one row per rule), "
+    "CheckResult (one row per rule), TaskPlan, Decision, WhatIf, TaskSimulation, "
+    "ConcurrencyHold, SweepResult, UsageSummary, LogPrices, "
     "or any other codex_credits value or sequence of values of one type"
 )
 """What :func:`tabulate` (and so ``to_dataframe``) accepts, for error messages."""
@@ -112,7 +111,7 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
     if isinstance(value, UsageLog):
         return _usage(value, card)
     if isinstance(value, SimulationResult):
-        return _records("billing period", value.periods)
+        return rows_of("billing period", value.periods)
     if isinstance(value, Timeline):
         return _timeline(value)
     if isinstance(value, EventOutcomes):
@@ -120,13 +119,13 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
     if isinstance(value, TierComparison):
         return _comparison(value)
     if isinstance(value, Report):
-        return _drop_empty(_records(f"{value.by}", value.rows))
+        return _drop_empty(rows_of(f"{value.by}", value.rows))
     if isinstance(value, UsageReport):
-        return _records("usage report", [value], skip=("by_dimension",))
+        return rows_of("usage report", [value], skip=("by_dimension",))
     if isinstance(value, BacktestReport):
-        return _records("backtest case", value.cases)
+        return rows_of("backtest case", value.cases)
     if isinstance(value, CheckResult):
-        return _records("rule", value.rules)
+        return rows_of("rule", value.rules)
     if isinstance(value, CostBreakdown):
         rows = [*value.categories.items(), ("total", value.total)]
         return Tabular(
@@ -137,18 +136,23 @@ def tabulate(value: Any, card: RateCard | None = None) -> Tabular:
             ),
         )
     if isinstance(value, PeriodStatement):
-        return _records("billing period", [value])
-    if isinstance(value, BaseModel) and type(value).__module__.startswith("codex_credits"):
-        return _records(type(value).__name__, [value])
-    if (
-        isinstance(value, Sequence)
-        and not isinstance(value, str)
-        and value
-        and all(type(v) is type(value[0]) for v in value)
-        and isinstance(value[0], BaseModel)
-        and type(value[0]).__module__.startswith("codex_credits")
-    ):
-        return _records(type(value[0]).__name__, value)
+        return rows_of("billing period", [value])
+    return _other(value)
+
+
+def _other(value: Any) -> Tabular:
+    from codex_credits.resulttables import table_of
+
+    table = table_of(value)
+    if table is not None:
+        return table
+    if is_record(value):
+        return rows_of(type(value).__name__, [value])
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        if not value:
+            return Tabular("row", ())
+        if all(type(v) is type(value[0]) for v in value) and is_record(value[0]):
+            return rows_of(type(value[0]).__name__, value)
     raise TypeError(f"cannot tabulate a {type(value).__name__}; supported: {SUPPORTED}")
 
 
@@ -200,58 +204,7 @@ def _comparison(comparison: TierComparison) -> Tabular:
         }
         for o in comparison.options
     ]
-    return _from_dicts("tier option", rows)
-
-
-def _records(title: str, models: Sequence[BaseModel], skip: Sequence[str] = ()) -> Tabular:
-    return _from_dicts(title, [_flatten(m, "", skip) for m in models])
-
-
-def _flatten(model: BaseModel, prefix: str, skip: Sequence[str] = ()) -> dict[str, Any]:
-    row: dict[str, Any] = {}
-    for name in type(model).model_fields:
-        if name in skip:
-            continue
-        value = getattr(model, name)
-        key = prefix + name
-        if isinstance(value, BaseModel):
-            row.update(_flatten(value, key + "_"))
-        elif isinstance(value, tuple | list):
-            if all(isinstance(v, str | int | float | Decimal) for v in value):
-                row[key] = "; ".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                if isinstance(v, BaseModel):
-                    row.update(_flatten(v, f"{key}_{k}_"))
-                elif _scalar(v):
-                    row[f"{key}_{k}"] = v
-        elif _scalar(value):
-            row[key] = value.value if isinstance(value, Enum) else value
-    return row
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | Decimal | datetime | Enum)
-
-
-def _from_dicts(title: str, rows: Sequence[dict[str, Any]]) -> Tabular:
-    names: dict[str, None] = {}
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    columns = []
-    for name in names:
-        values = [row.get(name) for row in rows]
-        columns.append(Column(name, values, _kind(values)))
-    return Tabular(title, tuple(columns))
-
-
-def _kind(values: Sequence[Any]) -> Kind:
-    present = [v for v in values if v is not None]
-    if present and all(isinstance(v, Decimal) for v in present):
-        return "decimal"
-    if present and all(isinstance(v, datetime) for v in present):
-        return "time"
-    return "plain"
+    return from_dicts("tier option", rows)
 
 
 def _drop_empty(table: Tabular) -> Tabular:

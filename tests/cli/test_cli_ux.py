@@ -251,3 +251,23 @@ def test_a_naive_time_in_a_file_gets_advice_in_the_file_s_terms(
     assert code == ExitCode.USAGE_ERROR
     assert "'2026-06-01T00:00:00' has no timezone offset; add one, e.g. 2026-06-01T00:00:00Z" in err
     assert "datetime(" not in err and "tzinfo" not in err
+
+
+def test_estimate_starts_without_numpy_or_the_new_commands() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from codex_credits.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['estimate', '--reasoning-tokens', '12000', '--tool-calls', '20'])\n"
+        "heavy = [m for m in ('numpy', 'httpx', 'codex_credits.tasks', 'codex_credits.whatif', "
+        "'codex_credits.governance') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    assert done.stdout.strip() == ""

@@ -165,15 +165,19 @@ def _summary(result: CheckResult) -> str:
 
 
 def _table(result: CheckResult, diff: BaselineDiff | None) -> str:
-    lines = [_summary(result), ""]
+    """One line per rule, its message wrapped under itself to the terminal's width."""
+    from codex_credits.cli.output import terminal_width, wrapped
+
+    lines = [*wrapped(_summary(result)), ""]
     names = [terminal(rule.name) for rule in result.rules]
     width = max((len(name) for name in names), default=4)
     for rule, name in zip(result.rules, names, strict=True):
-        message = terminal(rule.message)
-        lines.append(f"{rule.status.value.upper():<4}  {name:<{width}}  {message}")
+        head = f"{rule.status.value.upper():<4}  {name:<{width}}  "
+        lines += wrapped(terminal(rule.message), head, " " * min(len(head), terminal_width() // 2))
     if diff:
         lines += ["", "Changes since the baseline:"]
-        lines += [f"  {terminal(line)}" for line in _diff_lines(diff)]
+        for line in _diff_lines(diff):
+            lines += wrapped(terminal(line), "  ", "    ")
     return "\n".join(lines)
 
 

@@ -143,6 +143,15 @@ class _DeprecatedStart(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def add_replay_plan(parser: argparse.ArgumentParser, anchor_help: str, months_help: str) -> None:
+    """``--tier`` (default pro), ``--seats`` (default 1), ``--anchor`` and ``--months``:
+    the plan a replay runs on (``what-if``, ``roi``)."""
+    parser.add_argument("--tier", default="pro", help="a tier of the card (default pro)")
+    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
+    add_anchor(parser, anchor_help)
+    parser.add_argument("--months", type=positive_int, default=1, help=months_help)
+
+
 def add_anchor(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, alias: bool = True
 ) -> None:

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel
 
+from codex_credits.display import text
 from codex_credits.escape import markdown, terminal
 
 __all__ = ["Table", "terminal_width", "to_json", "to_jsonable", "write_json"]
@@ -82,18 +83,25 @@ def terminal_width() -> int:
     return max(40, shutil.get_terminal_size((80, 24)).columns)
 
 
+def wrapped(text: str, first: str = "", rest: str = "") -> list[str]:
+    """Prose as lines that fit the terminal; words (numbers, paths) are never cut."""
+    return textwrap.wrap(
+        text,
+        terminal_width(),
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [first.rstrip()]
+
+
 def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+    """A cell as the terminal shows it: flags as yes/no, floats in full, else as notebooks do."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, Enum):
-        return str(value.value)
-    return str(value)
+    if isinstance(value, float):
+        return str(value)
+    return text(value)
 
 
 def _numeric(value: Any) -> bool:

@@ -16,6 +16,7 @@ from codex_credits.core.budgets import Control
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import Ccu
+from codex_credits.display import Rows
 
 __all__ = ["NodeStatement", "budget_statement"]
 
@@ -59,4 +60,4 @@ def budget_statement(state: AccountState) -> tuple[NodeStatement, ...]:
                 room=s.room,
             )
         )
-    return tuple(rows)
+    return Rows(rows)

@@ -33,7 +33,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal, final
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from codex_credits.core.model import Frozen
@@ -169,6 +168,8 @@ def _window_discounts(card: RateCard, at: datetime | None) -> dict[str, Decimal]
     """Category -> the largest discount of the card's windows open at ``at``."""
     if at is None or not card.windows:
         return {}
+    import numpy as np  # only for a card with windows: the CLI starts without numpy
+
     instant = np.array([epoch_us(at)], dtype=np.int64)
     found: dict[str, Decimal] = {}
     for window in card.windows:

@@ -23,11 +23,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import final
+from typing import TYPE_CHECKING, final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import Field, field_validator, model_validator
 
 from codex_credits.core.model import Frozen
@@ -44,7 +42,11 @@ __all__ = [
 _US_PER_DAY = 86_400_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-Int64Array = npt.NDArray[np.int64]
+if TYPE_CHECKING:  # numpy loads with the first window computed: the CLI starts without it
+    import numpy as np
+    import numpy.typing as npt
+
+    Int64Array = npt.NDArray[np.int64]
 
 
 @final
@@ -108,6 +110,8 @@ def window_intervals(
 
     Returns two ascending arrays of epoch microseconds, one interval per local day.
     """
+    import numpy as np
+
     zone = window.zone
     first = (_EPOCH + timedelta(microseconds=start_us)).astimezone(zone).date() - timedelta(days=2)
     last = (_EPOCH + timedelta(microseconds=end_us)).astimezone(zone).date() + timedelta(days=2)
@@ -131,6 +135,8 @@ def _bounds(window: PricingWindow, ts_us: Int64Array) -> tuple[Int64Array, Int64
 
 def in_window(window: PricingWindow, ts_us: Int64Array) -> npt.NDArray[np.bool_]:
     """Whether each instant (epoch µs, UTC) falls inside ``window``."""
+    import numpy as np
+
     if not ts_us.size:
         return np.zeros(0, dtype=np.bool_)
     opens, closes = _bounds(window, ts_us)
@@ -141,6 +147,8 @@ def in_window(window: PricingWindow, ts_us: Int64Array) -> npt.NDArray[np.bool_]
 
 def next_opening(window: PricingWindow, ts_us: Int64Array) -> Int64Array:
     """For each instant, itself when inside ``window``, else the window's next opening."""
+    import numpy as np
+
     if not ts_us.size:
         return ts_us.copy()
     opens, _ = _bounds(window, ts_us)

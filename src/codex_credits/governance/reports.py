@@ -24,6 +24,7 @@ from typing import Literal, final
 from codex_credits.core.model import Frozen
 from codex_credits.core.timeutil import UtcDatetime, require_utc
 from codex_credits.core.units import ZERO, Ccu
+from codex_credits.display import Rows
 from codex_credits.governance.audit import AuditEntry
 from codex_credits.governance.org import Organisation
 
@@ -103,7 +104,7 @@ def access_summary(entries: Iterable[AuditEntry], by: Dimension) -> tuple[Access
             else:
                 row[2] += 1
                 row[3] += entry.outcome == "denied"
-    return tuple(
+    return Rows(
         AccessRow(
             dimension=by,
             value=value,
@@ -141,12 +142,12 @@ def unused_keys(
                     key_id=key.id, owner=key.owner, last_used=last.get(key.id), idle_days=idle
                 )
             )
-    return tuple(out)
+    return Rows(out)
 
 
 def broad_keys(org: Organisation, at: datetime | None = None) -> tuple[BroadKey, ...]:
     """Keys (still working at ``at``, if given) with a wildcard in a scope."""
-    return tuple(
+    return Rows(
         BroadKey(key_id=k.id, owner=k.owner, broad=k.scopes.broad)
         for k in org.keys
         if k.scopes.broad and (at is None or not (k.revoked(at) or k.expired(at)))
@@ -172,4 +173,4 @@ def orphaned_agents(org: Organisation, at: datetime) -> tuple[OrphanedAgent, ...
                 live_keys=live,
             )
         )
-    return tuple(out)
+    return Rows(out)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.usage import DIMENSIONS, LogSummary, UsageLog
+from codex_credits.display import Displayed
 from codex_credits.io.usagecolumns import read_chunks
 from codex_credits.io.usagefile import guess_format, read_usage
 from codex_credits.io.usagemerge import Merger
@@ -41,8 +42,8 @@ _SUMS = (
 )
 
 
-@dataclass
-class GroupTotals:
+@dataclass(repr=False)
+class GroupTotals(Displayed):
     """Exact totals of one group: amounts in micro-units of the card's unit, counts."""
 
     tasks: int = 0
@@ -55,8 +56,8 @@ class GroupTotals:
     sandbox_micro_minutes: int = 0
 
 
-@dataclass
-class UsageSummary:
+@dataclass(repr=False)
+class UsageSummary(Displayed):
     """Totals by group (``groups[key]``) and what reading the file found (``summary``)."""
 
     by: str

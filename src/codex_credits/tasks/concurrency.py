@@ -38,6 +38,7 @@ from codex_credits.core.statement import SimulationResult
 from codex_credits.core.timeutil import epoch_us
 from codex_credits.core.units import from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Displayed
 
 __all__ = [
     "ConcurrencyHold",
@@ -68,8 +69,8 @@ def next_slot(busy_until: list[int], at: int, limit: int | None) -> int | None:
     return busy_until[0]
 
 
-@dataclass(frozen=True)
-class ConcurrencySchedule:
+@dataclass(frozen=True, repr=False)
+class ConcurrencySchedule(Displayed):
     """Where :func:`schedule_tasks` put each task, in input order."""
 
     starts: tuple[int, ...]
@@ -131,8 +132,8 @@ def tier_concurrency(card: RateCard, tier: str) -> int | None:
     return card.tier(tier).concurrency
 
 
-@dataclass(frozen=True)
-class ConcurrencyHold:
+@dataclass(frozen=True, repr=False)
+class ConcurrencyHold(Displayed):
     """A usage log after the concurrency rule: what moved, waited and was refused.
 
     ``log`` holds the events that run, at their real starts, sorted by time;
@@ -237,8 +238,8 @@ def _label_names(log: UsageLog) -> list[str]:
     return list(log._labels)
 
 
-@dataclass(frozen=True)
-class TaskSimulation:
+@dataclass(frozen=True, repr=False)
+class TaskSimulation(Displayed):
     """A simulation run after the concurrency rule, with waits and refusals per period."""
 
     result: SimulationResult

@@ -40,6 +40,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import HOUR, epoch_us, from_epoch_us, hour_floor, require_utc
 from codex_credits.core.units import ZERO, Quantity
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 from codex_credits.tasks.concurrency import OnFull, next_slot
 from codex_credits.tasks.estimate import TaskEstimate, TaskRecord, estimate_task
@@ -111,8 +112,8 @@ class DecisionReason:
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Decision:
+@dataclass(frozen=True, slots=True, repr=False)
+class Decision(Displayed):
     """The verdict on one task and everything behind it.
 
     ``cost`` is what dispatching now charges (0 unless allowed); ``fits_at``
@@ -139,6 +140,18 @@ class Decision:
     def engine_reason(self) -> Reason | None:
         """The engine's reason when it would not serve the task whole."""
         return self.outcome.reason
+
+    def row(self) -> dict[str, Any]:
+        """The verdict as one plain row: amount, cost, fits_at, estimate source, findings, reasons."""
+        return {
+            "verdict": self.verdict,
+            "amount": self.amount,
+            "cost": self.cost,
+            "fits_at": self.fits_at,
+            "estimate": self.estimate.source if self.estimate is not None else "given",
+            "findings": [f.code for f in self.findings],
+            "reasons": [f"{r.source}:{r.code}: {r.message}" for r in self.reasons],
+        }
 
 
 class Lookahead:

@@ -45,6 +45,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.units import ZERO, Ccu, from_micro, quantize_ccu
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Displayed, RowList
 from codex_credits.tasks.lint import LINT_RULES, Finding, LintRule, Severity, lint_task
 from codex_credits.tasks.spec import TaskSpec
 
@@ -102,8 +103,8 @@ class TaskRecord(Frozen):
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class TaskEstimate:
+@dataclass(frozen=True, slots=True, repr=False)
+class TaskEstimate(Displayed):
     """Expected cost of one task: P50 (the mean, see the module) and P90.
 
     ``unboundedness`` is 0 for a well scoped spec, 1 for one as open as the
@@ -142,10 +143,10 @@ def task_records(log: UsageLog, card: RateCard | None = None) -> list[TaskRecord
         row[1] += tools[i]
         if kinds.get(key) is None:
             kinds[key] = types[i]
-    return [
+    return RowList(
         TaskRecord(task_type=kinds[k], ccu=from_micro(v[0]), tool_calls=v[1])
         for k, v in grouped.items()
-    ]
+    )
 
 
 def estimate_task(

@@ -35,6 +35,7 @@ from typing import Literal
 
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import ZERO
+from codex_credits.display import Displayed
 from codex_credits.tasks.spec import TaskSpec
 
 __all__ = [
@@ -52,32 +53,32 @@ DEFAULT_MAX_ITERATIONS = 5
 """The cap for a spec that sets none: the top of the seed's 3-5 for well scoped tasks."""
 
 
-@dataclass(frozen=True, slots=True)
-class Metered:
+@dataclass(frozen=True, slots=True, repr=False)
+class Metered(Displayed):
     """The task spent ``ccu`` (in the card's unit)."""
 
     ccu: Decimal
     at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IterationStarted:
+@dataclass(frozen=True, slots=True, repr=False)
+class IterationStarted(Displayed):
     """A test-fix iteration began (a test run)."""
 
     at: datetime | None = None
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FileTouched:
+@dataclass(frozen=True, slots=True, repr=False)
+class FileTouched(Displayed):
     """The task read or wrote ``path``."""
 
     path: str
     at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Tick:
+@dataclass(frozen=True, slots=True, repr=False)
+class Tick(Displayed):
     """Time passed: the task is still running at ``at``."""
 
     at: datetime
@@ -87,8 +88,8 @@ GuardEvent = Metered | IterationStarted | FileTouched | Tick
 """Anything a guard is fed."""
 
 
-@dataclass(frozen=True, slots=True)
-class GuardVerdict:
+@dataclass(frozen=True, slots=True, repr=False)
+class GuardVerdict(Displayed):
     """``continue`` or ``stop`` after one event, with the figures so far."""
 
     action: Literal["continue", "stop"]
@@ -100,7 +101,7 @@ class GuardVerdict:
     elapsed: timedelta
 
 
-class TaskGuard:
+class TaskGuard(Displayed):
     """Caps for one running task; feed it events, obey its verdicts.
 
     Args:

@@ -36,6 +36,7 @@ from pydantic import Field, model_validator
 
 from codex_credits.core.model import Frozen
 from codex_credits.core.units import Ccu
+from codex_credits.display import Displayed, RowList
 from codex_credits.tasks.spec import TaskSpec
 
 __all__ = ["LINT_RULES", "Finding", "LintRule", "Severity", "lint_task", "lint_view"]
@@ -125,8 +126,8 @@ class LintRule(Frozen):
 
 
 @final
-@dataclass(frozen=True, slots=True)
-class Finding:
+@dataclass(frozen=True, slots=True, repr=False)
+class Finding(Displayed):
     """A bound a spec leaves open: which, how serious, why, and the CCU at risk."""
 
     code: str
@@ -327,4 +328,4 @@ def lint_task(spec: TaskSpec, rules: Sequence[LintRule] = LINT_RULES) -> list[Fi
                 reason=rule.reason,
                 ccu_at_risk=rule.ccu_at_risk,
             )
-    return list(fired.values())
+    return RowList(fired.values())

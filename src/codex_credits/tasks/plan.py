@@ -19,6 +19,7 @@ from codex_credits.core.account import AccountState
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import ZERO
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 from codex_credits.tasks.decide import (
     Decision,
@@ -34,8 +35,8 @@ from codex_credits.tasks.spec import TaskSpec
 __all__ = ["TaskPlan", "plan_tasks"]
 
 
-@dataclass(frozen=True)
-class TaskPlan:
+@dataclass(frozen=True, repr=False)
+class TaskPlan(Displayed):
     """Every spec's decision, in order, and the account after the allowed ones."""
 
     at: datetime
@@ -59,22 +60,10 @@ class TaskPlan:
 
     def rows(self) -> list[dict[str, Any]]:
         """One plain row per task: name, verdict, amount, fits_at, reasons, estimate source."""
-        out = []
-        for i, (spec, d) in enumerate(zip(self.specs, self.decisions, strict=True)):
-            out.append(
-                {
-                    "task": i + 1,
-                    "name": spec.label,
-                    "verdict": d.verdict,
-                    "amount": d.amount,
-                    "cost": d.cost,
-                    "fits_at": d.fits_at,
-                    "estimate": d.estimate.source if d.estimate is not None else "given",
-                    "findings": [f.code for f in d.findings],
-                    "reasons": [f"{r.source}:{r.code}: {r.message}" for r in d.reasons],
-                }
-            )
-        return out
+        return [
+            {"task": i + 1, "name": spec.label, **d.row()}
+            for i, (spec, d) in enumerate(zip(self.specs, self.decisions, strict=True))
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """``{"at", "allowed", "deferred", "refused", "total_cost", "tasks": [...]}``."""

@@ -35,6 +35,7 @@ from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import ZERO
+from codex_credits.display import Displayed
 from codex_credits.io.rollout_parse import _parse_ts, _usage, loads
 from codex_credits.tasks.guard import (
     FileTouched,
@@ -190,8 +191,8 @@ def _patched(payload: dict[str, Any]) -> list[str]:
     return _PATCH_FILE.findall(text)
 
 
-@dataclass(frozen=True)
-class GuardReport:
+@dataclass(frozen=True, repr=False)
+class GuardReport(Displayed):
     """Where a guard stopped a session (if it did) and what the session spent after that.
 
     ``ccu_spent`` is what the session had spent when the guard stopped it (all

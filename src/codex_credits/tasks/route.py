@@ -32,6 +32,7 @@ from typing import Literal
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.ratecard import DEFAULT_CARD, TOKEN_CARD, RateCard
 from codex_credits.core.units import ZERO, quantize_ccu, round_cents
+from codex_credits.display import Displayed
 from codex_credits.tasks.estimate import estimate_task
 from codex_credits.tasks.lint import lint_task
 from codex_credits.tasks.spec import TaskSpec
@@ -82,8 +83,8 @@ _TESTGEN = re.compile(
 _WIDE = {"input.whole_repository", "input.no_file_scope", "input.broad_file_scope"}
 
 
-@dataclass(frozen=True)
-class Route:
+@dataclass(frozen=True, repr=False)
+class Route(Displayed):
     """Where a task should go, on which model, and what that saves."""
 
     endpoint: Literal["codex", "cheaper_endpoint"]

@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import format_validation_error
 from codex_credits.core.units import Ccu, Quantity
+from codex_credits.display import Rows
 from codex_credits.errors import ConfigError
 
 __all__ = ["TaskSpec", "load_tasks", "tasks_from_data", "tasks_from_text"]
@@ -235,7 +236,7 @@ def _validate(located: list[tuple[str, Any]]) -> tuple[TaskSpec, ...]:
             f"{len(problems)} problem(s) in the tasks:\n  " + "\n  ".join(problems),
             tuple(problems),
         )
-    return tuple(specs)
+    return Rows(specs)
 
 
 def _line(text: str, index: int) -> int:

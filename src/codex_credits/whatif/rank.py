@@ -19,6 +19,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeofday import PricingWindow
 from codex_credits.core.units import ZERO, Ccu, Usd
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Rows
 from codex_credits.whatif.base import Change
 from codex_credits.whatif.batch import Batch
 from codex_credits.whatif.changes import CacheContext, RouteModels, ShiftOffPeak
@@ -105,7 +106,7 @@ def rank_levers(
             )
         )
     rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
-    return tuple(
+    return Rows(
         LeverRank(
             rank=i,
             lever=name,

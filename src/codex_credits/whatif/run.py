@@ -29,6 +29,7 @@ from codex_credits.core.simulate import simulate
 from codex_credits.core.statement import STATEMENT_FIELDS, PeriodStatement, SimulationResult
 from codex_credits.core.units import Ccu, from_micro
 from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 from codex_credits.whatif.base import Change, Saving, Scope, replace_columns
 
@@ -55,8 +56,8 @@ class PeriodDifference(Frozen):
 
 
 @final
-@dataclass(frozen=True, eq=False)
-class WhatIf:
+@dataclass(frozen=True, eq=False, repr=False)
+class WhatIf(Displayed):
     """Two replays of the same usage, before and after the changes."""
 
     changes: tuple[str, ...]

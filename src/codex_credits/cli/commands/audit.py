@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from codex_credits.cli.args import add_format, instant_arg
 from codex_credits.cli.exitcodes import ExitCode
-from codex_credits.cli.output import Table, write_json
+from codex_credits.cli.output import Table, wrapped, write_json
 from codex_credits.errors import ConfigError
 from codex_credits.governance.audit import AuditEntry
 from codex_credits.governance.auditfile import prune_log, read_entries
@@ -106,10 +106,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         write_json(result, out)
     else:
-        out.write(
+        text = (
             f"pruned {result.removed} entries before {args.before.isoformat()}; "
-            f"{result.kept} kept, from seq {result.first_seq}\n"
+            f"{result.kept} kept, from seq {result.first_seq}"
         )
+        out.write("\n".join(wrapped(text, rest="  ")) + "\n")
     return ExitCode.OK
 
 
@@ -122,16 +123,18 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         signed = f", {result.signed_checkpoints} signed" if key is not None else ""
         start = f" from checkpoint seq {result.first_seq}" if result.anchored else ""
         torn = " (a torn last line was ignored)" if result.torn_tail else ""
-        out.write(
+        text = (
             f"{args.log}: intact{start}: {result.entries} entries, "
-            f"{result.checkpoints} checkpoints{signed}{torn}\n"
+            f"{result.checkpoints} checkpoints{signed}{torn}"
         )
+        out.write("\n".join(wrapped(text, rest="  ")) + "\n")
     else:
         assert result.broken is not None
-        out.write(
+        text = (
             f"{args.log}: BROKEN at line {result.broken.line} (entry {result.broken.seq}, "
-            f"{result.broken.kind.value}): {result.broken.message}\n"
+            f"{result.broken.kind.value}): {result.broken.message}"
         )
+        out.write("\n".join(wrapped(text, rest="  ")) + "\n")
     return ExitCode.OK if result.ok else ExitCode.CHECK_FAILED
 
 

@@ -28,6 +28,7 @@ from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, to_json, to_jsonable
 from codex_credits.core.account import AccountState, open_account
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.usage import UsageLog
 from codex_credits.io.usagefile import read_usage
 from codex_credits.tasks.decide import DispatchPolicy
 from codex_credits.tasks.estimate import task_records
@@ -100,6 +101,7 @@ def _state(args: argparse.Namespace, card: RateCard) -> AccountState:
     if args.tier is None or args.anchor is None:
         raise argparse.ArgumentTypeError("give --tier and --anchor (the billing anchor)")
     seats = args.seats or 1
+    log: UsageLog | tuple[()] = ()
     if args.usage is None:
         at = args.at if args.at is not None else args.anchor
         if at == args.anchor:
@@ -111,20 +113,11 @@ def _state(args: argparse.Namespace, card: RateCard) -> AccountState:
                 rollover_balance=args.rollover_balance,
                 reserve=args.reserve,
             )
-        return account_state_at(
-            (),
-            args.tier,
-            args.anchor,
-            at,
-            seats=seats,
-            card=card,
-            rollover_balance=args.rollover_balance,
-            reserve=args.reserve,
-        )
-    log = read_usage(args.usage)
-    at = args.at
-    if at is None:
-        at = max(args.anchor, log.end + timedelta(microseconds=1)) if len(log) else args.anchor
+    else:
+        log = read_usage(args.usage)
+        at = args.at
+        if at is None:
+            at = max(args.anchor, log.end + timedelta(microseconds=1)) if len(log) else args.anchor
     return account_state_at(
         log,
         args.tier,

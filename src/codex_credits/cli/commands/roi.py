@@ -6,12 +6,11 @@ import argparse
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
-    add_anchor,
     add_card,
     add_format,
+    add_replay_plan,
     decimal_arg,
     load_card,
-    positive_int,
 )
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
@@ -23,11 +22,10 @@ HELP = "the ROI case: break-even hours per 1,000 CCU, payback in weeks, cost per
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tier", default="pro", help="a tier of the card (default pro)")
-    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
-    add_anchor(parser, "with --usage: the billing anchor (default: its month)")
-    parser.add_argument(
-        "--months", type=positive_int, default=1, help="with --usage: billing periods"
+    add_replay_plan(
+        parser,
+        "with --usage: the billing anchor (default: its month)",
+        "with --usage: billing periods",
     )
     parser.add_argument(
         "--hour-usd", type=decimal_arg, default=85, help="engineer hour, USD (default 85)"

@@ -12,12 +12,11 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from codex_credits.cli.args import (
-    add_anchor,
     add_card,
     add_format,
+    add_replay_plan,
     decimal_arg,
     load_card,
-    positive_int,
 )
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table, write_json
@@ -103,11 +102,10 @@ def route_arg(text: str) -> tuple[str, str]:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tier", default="pro", help="a tier of the card (default pro)")
-    parser.add_argument("--seats", type=positive_int, default=1, help="seats (default 1)")
-    add_anchor(parser, "the billing anchor (default: the first event's month)")
-    parser.add_argument(
-        "--months", type=positive_int, default=1, help="billing periods (default 1)"
+    add_replay_plan(
+        parser,
+        "the billing anchor (default: the first event's month)",
+        "billing periods (default 1)",
     )
     add_card(parser)
     batch = parser.add_argument_group("batch (defer and batch)")

@@ -3,12 +3,17 @@ sides, written to kill the mutants that survived (tools/mutation.py)."""
 
 from __future__ import annotations
 
+import doctest
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
 from pydantic import ValidationError
 
+from codex_credits import RateCard, advance, open_account
+from codex_credits.core import budgets as budgets_module
 from codex_credits.core.budgets import (
     Budget,
     BudgetState,
@@ -16,12 +21,16 @@ from codex_credits.core.budgets import (
     Control,
     Override,
     check_budgets,
+    check_hierarchy,
     evaluate_budget,
     raise_budget,
     record_spend,
     reset_budgets,
+    roll_budgets,
 )
+from codex_credits.core.budgetwindow import BudgetWindow
 from codex_credits.core.events import BudgetAlert, Mode, Request
+from codex_credits.errors import ConfigError
 
 AT = datetime(2026, 6, 3, 10, tzinfo=UTC)
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -46,6 +55,15 @@ def test_scopes_and_their_spellings() -> None:
         ("user_id", "user_id"),
         ("task_type", "task_type"),
         ("feature", "feature"),
+        ("session", "session_id"),
+        ("session_id", "session_id"),
+        ("key", "key_id"),
+        ("key_id", "key_id"),
+        ("team", "team"),
+        ("organisation", "organisation"),
+        ("organization", "organisation"),
+        ("org", "organisation"),
+        ("pool", "pool"),
     ]:
         assert budget(Control.QUEUE, scope=spelling).scope == label
     with pytest.raises(ValidationError, match="scope must be one of"):
@@ -58,6 +76,14 @@ def test_alert_fractions_are_positive_sorted_and_unique() -> None:
     assert budget(Control.SOFT_LIMIT).alert_at == (D(1),)
     made = budget(Control.SOFT_LIMIT, alert_at=(D("0.9"), D("0.5"), D("0.9")))
     assert made.alert_at == (D("0.5"), D("0.9"))
+    # a set of these iterates 0.5, 0.75, 0.25, 1, 0.9: sorting is not an accident
+    many = budget(Control.SOFT_LIMIT, alert_at=(D("0.9"), D("0.5"), D("0.75"), D("0.25"), D(1)))
+    assert many.alert_at == (D("0.25"), D("0.5"), D("0.75"), D("0.9"), D(1))
+    # one request crossing every fraction (10 of 10) raises the alerts lowest first
+    _, alerts = record_spend(
+        (BudgetState(budget=many),), web("10"), D(10), at=AT, period_start=START
+    )
+    assert [a.threshold for a in alerts] == list(many.alert_at)
     with pytest.raises(ValidationError, match="must be > 0, got 0"):
         budget(Control.SOFT_LIMIT, alert_at=(D(0),))
     assert budget(Control.SOFT_LIMIT, alert_at=(D("0.000001"),)).alert_at == (D("0.000001"),)
@@ -203,3 +229,126 @@ def test_record_spend_reaches_a_matching_budget_after_one_that_does_not_match() 
     states, alerts = record_spend((other, mine), web("12"), D(12), at=AT, period_start=START)
     assert states == (other, BudgetState(budget=mine.budget, spend=D(12), fired=(D(1),)))
     assert [a.budget for a in alerts] == ["web"]
+
+
+# Windows of their own. Day windows count from 1970-01-01: 2026-01-01 is day
+# 56 x 365 + 14 leap days = 20454, so 2026-01-02 is day 20455.
+DAY_2 = 20455
+JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def daily(name: str = "d", amount: int = 10, **fields: object) -> Budget:
+    return budget(Control.HARD_STOP, amount, name=name, window=BudgetWindow(every="day"), **fields)
+
+
+def test_the_module_example_holds() -> None:
+    assert doctest.testmod(budgets_module).failed == 0
+
+
+def test_a_new_billing_period_leaves_budgets_with_windows_of_their_own_alone() -> None:
+    billing = BudgetState(budget=budget(Control.QUEUE), spend=D(3), extra=D(2))
+    windowed = BudgetState(budget=daily(), spend=D(3), extra=D(2), fired=(D(1),), window=DAY_2)
+    reset = reset_budgets((billing, windowed))
+    assert reset == (BudgetState(budget=billing.budget), windowed)
+    assert reset[1] is windowed
+
+
+def test_rolling_within_a_window_returns_the_very_same_states() -> None:
+    # advance() keeps the account state itself when nothing changed, so a roll
+    # that changes nothing must hand back the same tuple, not an equal copy
+    windowed = BudgetState(budget=daily(), spend=D(4), window=DAY_2)
+    billing = BudgetState(budget=budget(Control.QUEUE), spend=D(1))
+    states = (billing, windowed)
+    assert roll_budgets(states, datetime(2026, 1, 2, 23, tzinfo=UTC)) is states
+    assert roll_budgets((billing,), datetime(2026, 1, 9, tzinfo=UTC)) == (billing,)
+    rolled = roll_budgets(states, datetime(2026, 1, 3, tzinfo=UTC))
+    assert rolled == (billing, BudgetState(budget=windowed.budget, window=DAY_2 + 1))
+    assert rolled[0] is billing
+    state = open_account(RateCard.resolve(None), "pro", 1, JAN_1, budgets=[daily()])
+    assert advance(state, state.as_of) == (state, ())
+    assert advance(state, state.as_of)[0] is state
+
+
+def test_an_alert_before_the_first_roll_names_the_billing_period() -> None:
+    # a windowed budget not yet rolled (window None) has no window start of its
+    # own: its alert carries the billing period's start; once rolled, the day's
+    b = daily(alert_at=(D("0.5"),))
+    _, alerts = record_spend((BudgetState(budget=b),), web("5"), D(5), at=AT, period_start=START)
+    assert [(a.threshold, a.period_start) for a in alerts] == [(D("0.5"), START)]
+    _, alerts = record_spend(
+        (BudgetState(budget=b, window=DAY_2),), web("5"), D(5), at=AT, period_start=START
+    )
+    assert [a.period_start for a in alerts] == [datetime(2026, 1, 2, tzinfo=UTC)]
+
+
+def _raised_within(seconds: float, call: Callable[[], None]) -> ConfigError:
+    """The ConfigError ``call`` raises, failing (not hanging) if it never returns."""
+    caught: list[ConfigError] = []
+
+    def target() -> None:
+        try:
+            call()
+        except ConfigError as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), "check_hierarchy never left a cycle"
+    assert len(caught) == 1
+    return caught[0]
+
+
+def test_a_chain_that_runs_into_a_cycle_is_reported_once_per_budget() -> None:
+    # x -> nobody (unknown); a -> b -> c -> b: a enters the cycle b, c without
+    # being on it; each budget's walk stops at the first name seen twice:
+    # a: a, b, c, b (through b); b: b, c, b (through b); c: c, b, c (through c)
+    nodes = [
+        Budget(name="x", scope="user", value="x", amount=D(1), parent="nobody"),
+        Budget(name="a", scope="user", value="a", amount=D(1), parent="b"),
+        Budget(name="b", scope="user", value="b", amount=D(1), parent="c"),
+        Budget(name="c", scope="user", value="c", amount=D(1), parent="b"),
+    ]
+    error = _raised_within(5.0, lambda: check_hierarchy(nodes))
+    problems = (
+        "budget 'x': parent 'nobody' is not a budget",
+        "budget 'a': its parents form a cycle through 'b'",
+        "budget 'b': its parents form a cycle through 'b'",
+        "budget 'c': its parents form a cycle through 'c'",
+    )
+    assert error.problems == problems
+    assert str(error) == "; ".join(problems)
+    check_hierarchy([nodes[1], Budget(name="b", scope="user", value="b", amount=D(1))])
+
+
+def test_members_and_parents_are_checked_when_a_budget_is_built() -> None:
+    assert budget(Control.QUEUE, scope="team", members=("ann",)).members == ("ann",)
+    assert budget(Control.QUEUE, scope="pool", members=("s1",)).members == ("s1",)
+    with pytest.raises(
+        ValidationError, match="members apply only to team and pool budgets, not session_id"
+    ):
+        budget(Control.QUEUE, scope="session", members=("s1",))
+    with pytest.raises(ValidationError, match="'web' cannot be its own parent"):
+        budget(Control.QUEUE, parent="web")
+    assert budget(Control.QUEUE, parent="org").parent == "org"
+
+
+@pytest.mark.parametrize(
+    ("scope", "window", "extended"),
+    [
+        ("project", BudgetWindow(), False),
+        ("user", BudgetWindow(), False),
+        ("task_type", BudgetWindow(), False),
+        ("feature", BudgetWindow(), False),
+        ("project", BudgetWindow(every="day"), True),
+        ("session", BudgetWindow(), True),
+        ("key", BudgetWindow(), True),
+        ("team", BudgetWindow(), True),
+        ("organisation", BudgetWindow(), True),
+        ("pool", BudgetWindow(), True),
+    ],
+)
+def test_which_budgets_need_more_than_a_billing_label_match(
+    scope: str, window: BudgetWindow, extended: bool
+) -> None:
+    assert budget(Control.QUEUE, scope=scope, window=window).extended is extended

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import gc
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -303,6 +304,7 @@ def read_codex_logs(
     reader.unreadable(unreadable)
     done_bytes = 0
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_gc_paused())
         if workers > 1 and len(files) > 1:
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
             results: Iterable[FileResult] = pool.map(_parse, files, chunksize=4)
@@ -314,6 +316,24 @@ def read_codex_logs(
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
     return reader.finish(len(files), total)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while reading.
+
+    Reading creates hundreds of thousands of small objects that live until
+    the end and form no reference cycles; each collection would walk them all
+    again (a quarter of the time when results come back from worker
+    processes). Memory is freed by reference counting as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse(file: Path) -> FileResult:
@@ -332,6 +352,7 @@ class _Reader:
     def __init__(self, since_us: int | None) -> None:
         self.since_us = since_us
         self.builder = UsageLogBuilder()
+        self.rows = _Rows()
         # key -> row of the counted event (-1: counted, but before ``since``)
         self.seen_full: dict[int, int] = {}
         self.seen_totals: dict[int, int] = {}
@@ -418,7 +439,7 @@ class _Reader:
         paired = record.paired
         if row is None and paired is not None:
             # a copy of the token_count alone may have been counted already
-            row = self.seen_full.get(paired.key_full)
+            row = self.seen_full.get(paired[0])
         if row is not None:
             self.seen_responses[record.key_full] = row
             self._copied(row, record)
@@ -426,8 +447,8 @@ class _Reader:
         row = self._emit(record)
         self.seen_responses[record.key_full] = row
         if paired is not None:
-            self.seen_full[paired.key_full] = row
-            self.seen_totals[paired.key_totals] = row
+            self.seen_full[paired[0]] = row
+            self.seen_totals[paired[1]] = row
 
     def _copied(self, row: int, candidate: Candidate) -> None:
         """A second sighting of a counted request: count it, keep the fuller tool count.
@@ -438,7 +459,7 @@ class _Reader:
         self.counts["copied_requests"] += 1
         if row < 0:
             return
-        tools = self.builder.meters["tool_calls"]
+        tools = self.rows.tool_calls
         if candidate.tools > tools[row]:
             self.counts["tool_calls"] += candidate.tools - tools[row]
             tools[row] = candidate.tools
@@ -476,19 +497,18 @@ class _Reader:
         c["cache_write_input_tokens"] += candidate.cache_write
         c["tool_calls"] += candidate.tools
         self.sessions.add(candidate.session)
-        self.builder.add(
-            candidate.ts_us,
-            reasoning_tokens=reasoning,
-            tool_calls=candidate.tools,
-            output_tokens=out,
-            input_tokens=inp,
-            cached_input_tokens=cached,
-            fast=candidate.fast,
-            model=candidate.model,
-            session_id=candidate.session,
-            project_id=candidate.project,
-        )
-        return len(self.builder.ts_us) - 1
+        rows = self.rows
+        rows.ts_us.append(candidate.ts_us)
+        rows.input_tokens.append(inp)
+        rows.cached_input_tokens.append(cached)
+        rows.output_tokens.append(out)
+        rows.reasoning_tokens.append(reasoning)
+        rows.tool_calls.append(candidate.tools)
+        rows.fast.append(candidate.fast)
+        rows.model.append(candidate.model)
+        rows.session_id.append(candidate.session)
+        rows.project_id.append(candidate.project)
+        return len(rows.ts_us) - 1
 
     def finish(self, files: int, size: int) -> CodexLogs:
         c = self.counts
@@ -497,6 +517,7 @@ class _Reader:
             self._once(candidate, by_totals=True)
         self.deferred = []
         self.builder.summary_rows = c["requests"]
+        self.rows.into(self.builder)
         log = self.builder.build()
         windows = tuple(
             _window(obs)
@@ -511,6 +532,56 @@ class _Reader:
             **c,
         )
         return CodexLogs(log, summary)
+
+
+class _Rows:
+    """The counted requests, column by column (faster than one builder call each)."""
+
+    __slots__ = (
+        "cached_input_tokens",
+        "fast",
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "project_id",
+        "reasoning_tokens",
+        "session_id",
+        "tool_calls",
+        "ts_us",
+    )
+
+    def __init__(self) -> None:
+        self.ts_us: list[int] = []
+        self.input_tokens: list[int] = []
+        self.cached_input_tokens: list[int] = []
+        self.output_tokens: list[int] = []
+        self.reasoning_tokens: list[int] = []
+        self.tool_calls: list[int] = []
+        self.fast: list[bool] = []
+        self.model: list[str | None] = []
+        self.session_id: list[str | None] = []
+        self.project_id: list[str | None] = []
+
+    def into(self, builder: UsageLogBuilder) -> None:
+        """Append every row to ``builder`` (no meters or labels beyond Codex's)."""
+        n = len(self.ts_us)
+        builder.ts_us.extend(self.ts_us)
+        builder.has_ccu.extend([False] * n)
+        builder.ccu_micro.extend([0] * n)
+        builder.sandbox_micro_minutes.extend([0] * n)
+        builder.fast.extend(self.fast)
+        for name in ("reasoning_tokens", "tool_calls", "output_tokens", "input_tokens"):
+            builder.meters[name].extend(getattr(self, name))
+        builder.meters["cached_input_tokens"].extend(self.cached_input_tokens)
+        given = {"model": self.model, "session_id": self.session_id, "project_id": self.project_id}
+        for name in (*DIMENSIONS, "sandbox_class"):
+            labels = builder.labels[name]
+            values = given.get(name)
+            if values is None:
+                labels.codes.extend([0] * n)  # code 0 is None
+            else:
+                for value in values:
+                    labels.append(value)
 
 
 def _window(obs: WindowObservation) -> PlanWindow:

@@ -34,6 +34,7 @@ candidates of this one file and the latest plan-window observations.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ except ImportError:  # pragma: no cover - exercised only without orjson installe
     loads = json.loads  # (RecursionError on deep nesting is caught as a bad line)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 _FAST_TIERS: Final = frozenset({"priority", "fast"})
 _USAGE_FIELDS: Final = (
     "input_tokens",
@@ -133,7 +134,70 @@ class Candidate:
         self.path = state.path
         self.response_id = response_id
         self.cache_write = cache_write
-        self.paired: Candidate | None = None
+        self.paired: tuple[int, int] | None = None
+        """``(key_full, key_totals)`` of the token_count this record stands for."""
+
+    def pack(self) -> _Packed:
+        """The fields as one tuple (cheap to send between processes)."""
+        return (
+            self.ts_us,
+            self.usage,
+            self.key_totals,
+            self.key_full,
+            self.model,
+            self.fast,
+            self.session,
+            self.project,
+            self.suspect,
+            self.tools,
+            self.line,
+            self.path,
+            self.response_id,
+            self.cache_write,
+            self.paired,
+        )
+
+    @classmethod
+    def unpack(cls, packed: _Packed) -> Candidate:
+        """The candidate :meth:`pack` gave."""
+        self = cls.__new__(cls)
+        (
+            self.ts_us,
+            self.usage,
+            self.key_totals,
+            self.key_full,
+            self.model,
+            self.fast,
+            self.session,
+            self.project,
+            self.suspect,
+            self.tools,
+            self.line,
+            self.path,
+            self.response_id,
+            self.cache_write,
+            self.paired,
+        ) = packed
+        return self
+
+
+_Packed = tuple[
+    int,
+    "Usage",
+    int,
+    int,
+    str | None,
+    bool,
+    str | None,
+    str | None,
+    bool,
+    int,
+    int,
+    str,
+    str | None,
+    int,
+    tuple[int, int] | None,
+]
 
 
 class WindowObservation:
@@ -156,6 +220,17 @@ class WindowObservation:
         self.used_percent = used_percent
         self.resets_at = resets_at
         self.plan_type = plan_type
+
+    def pack(self) -> tuple[int, str | None, int, float | int, int | None, str | None]:
+        """The constructor's arguments, in order."""
+        return (
+            self.observed_us,
+            self.limit_id,
+            self.minutes,
+            self.used_percent,
+            self.resets_at,
+            self.plan_type,
+        )
 
 
 class FileResult:
@@ -193,6 +268,46 @@ class FileResult:
         self.unattributed_tools = 0
         self.unknown = 0
         self.windows: dict[tuple[str, int], WindowObservation] = {}
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        """Candidates as tuples: a worker hands back plain data, quick to pickle and load."""
+        return (
+            [c.pack() for c in self.candidates],
+            self.bad_rate_limits,
+            self.unreadable,
+            self.duplicate_records,
+            self.lines,
+            self.bad_lines,
+            self.problems,
+            self.records,
+            self.repeats,
+            self.resets,
+            self.token_counts,
+            self.unattributed_tools,
+            self.unknown,
+            [(key, obs.pack()) for key, obs in self.windows.items()],
+        )
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        (
+            packed,
+            self.bad_rate_limits,
+            self.unreadable,
+            self.duplicate_records,
+            self.lines,
+            self.bad_lines,
+            self.problems,
+            self.records,
+            self.repeats,
+            self.resets,
+            self.token_counts,
+            self.unattributed_tools,
+            self.unknown,
+            windows,
+        ) = state
+        unpack = Candidate.unpack
+        self.candidates = [unpack(p) for p in packed]
+        self.windows = {key: WindowObservation(*obs) for key, obs in windows}
 
 
 class _FileState:
@@ -239,65 +354,84 @@ class _FileState:
 def parse_rollout_file(path: Path) -> FileResult:
     """Read one rollout file into a :class:`FileResult`; never raises for bad lines.
 
+    The file is read whole and split at newlines; every line is decoded in
+    full (so every broken line is found), one at a time.
+
     Raises:
         OSError: the file cannot be opened or read.
     """
+    data = path.read_bytes()
     result = FileResult()
     state = _FileState(path)
-    candidates = result.candidates
     records: list[Candidate] = []
-    with path.open("rb") as handle:
-        line_no = 0
-        for raw in handle:
-            line_no += 1
-            if len(raw) < 3 and not raw.strip():
-                continue
-            try:
-                obj = loads(raw)
-            except (ValueError, RecursionError):
-                _bad(result, path, line_no, "not valid JSON (a truncated or corrupt line)")
-                continue
-            if type(obj) is not dict:
-                _bad(result, path, line_no, "not a JSON object")
-                continue
-            kind = obj.get("type")
-            payload = obj.get("payload")
-            try:
-                if kind == "event_msg":
-                    if type(payload) is dict:
-                        sub = payload.get("type")
-                        if sub == "token_count":
-                            _token_count(obj, payload, state, result, line_no)
-                        elif sub == "thread_settings_applied":
-                            _thread_settings(payload, state)
-                elif kind == "response_item":
-                    if type(payload) is dict and payload.get("type") in _TOOL_ITEMS:
-                        _tool_call(state)
-                elif kind == "turn_context":
-                    if type(payload) is dict:
-                        _turn_context(obj, payload, state)
-                elif kind == "session_meta":
-                    if type(payload) is dict:
-                        _session_meta(obj, payload, state)
-                elif kind == "token_usage_record":
-                    if type(payload) is dict:
-                        record = _usage_record(obj, payload, state, line_no)
-                        if record is not None:
-                            records.append(record)
-                            result.records += 1
-                elif kind in _TOOL_ITEMS:  # the oldest rollouts wrote items unwrapped
-                    _tool_call(state)
-                else:
-                    result.unknown += 1
-            except _BadLine as exc:
-                _bad(result, path, line_no, str(exc))
+    lines = data.split(b"\n")
+    last = lines.pop()  # b"" after a final newline; else a last line without one
+    line_no = 0
+    for raw in lines:
+        line_no += 1
+        if len(raw) < 2 and not raw.strip():
+            continue
+        _line(raw, line_no, state, result, records)
+    if last:
+        line_no += 1
+        if len(last) >= 3 or last.strip():
+            _line(last, line_no, state, result, records)
     result.lines = line_no
     result.unattributed_tools = state.pending_tools
     result.duplicate_records = state.duplicate_records
     _observe(state, result)
     if records:
-        _pair_records(candidates, records)
+        _pair_records(result.candidates, records)
     return result
+
+
+def _line(
+    raw: bytes, line_no: int, state: _FileState, result: FileResult, records: list[Candidate]
+) -> None:
+    """Decode one line in full and apply it (the reference path for every line)."""
+    try:
+        obj = loads(raw)
+    except (ValueError, RecursionError):
+        _bad(result, state.path, line_no, "not valid JSON (a truncated or corrupt line)")
+        return
+    if type(obj) is not dict:
+        _bad(result, state.path, line_no, "not a JSON object")
+        return
+    kind = obj.get("type")
+    payload = obj.get("payload")
+    try:
+        if kind == "event_msg":
+            if type(payload) is dict:
+                sub = payload.get("type")
+                if sub == "token_count":
+                    _token_count(obj, payload, state, result, line_no)
+                elif sub == "thread_settings_applied":
+                    _thread_settings(payload, state)
+        elif kind == "response_item":
+            if type(payload) is dict and _is_tool(payload.get("type")):
+                _tool_call(state)
+        elif kind == "turn_context":
+            if type(payload) is dict:
+                _turn_context(obj, payload, state)
+        elif kind == "session_meta":
+            if type(payload) is dict:
+                _session_meta(obj, payload, state)
+        elif kind == "token_usage_record":
+            if type(payload) is dict:
+                record = _usage_record(obj, payload, state, line_no)
+                if record is not None:
+                    records.append(record)
+                    result.records += 1
+        elif _is_tool(kind):  # the oldest rollouts wrote items unwrapped
+            _tool_call(state)
+        else:
+            result.unknown += 1
+    except _BadLine as exc:
+        _bad(result, state.path, line_no, str(exc))
+
+
+def _is_tool(kind: Any) -> bool:
+    return type(kind) is str and kind in TOOL_ITEMS
 
 
 # -- records ----------------------------------------------------------------------------------
@@ -336,7 +470,13 @@ def _token_count(
             result.repeats += 1
             return
         state.prev_total = total
-        dropped = prev is not None and any(t < p for t, p in zip(total, prev, strict=True))
+        dropped = prev is not None and (
+            total[0] < prev[0]
+            or total[1] < prev[1]
+            or total[2] < prev[2]
+            or total[3] < prev[3]
+            or total[4] < prev[4]
+        )
         if dropped:
             result.resets += 1
         if last is None:
@@ -474,7 +614,7 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
             index = queue.popleft()
             dropped.add(index)
             record.tools += candidates[index].tools
-            record.paired = candidates[index]
+            record.paired = (candidates[index].key_full, candidates[index].key_totals)
     kept = [c for i, c in enumerate(candidates) if i not in dropped]
     kept.extend(records)
     kept.sort(key=lambda c: c.line)
@@ -484,6 +624,7 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
 # -- rate limits ------------------------------------------------------------------------------
 
 
+_NO_PROBLEMS: Final[list[str]] = []  # shared, never appended to
 _Window = tuple[int, int | float, int | None]
 """A checked window: minutes, used percent, reset time (Unix seconds) or None."""
 
@@ -501,7 +642,8 @@ def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> list[str]:
         limit_id = None  # tolerated: only a string names a limit
     plan = limits.get("plan_type")
     plan = plan if type(plan) is str else None
-    problems: list[str] = []
+    problems: list[str] = _NO_PROBLEMS
+    seen_limits = state.limits
     for name in ("primary", "secondary"):
         window = limits.get(name)
         if window is None:
@@ -511,12 +653,14 @@ def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> list[str]:
         try:
             checked = _check_window(window, ts_us)
         except _BadLine as exc:
+            if problems is _NO_PROBLEMS:
+                problems = []
             problems.append(f"rate_limits.{name}: {exc}; the observation is skipped")
             continue
         key = (limit_id, name)
-        seen = state.limits.get(key)
+        seen = seen_limits.get(key)
         if seen is None or seen[0] <= ts_us:
-            state.limits[key] = (ts_us, checked, limit_id, plan)
+            seen_limits[key] = (ts_us, checked, limit_id, plan)
     return problems
 
 
@@ -530,7 +674,7 @@ def _check_window(window: Any, ts_us: int) -> _Window:
             f"window_minutes {minutes!r} is not a whole number in 1..{_MAX_WINDOW_MINUTES}"
         )
     used = window.get("used_percent")
-    if not _is_number(used) or not 0 <= used <= _MAX_PERCENT:
+    if not (type(used) is int or type(used) is float) or not 0 <= used <= _MAX_PERCENT:
         raise _BadLine(f"used_percent {used!r} is not a number in 0..{_MAX_PERCENT}")
     resets_at = window.get("resets_at")
     if resets_at is None or type(resets_at) is float:
@@ -651,7 +795,39 @@ def _timestamp(obj: dict[str, Any]) -> int:
     return _parse_ts(stamp)
 
 
+_DAY_US: dict[str, int] = {}
+_TIME_US: dict[str, int] = {}
+_MILLI_US: dict[str, int] = {}
+_CACHE_LIMIT: Final = 100_000
+_CANONICAL: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+
+
 def _parse_ts(stamp: str) -> int:
+    """Microseconds since the epoch of an ISO 8601 instant with a time zone.
+
+    Codex writes ``YYYY-MM-DDTHH:MM:SS.fffZ``: such a stamp is read from its
+    date, time and milliseconds, each looked up among those already parsed
+    in full (the same value, a fraction of the time); anything else is parsed
+    in full.
+    """
+    if len(stamp) == 24 and stamp[23] == "Z" and stamp[19] == ".":
+        day = _DAY_US.get(stamp[:10])
+        clock = _TIME_US.get(stamp[11:19])
+        milli = _MILLI_US.get(stamp[20:23])
+        if day is not None and clock is not None and milli is not None and stamp[10] == "T":
+            return day + clock + milli
+        us = _parse_ts_full(stamp)
+        if len(_DAY_US) < _CACHE_LIMIT and _CANONICAL.fullmatch(stamp):
+            milli = int(stamp[20:23]) * 1000
+            clock = (int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + int(stamp[17:19])) * 10**6
+            _DAY_US[stamp[:10]] = us - clock - milli
+            _TIME_US[stamp[11:19]] = clock
+            _MILLI_US[stamp[20:23]] = milli
+        return us
+    return _parse_ts_full(stamp)
+
+
+def _parse_ts_full(stamp: str) -> int:
     try:
         at = datetime.fromisoformat(stamp)
     except ValueError:

@@ -34,6 +34,7 @@ candidates of this one file and the latest plan-window observations.
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections import defaultdict, deque
 from collections.abc import Callable
@@ -355,7 +356,7 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
     """Read one rollout file into a :class:`FileResult`; never raises for bad lines.
 
     Every line is decoded in full, so every broken line is found and counted.
-    The file is read whole and split at newlines, and the most frequent
+    The file is read whole and then line by line in memory, and the most frequent
     record (a ``response_item``) is handled inline. ``reference=True`` reads
     the file line by line and hands every line to one general function
     instead: slower, the same result (a property test holds the two together).
@@ -374,16 +375,10 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
                     continue
                 _apply(raw, line_no, state, result, records)
         return _finish(state, result, records)
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    last = lines.pop()  # b"" after a final newline; else a last line without one
-    result.lines = len(lines) + (1 if last else 0)
-    if last and (len(last) >= 3 or last.strip()):
-        lines.append(last)
     line_no = 0
-    for raw in lines:
+    for raw in io.BytesIO(path.read_bytes()):  # splits at b"\n" with memchr, keeps it
         line_no += 1
-        if len(raw) < 2 and not raw.strip():  # the newline is gone: 2, not 3
+        if len(raw) < 3 and not raw.strip():
             continue
         obj = _decode(raw, line_no, state, result)
         if obj is None:
@@ -396,6 +391,7 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
                     _tool_call(state)
             continue
         _dispatch(obj, line_no, state, result, records)
+    result.lines = line_no
     return _finish(state, result, records)
 
 

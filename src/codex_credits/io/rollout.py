@@ -274,11 +274,10 @@ def read_codex_logs(
             still looks at every file).
         progress: called after each file with ``(files_done, files_total,
             bytes_done, bytes_total)``.
-        workers: processes that parse files side by side (files are
-            independent; results are merged in file order, so the outcome is
-            the same for any number). Default 1: handing the parsed
-            requests back between processes costs about as much as parsing
-            them (benchmarks/bench_logs.py measures both).
+        workers: processes that parse files side by side, this one
+            included (files are independent; results are merged in file
+            order, so the outcome is the same for any number). Default 1;
+            benchmarks/bench_logs.py measures 1 and one per CPU.
 
     Returns:
         :class:`CodexLogs`. Nothing bad stops the import, and nothing is left
@@ -303,19 +302,50 @@ def read_codex_logs(
     reader = _Reader(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(_gc_paused())
-        if workers > 1 and len(files) > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-            results: Iterable[FileResult] = pool.map(_parse, files, chunksize=4)
-        else:
-            results = map(_parse, files)
-        for index, (result, size) in enumerate(zip(results, sizes, strict=True)):
+    with _gc_paused():
+        for index, (result, size) in enumerate(zip(_results(files, workers), sizes, strict=True)):
             reader.add_file(result)
             done_bytes += size
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
     return reader.finish(len(files), total)
+
+
+_CHUNK_BYTES = 8 << 20
+
+
+def _results(files: list[Path], workers: int) -> Iterator[FileResult]:
+    """Each file's result, in file order, parsed here and in ``workers - 1`` processes.
+
+    Files are grouped into chunks of about 8 MB. The chunks go to the pool
+    last first; this process takes them first first, parsing itself every
+    chunk that no worker has started, and waits only for those already taken.
+    The two meet in the middle, however fast each side is, and a worker hands
+    back only plain tuples (see ``FileResult.__getstate__``).
+    """
+    if workers <= 1 or len(files) <= 1:
+        yield from map(_parse, files)
+        return
+    chunks: list[list[Path]] = [[]]
+    size = 0
+    for file in files:
+        if size >= _CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(file)
+        size += _size(file)
+    with ProcessPoolExecutor(max_workers=workers - 1) as pool:
+        futures = [pool.submit(_parse_all, chunk) for chunk in reversed(chunks)]
+        futures.reverse()
+        for chunk, future in zip(chunks, futures, strict=True):
+            if future.cancel():
+                yield from map(_parse, chunk)
+            else:
+                yield from future.result()
+
+
+def _parse_all(files: list[Path]) -> list[FileResult]:
+    return [_parse(file) for file in files]
 
 
 @contextlib.contextmanager

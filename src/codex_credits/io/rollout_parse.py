@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -832,39 +831,7 @@ def _timestamp(obj: dict[str, Any]) -> int:
     return _parse_ts(stamp)
 
 
-_DAY_US: dict[str, int] = {}
-_TIME_US: dict[str, int] = {}
-_MILLI_US: dict[str, int] = {}
-_CACHE_LIMIT: Final = 100_000
-_CANONICAL: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
-
-
 def _parse_ts(stamp: str) -> int:
-    """Microseconds since the epoch of an ISO 8601 instant with a time zone.
-
-    Codex writes ``YYYY-MM-DDTHH:MM:SS.fffZ``: such a stamp is read from its
-    date, time and milliseconds, each looked up among those already parsed
-    in full (the same value, a fraction of the time); anything else is parsed
-    in full.
-    """
-    if len(stamp) == 24 and stamp[23] == "Z" and stamp[19] == ".":
-        day = _DAY_US.get(stamp[:10])
-        clock = _TIME_US.get(stamp[11:19])
-        milli = _MILLI_US.get(stamp[20:23])
-        if day is not None and clock is not None and milli is not None and stamp[10] == "T":
-            return day + clock + milli
-        us = _parse_ts_full(stamp)
-        if len(_DAY_US) < _CACHE_LIMIT and _CANONICAL.fullmatch(stamp):
-            milli = int(stamp[20:23]) * 1000
-            clock = (int(stamp[11:13]) * 3600 + int(stamp[14:16]) * 60 + int(stamp[17:19])) * 10**6
-            _DAY_US[stamp[:10]] = us - clock - milli
-            _TIME_US[stamp[11:19]] = clock
-            _MILLI_US[stamp[20:23]] = milli
-        return us
-    return _parse_ts_full(stamp)
-
-
-def _parse_ts_full(stamp: str) -> int:
     try:
         at = datetime.fromisoformat(stamp)
     except ValueError:

@@ -482,16 +482,19 @@ def _token_count(
         ts_us = _timestamp(obj)
         # Copied history repeats old observations: they are not new ones.
         if state.observing and ts_us >= state.start_us:
-            for problem in _rate_limits(limits, ts_us, state):
-                result.bad_rate_limits += 1
-                _note(result, state.path, line, problem)
+            problems = _rate_limits(limits, ts_us, state)
+            if problems:
+                for problem in problems:
+                    result.bad_rate_limits += 1
+                    _note(result, state.path, line, problem)
     info = payload.get("info")
     if info is None:
         return
     if type(info) is not dict:
         raise _BadLine("token_count info is not an object")
+    raw_last = info.get("last_token_usage")
     total = _usage(info.get("total_token_usage"), "total_token_usage")
-    last = _usage(info.get("last_token_usage"), "last_token_usage")
+    last = _usage(raw_last, "last_token_usage")
     if total is None and last is None:
         return
     result.token_counts += 1
@@ -527,9 +530,11 @@ def _token_count(
                     total[4] - prev[4],
                 )
     assert last is not None
-    key_totals = hash((total, last))
-    key_full = hash((ts_us, total, last))
-    cache_write = _int_field(info.get("last_token_usage"), "cache_write_input_tokens")
+    # hash(None) is an address, not the same in every process: () stands for it
+    same = (total or (), last)
+    key_totals = hash(same)
+    key_full = hash((ts_us, *same))
+    cache_write = _int_field(raw_last, "cache_write_input_tokens")
     candidate = Candidate(ts_us, last, key_totals, key_full, state, line, None, cache_write)
     _add(state, result.candidates, candidate)
 
@@ -702,7 +707,20 @@ def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> list[str]:
 
 def _check_window(window: Any, ts_us: int) -> _Window:
     """The window's minutes, used percentage and reset time, each within its limits."""
-    if type(window) is not dict:
+    if type(window) is dict:  # the usual shape, all in range: no further look
+        minutes = window.get("window_minutes")
+        used = window.get("used_percent")
+        resets_at = window.get("resets_at")
+        if (
+            type(minutes) is int
+            and type(resets_at) is int
+            and (type(used) is float or type(used) is int)
+            and 0 < minutes <= _MAX_WINDOW_MINUTES
+            and 0 <= used <= _MAX_PERCENT
+            and MIN_SECONDS <= resets_at <= MAX_SECONDS
+        ):
+            return minutes, used, resets_at
+    else:
         raise _BadLine("is not an object")
     minutes = window.get("window_minutes")
     if type(minutes) is not int or not 0 < minutes <= _MAX_WINDOW_MINUTES:

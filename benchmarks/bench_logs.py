@@ -170,9 +170,13 @@ def main() -> int:
     root, truth = generate(args.size_mb, args.seed)
     size_mb = truth["bytes"] / 1e6
     tools = [] if args.no_ccusage else [CCUSAGE, *([CCUSAGE_JS] if args.with_js else [])]
-    exes = {spec: install(spec, binary, args.npm_prefix) for spec, binary, _ in tools}
-    if args.ccusage is not None and tools:
-        exes[CCUSAGE[0]] = (args.ccusage, "") if args.ccusage.exists() else (None, "no such file")
+    exes: dict[str, tuple[Path | None, str]] = {}
+    for spec, binary, _ in tools:
+        if spec == CCUSAGE[0] and args.ccusage is not None:
+            given = args.ccusage
+            exes[spec] = (given, "") if given.exists() else (None, f"{given}: no such file")
+        else:
+            exes[spec] = install(spec, binary, args.npm_prefix)
     cpus = min(os.cpu_count() or 1, 8)
     best: dict[str, float] = {}
     outputs: dict[str, Any] = {}

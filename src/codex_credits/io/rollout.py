@@ -52,12 +52,8 @@ from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, 
 from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
 from codex_credits.errors import UsageDataError
 from codex_credits.io.bounds import MAX_INT64
-from codex_credits.io.rollout_parse import (
-    Candidate,
-    FileResult,
-    WindowObservation,
-    parse_rollout_file,
-)
+from codex_credits.io.rollout_parse import parse_rollout_file
+from codex_credits.io.rollout_records import Candidate, FileResult, WindowObservation
 
 __all__ = [
     "CodexLogs",

@@ -1,7 +1,8 @@
 """Import a generated ~1 GB Codex rollout history; compare with ccusage on the same files.
 
     python3 benchmarks/bench_logs.py                 # 1024 MB, cached under benchmarks/_out
-    python3 benchmarks/bench_logs.py --size-mb 200   # smaller
+    python3 benchmarks/bench_logs.py --size-mb 300   # smaller
+    python3 benchmarks/bench_logs.py --no-ccusage    # ours only
 
 The history is written by codex_credits.synthetic_rollouts (every trap: repeated
 totals, compaction resets, forks that replay their parent with new timestamps,
@@ -12,9 +13,13 @@ rate-limit fields, torn lines). It prints:
 * our import (read_codex_logs) with 1 worker and with one per CPU: MB/s and the
   ratio to the baseline, and whether the totals equal the generator's truth;
 * ccusage from the npm registry on the same files (``ccusage codex daily
-  --json --offline`` with CODEX_HOME pointing at them), and the last JavaScript
-  release of its Codex tool (``@ccusage/codex``, ``ccusage-codex``): wall time
-  and token totals side by side. If one cannot run, the reason is printed.
+  --json --offline`` with CODEX_HOME pointing at them): MB/s, token totals, and
+  the ratio of our MB/s to its MB/s. With ``--with-js`` also the last JavaScript
+  release of its Codex tool (``@ccusage/codex``, ``ccusage-codex``; about 100 s a
+  run on 1 GB). ccusage is installed with npm into a folder under the system's
+  temporary directory (``--npm-prefix``), never into the repository; or give an
+  installed binary with ``--ccusage``. If it cannot run (no npm, no network, no
+  binary for this platform), its column is left out and the reason is printed.
 
 Runs alternate (ours, ccusage, ...) and the best of ``--repeat`` is kept, since
 the machine may be shared. Generated data stays in benchmarks/_out (git-ignored).
@@ -29,6 +34,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -99,8 +105,8 @@ def ours(root: Path, workers: int) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def install(spec: str, binary: str) -> tuple[Path | None, str]:
-    prefix = OUT / "npm" / spec.replace("/", "_").replace("@", "_")
+def install(spec: str, binary: str, npm_prefix: Path) -> tuple[Path | None, str]:
+    prefix = npm_prefix / spec.replace("/", "_").replace("@", "_")
     exe = prefix / binary
     if exe.exists():
         return exe, ""
@@ -115,6 +121,9 @@ def install(spec: str, binary: str) -> tuple[Path | None, str]:
     )
     if proc.returncode != 0 or not exe.exists():
         return None, f"npm install {spec} failed: {proc.stderr.strip().splitlines()[-1:]}"
+    probe = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:  # e.g. no native binary for this platform
+        return None, f"{spec} is installed but does not run: {probe.stderr.strip()[:200]}"
     return exe, ""
 
 
@@ -147,13 +156,27 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-ccusage", action="store_true")
+    parser.add_argument("--no-ccusage", action="store_true", help="measure ours only")
+    parser.add_argument("--with-js", action="store_true", help="also the JavaScript release")
+    parser.add_argument("--ccusage", type=Path, help="an installed ccusage binary to use")
+    parser.add_argument(
+        "--npm-prefix",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "codex-credits-bench-npm",
+        help="where npm installs ccusage (default: under the temporary directory)",
+    )
     args = parser.parse_args()
 
     root, truth = generate(args.size_mb, args.seed)
     size_mb = truth["bytes"] / 1e6
-    tools = [] if args.no_ccusage else [CCUSAGE, CCUSAGE_JS]
-    exes = {spec: install(spec, binary) for spec, binary, _ in tools}
+    tools = [] if args.no_ccusage else [CCUSAGE, *([CCUSAGE_JS] if args.with_js else [])]
+    exes: dict[str, tuple[Path | None, str]] = {}
+    for spec, binary, _ in tools:
+        if spec == CCUSAGE[0] and args.ccusage is not None:
+            given = args.ccusage
+            exes[spec] = (given, "") if given.exists() else (None, f"{given}: no such file")
+        else:
+            exes[spec] = install(spec, binary, args.npm_prefix)
     cpus = min(os.cpu_count() or 1, 8)
     best: dict[str, float] = {}
     outputs: dict[str, Any] = {}
@@ -162,8 +185,7 @@ def main() -> int:
         best["baseline"] = min(best.get("baseline", 1e9), baseline(root))
         for workers in sorted({1, cpus}):
             wall, result = ours(root, workers)
-            name = f"codex-credits ({workers} worker{'s' if workers > 1 else ''})"
-            best[name] = min(best.get(name, 1e9), wall)
+            best[_ours(workers)] = min(best.get(_ours(workers), 1e9), wall)
             outputs["ours"] = result
         for spec, _, argv in tools:
             exe, why = exes[spec]
@@ -197,9 +219,19 @@ def main() -> int:
         f"{s.copied_requests} copied requests counted once, {s.total_resets} resets, "
         f"{s.bad_lines} bad lines reported"
     )
-    print(f"\n{'reader':34} {'seconds':>8} {'MB/s':>8} {'x baseline':>10}")
+    print(
+        f"\n{'reader (best of ' + str(args.repeat) + ')':34} {'seconds':>8} {'MB/s':>8} {'x baseline':>10}"
+    )
     for name, wall in best.items():
         print(f"{name:34} {wall:8.2f} {size_mb / wall:8.1f} {best['baseline'] / wall:10.2f}")
+    if CCUSAGE[0] in best:
+        for workers in sorted({1, cpus}):
+            ratio = best[CCUSAGE[0]] / best[_ours(workers)]
+            print(f"{_ours(workers)} / {CCUSAGE[0]}: {ratio:.2f} (MB/s over MB/s)")
+    elif tools:
+        print(f"\n{CCUSAGE[0]} column left out: {errors.get(CCUSAGE[0], 'it did not run')}")
+    else:
+        print(f"\n{CCUSAGE[0]} column left out: --no-ccusage")
     head = f"{'input':>14} {'cached input':>14} {'output':>12} {'reasoning':>12} {'total':>14}"
     print(f"\n{'totals':34} {head}")
     rows = [("truth (generator)", true), ("codex-credits", mine)]
@@ -217,7 +249,11 @@ def main() -> int:
     )
     for spec, why in errors.items():
         print(f"{spec} could not run: {why}")
-    return 0 if mine == true and days_ok else 1
+    return 0 if mine == true and days_ok and s.bad_lines == truth["bad_lines"] else 1
+
+
+def _ours(workers: int) -> str:
+    return f"codex-credits ({workers} worker{'s' if workers > 1 else ''})"
 
 
 def _days_match(result: Any, truth: dict[str, Any]) -> bool:

@@ -212,3 +212,13 @@ def test_cli_logs_warns_shows_a_footer_and_strict_fails(
     out, err = capsys.readouterr()
     assert code == ExitCode.DATA_ERROR
     assert "--strict" in err and out == ""
+
+
+@pytest.mark.parametrize("kind", [[1], {"a": 1}])
+def test_a_record_type_that_is_not_text_is_an_unknown_record(tmp_path: Path, kind: Any) -> None:
+    odd = json.dumps({"timestamp": T0, "type": kind, "payload": {}})
+    item = json.dumps({"timestamp": T0, "type": "response_item", "payload": {"type": kind}})
+    result = read_codex_logs(good_file(tmp_path / "a.jsonl", odd, item))
+    assert result.summary.unknown_records == 1
+    assert result.summary.bad_lines == 0
+    assert result.summary.requests == 1

@@ -34,8 +34,9 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import gc
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -51,12 +52,8 @@ from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, 
 from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
 from codex_credits.errors import UsageDataError
 from codex_credits.io.bounds import MAX_INT64
-from codex_credits.io.rollout_parse import (
-    Candidate,
-    FileResult,
-    WindowObservation,
-    parse_rollout_file,
-)
+from codex_credits.io.rollout_parse import parse_rollout_file
+from codex_credits.io.rollout_records import Candidate, FileResult, WindowObservation
 
 __all__ = [
     "CodexLogs",
@@ -273,11 +270,10 @@ def read_codex_logs(
             still looks at every file).
         progress: called after each file with ``(files_done, files_total,
             bytes_done, bytes_total)``.
-        workers: processes that parse files side by side (files are
-            independent; results are merged in file order, so the outcome is
-            the same for any number). Default 1: handing the parsed
-            requests back between processes costs about as much as parsing
-            them (benchmarks/bench_logs.py measures both).
+        workers: processes that parse files side by side, this one
+            included (files are independent; results are merged in file
+            order, so the outcome is the same for any number). Default 1;
+            benchmarks/bench_logs.py measures 1 and one per CPU.
 
     Returns:
         :class:`CodexLogs`. Nothing bad stops the import, and nothing is left
@@ -302,18 +298,68 @@ def read_codex_logs(
     reader = _Reader(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
-    with contextlib.ExitStack() as stack:
-        if workers > 1 and len(files) > 1:
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
-            results: Iterable[FileResult] = pool.map(_parse, files, chunksize=4)
-        else:
-            results = map(_parse, files)
-        for index, (result, size) in enumerate(zip(results, sizes, strict=True)):
+    with _gc_paused():
+        for index, (result, size) in enumerate(zip(_results(files, workers), sizes, strict=True)):
             reader.add_file(result)
             done_bytes += size
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
     return reader.finish(len(files), total)
+
+
+_CHUNK_BYTES = 8 << 20
+
+
+def _results(files: list[Path], workers: int) -> Iterator[FileResult]:
+    """Each file's result, in file order, parsed here and in ``workers - 1`` processes.
+
+    Files are grouped into chunks of about 8 MB. The chunks go to the pool
+    last first; this process takes them first first, parsing itself every
+    chunk that no worker has started, and waits only for those already taken.
+    The two meet in the middle, however fast each side is, and a worker hands
+    back only plain tuples (see ``FileResult.__getstate__``).
+    """
+    if workers <= 1 or len(files) <= 1:
+        yield from map(_parse, files)
+        return
+    chunks: list[list[Path]] = [[]]
+    size = 0
+    for file in files:
+        if size >= _CHUNK_BYTES:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(file)
+        size += _size(file)
+    with ProcessPoolExecutor(max_workers=workers - 1) as pool:
+        futures = [pool.submit(_parse_all, chunk) for chunk in reversed(chunks)]
+        futures.reverse()
+        for chunk, future in zip(chunks, futures, strict=True):
+            if future.cancel():
+                yield from map(_parse, chunk)
+            else:
+                yield from future.result()
+
+
+def _parse_all(files: list[Path]) -> list[FileResult]:
+    return [_parse(file) for file in files]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while reading.
+
+    Reading creates hundreds of thousands of small objects that live until
+    the end and form no reference cycles; each collection would walk them all
+    again (a quarter of the time when results come back from worker
+    processes). Memory is freed by reference counting as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _parse(file: Path) -> FileResult:
@@ -332,6 +378,7 @@ class _Reader:
     def __init__(self, since_us: int | None) -> None:
         self.since_us = since_us
         self.builder = UsageLogBuilder()
+        self.rows = _Rows()
         # key -> row of the counted event (-1: counted, but before ``since``)
         self.seen_full: dict[int, int] = {}
         self.seen_totals: dict[int, int] = {}
@@ -418,7 +465,7 @@ class _Reader:
         paired = record.paired
         if row is None and paired is not None:
             # a copy of the token_count alone may have been counted already
-            row = self.seen_full.get(paired.key_full)
+            row = self.seen_full.get(paired[0])
         if row is not None:
             self.seen_responses[record.key_full] = row
             self._copied(row, record)
@@ -426,8 +473,8 @@ class _Reader:
         row = self._emit(record)
         self.seen_responses[record.key_full] = row
         if paired is not None:
-            self.seen_full[paired.key_full] = row
-            self.seen_totals[paired.key_totals] = row
+            self.seen_full[paired[0]] = row
+            self.seen_totals[paired[1]] = row
 
     def _copied(self, row: int, candidate: Candidate) -> None:
         """A second sighting of a counted request: count it, keep the fuller tool count.
@@ -438,7 +485,7 @@ class _Reader:
         self.counts["copied_requests"] += 1
         if row < 0:
             return
-        tools = self.builder.meters["tool_calls"]
+        tools = self.rows.tool_calls
         if candidate.tools > tools[row]:
             self.counts["tool_calls"] += candidate.tools - tools[row]
             tools[row] = candidate.tools
@@ -476,19 +523,18 @@ class _Reader:
         c["cache_write_input_tokens"] += candidate.cache_write
         c["tool_calls"] += candidate.tools
         self.sessions.add(candidate.session)
-        self.builder.add(
-            candidate.ts_us,
-            reasoning_tokens=reasoning,
-            tool_calls=candidate.tools,
-            output_tokens=out,
-            input_tokens=inp,
-            cached_input_tokens=cached,
-            fast=candidate.fast,
-            model=candidate.model,
-            session_id=candidate.session,
-            project_id=candidate.project,
-        )
-        return len(self.builder.ts_us) - 1
+        rows = self.rows
+        rows.ts_us.append(candidate.ts_us)
+        rows.input_tokens.append(inp)
+        rows.cached_input_tokens.append(cached)
+        rows.output_tokens.append(out)
+        rows.reasoning_tokens.append(reasoning)
+        rows.tool_calls.append(candidate.tools)
+        rows.fast.append(candidate.fast)
+        rows.model.append(candidate.model)
+        rows.session_id.append(candidate.session)
+        rows.project_id.append(candidate.project)
+        return len(rows.ts_us) - 1
 
     def finish(self, files: int, size: int) -> CodexLogs:
         c = self.counts
@@ -497,6 +543,7 @@ class _Reader:
             self._once(candidate, by_totals=True)
         self.deferred = []
         self.builder.summary_rows = c["requests"]
+        self.rows.into(self.builder)
         log = self.builder.build()
         windows = tuple(
             _window(obs)
@@ -511,6 +558,56 @@ class _Reader:
             **c,
         )
         return CodexLogs(log, summary)
+
+
+class _Rows:
+    """The counted requests, column by column (faster than one builder call each)."""
+
+    __slots__ = (
+        "cached_input_tokens",
+        "fast",
+        "input_tokens",
+        "model",
+        "output_tokens",
+        "project_id",
+        "reasoning_tokens",
+        "session_id",
+        "tool_calls",
+        "ts_us",
+    )
+
+    def __init__(self) -> None:
+        self.ts_us: list[int] = []
+        self.input_tokens: list[int] = []
+        self.cached_input_tokens: list[int] = []
+        self.output_tokens: list[int] = []
+        self.reasoning_tokens: list[int] = []
+        self.tool_calls: list[int] = []
+        self.fast: list[bool] = []
+        self.model: list[str | None] = []
+        self.session_id: list[str | None] = []
+        self.project_id: list[str | None] = []
+
+    def into(self, builder: UsageLogBuilder) -> None:
+        """Append every row to ``builder`` (no meters or labels beyond Codex's)."""
+        n = len(self.ts_us)
+        builder.ts_us.extend(self.ts_us)
+        builder.has_ccu.extend([False] * n)
+        builder.ccu_micro.extend([0] * n)
+        builder.sandbox_micro_minutes.extend([0] * n)
+        builder.fast.extend(self.fast)
+        for name in ("reasoning_tokens", "tool_calls", "output_tokens", "input_tokens"):
+            builder.meters[name].extend(getattr(self, name))
+        builder.meters["cached_input_tokens"].extend(self.cached_input_tokens)
+        given = {"model": self.model, "session_id": self.session_id, "project_id": self.project_id}
+        for name in (*DIMENSIONS, "sandbox_class"):
+            labels = builder.labels[name]
+            values = given.get(name)
+            if values is None:
+                labels.codes.extend([0] * n)  # code 0 is None
+            else:
+                for value in values:
+                    labels.append(value)
 
 
 def _window(obs: WindowObservation) -> PlanWindow:

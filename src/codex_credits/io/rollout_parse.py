@@ -28,28 +28,32 @@ Theory of operation (docs/logs.md, "How a rollout is read"):
   only when no other file holds it.
 
 Only small per-file state is kept: the running total, the model, the
-candidates of this one file and the latest plan-window observations.
+candidates of this one file and the latest plan-window observations. The
+records a file yields are in :mod:`codex_credits.io.rollout_records`, the
+plan windows are read by :mod:`codex_credits.io.rollout_limits`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from hashlib import blake2b
 from pathlib import Path
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
-from codex_credits.io.bounds import MAX_SECONDS, MIN_SECONDS, in_range_us
+from codex_credits.io.bounds import in_range_us
+from codex_credits.io.rollout_limits import observe_windows, read_rate_limits
+from codex_credits.io.rollout_records import (
+    Candidate,
+    FileResult,
+    FileState,
+    Usage,
+)
 
-__all__ = [
-    "Candidate",
-    "FileResult",
-    "WindowObservation",
-    "loads",
-    "parse_rollout_file",
-]
+__all__ = ["MAX_TOKENS", "TOOL_ITEMS", "loads", "parse_rollout_file"]
 
 try:  # orjson is the field's standard fast JSON parser; json is the fallback.
     import orjson
@@ -61,7 +65,7 @@ except ImportError:  # pragma: no cover - exercised only without orjson installe
     loads = json.loads  # (RecursionError on deep nesting is caught as a bad line)
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 _FAST_TIERS: Final = frozenset({"priority", "fast"})
 _USAGE_FIELDS: Final = (
     "input_tokens",
@@ -76,235 +80,136 @@ MAX_TOKENS: Final = 10**15
 
 A thousand times any context window, and small enough that every card prices a
 request within a 64-bit micro-CCU column."""
-_MAX_PERCENT: Final = 1000  # a used percentage beyond this is not an observation
-_MAX_WINDOW_MINUTES: Final = 10_000_000  # about 19 years
-
-Usage = tuple[int, int, int, int, int]
-"""input, cached input, output, reasoning output, total tokens."""
 
 
 class _BadLine(Exception):
     pass
 
 
-class Candidate:
-    """One request found in a file, before de-duplication across files."""
-
-    __slots__ = (
-        "cache_write",
-        "fast",
-        "key_full",
-        "key_totals",
-        "line",
-        "model",
-        "paired",
-        "path",
-        "project",
-        "response_id",
-        "session",
-        "suspect",
-        "tools",
-        "ts_us",
-        "usage",
-    )
-
-    def __init__(
-        self,
-        ts_us: int,
-        usage: Usage,
-        key_totals: int,
-        key_full: int,
-        state: _FileState,
-        line: int,
-        response_id: str | None = None,
-        cache_write: int = 0,
-    ) -> None:
-        self.ts_us = ts_us
-        self.usage = usage
-        self.key_totals = key_totals
-        self.key_full = key_full
-        self.model = state.model
-        self.fast = state.fast
-        self.session = state.session
-        self.project = state.project
-        self.suspect = state.replay or state.forked or ts_us < state.start_us
-        self.tools = 0
-        self.line = line
-        self.path = state.path
-        self.response_id = response_id
-        self.cache_write = cache_write
-        self.paired: Candidate | None = None
-
-
-class WindowObservation:
-    """A plan window seen in a ``rate_limits`` object (raw values, converted later)."""
-
-    __slots__ = ("limit_id", "minutes", "observed_us", "plan_type", "resets_at", "used_percent")
-
-    def __init__(
-        self,
-        observed_us: int,
-        limit_id: str | None,
-        minutes: int,
-        used_percent: float | int,
-        resets_at: int | None,
-        plan_type: str | None,
-    ) -> None:
-        self.observed_us = observed_us
-        self.limit_id = limit_id
-        self.minutes = minutes
-        self.used_percent = used_percent
-        self.resets_at = resets_at
-        self.plan_type = plan_type
-
-
-class FileResult:
-    """What one file yielded: candidates, counters, problems and window observations."""
-
-    __slots__ = (
-        "bad_lines",
-        "bad_rate_limits",
-        "candidates",
-        "duplicate_records",
-        "lines",
-        "problems",
-        "records",
-        "repeats",
-        "resets",
-        "token_counts",
-        "unattributed_tools",
-        "unknown",
-        "unreadable",
-        "windows",
-    )
-
-    def __init__(self) -> None:
-        self.candidates: list[Candidate] = []
-        self.bad_rate_limits = 0
-        self.unreadable = 0
-        self.duplicate_records = 0
-        self.lines = 0
-        self.bad_lines = 0
-        self.problems: list[str] = []
-        self.records = 0
-        self.repeats = 0
-        self.resets = 0
-        self.token_counts = 0
-        self.unattributed_tools = 0
-        self.unknown = 0
-        self.windows: dict[tuple[str, int], WindowObservation] = {}
-
-
-class _FileState:
-    __slots__ = (
-        "duplicate_records",
-        "fast",
-        "forked",
-        "last",
-        "limits",
-        "model",
-        "observing",
-        "path",
-        "pending_tools",
-        "prev_total",
-        "project",
-        "replay",
-        "replay_us",
-        "responses",
-        "root_id",
-        "session",
-        "start_us",
-    )
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self.session: str | None = _session_from_name(path)
-        self.root_id: str | None = None
-        self.project: str | None = None
-        self.model: str | None = None
-        self.fast = False
-        self.forked = False
-        self.replay = False
-        self.replay_us = 0
-        self.observing = True
-        self.start_us = -(2**62)
-        self.prev_total: Usage | None = None
-        self.last: Candidate | None = None
-        self.pending_tools = 0
-        self.responses: dict[str, Candidate] = {}
-        self.duplicate_records = 0
-        self.limits: dict[tuple[Any, str], tuple[int, _Window, str | None, str | None]] = {}
-
-
-def parse_rollout_file(path: Path) -> FileResult:
+def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
     """Read one rollout file into a :class:`FileResult`; never raises for bad lines.
+
+    Every line is decoded in full, so every broken line is found and counted.
+    The file is read whole and then line by line in memory, and the most frequent
+    record (a ``response_item``) is handled inline. ``reference=True`` reads
+    the file line by line and hands every line to one general function
+    instead: slower, the same result (a property test holds the two together).
 
     Raises:
         OSError: the file cannot be opened or read.
     """
     result = FileResult()
-    state = _FileState(path)
-    candidates = result.candidates
+    state = FileState(path)
     records: list[Candidate] = []
-    with path.open("rb") as handle:
-        line_no = 0
-        for raw in handle:
-            line_no += 1
-            if len(raw) < 3 and not raw.strip():
-                continue
-            try:
-                obj = loads(raw)
-            except (ValueError, RecursionError):
-                _bad(result, path, line_no, "not valid JSON (a truncated or corrupt line)")
-                continue
-            if type(obj) is not dict:
-                _bad(result, path, line_no, "not a JSON object")
-                continue
-            kind = obj.get("type")
+    if reference:
+        with path.open("rb") as handle:
+            for line_no, raw in enumerate(handle, 1):
+                result.lines = line_no
+                if len(raw) < 3 and not raw.strip():
+                    continue
+                _apply(raw, line_no, state, result, records)
+        return _finish(state, result, records)
+    line_no = 0
+    for raw in io.BytesIO(path.read_bytes()):  # splits at b"\n" with memchr, keeps it
+        line_no += 1
+        if len(raw) < 3 and not raw.strip():
+            continue
+        obj = _decode(raw, line_no, state, result)
+        if obj is None:
+            continue
+        if obj.get("type") == "response_item":  # a message, reasoning, output or tool call
             payload = obj.get("payload")
-            try:
-                if kind == "event_msg":
-                    if type(payload) is dict:
-                        sub = payload.get("type")
-                        if sub == "token_count":
-                            _token_count(obj, payload, state, result, line_no)
-                        elif sub == "thread_settings_applied":
-                            _thread_settings(payload, state)
-                elif kind == "response_item":
-                    if type(payload) is dict and payload.get("type") in _TOOL_ITEMS:
-                        _tool_call(state)
-                elif kind == "turn_context":
-                    if type(payload) is dict:
-                        _turn_context(obj, payload, state)
-                elif kind == "session_meta":
-                    if type(payload) is dict:
-                        _session_meta(obj, payload, state)
-                elif kind == "token_usage_record":
-                    if type(payload) is dict:
-                        record = _usage_record(obj, payload, state, line_no)
-                        if record is not None:
-                            records.append(record)
-                            result.records += 1
-                elif kind in _TOOL_ITEMS:  # the oldest rollouts wrote items unwrapped
+            if type(payload) is dict:
+                sub = payload.get("type")
+                if type(sub) is str and sub in TOOL_ITEMS:
                     _tool_call(state)
-                else:
-                    result.unknown += 1
-            except _BadLine as exc:
-                _bad(result, path, line_no, str(exc))
+            continue
+        _dispatch(obj, line_no, state, result, records)
     result.lines = line_no
+    return _finish(state, result, records)
+
+
+def _finish(state: FileState, result: FileResult, records: list[Candidate]) -> FileResult:
     result.unattributed_tools = state.pending_tools
     result.duplicate_records = state.duplicate_records
-    _observe(state, result)
+    observe_windows(state, result)
     if records:
-        _pair_records(candidates, records)
+        _pair_records(result.candidates, records)
     return result
+
+
+def _apply(
+    raw: bytes, line_no: int, state: FileState, result: FileResult, records: list[Candidate]
+) -> None:
+    """Decode one line in full and apply it to the file's state."""
+    obj = _decode(raw, line_no, state, result)
+    if obj is not None:
+        _dispatch(obj, line_no, state, result, records)
+
+
+def _decode(raw: bytes, line_no: int, state: FileState, result: FileResult) -> Any:
+    """The line's JSON object; None (counted as a bad line) when it is not one."""
+    try:
+        obj = loads(raw)
+    except (ValueError, RecursionError):
+        _bad(result, state.path, line_no, "not valid JSON (a truncated or corrupt line)")
+        return None
+    if type(obj) is not dict:
+        _bad(result, state.path, line_no, "not a JSON object")
+        return None
+    return obj
+
+
+def _dispatch(
+    obj: dict[str, Any],
+    line_no: int,
+    state: FileState,
+    result: FileResult,
+    records: list[Candidate],
+) -> None:
+    """Apply one record to the file's state by its type."""
+    kind = obj.get("type")
+    payload = obj.get("payload")
+    try:
+        if kind == "event_msg":
+            if type(payload) is dict:
+                sub = payload.get("type")
+                if sub == "token_count":
+                    _token_count(obj, payload, state, result, line_no)
+                elif sub == "thread_settings_applied":
+                    _thread_settings(payload, state)
+        elif kind == "response_item":
+            if type(payload) is dict and _is_tool(payload.get("type")):
+                _tool_call(state)
+        elif kind == "turn_context":
+            if type(payload) is dict:
+                _turn_context(obj, payload, state)
+        elif kind == "session_meta":
+            if type(payload) is dict:
+                _session_meta(obj, payload, state)
+        elif kind == "token_usage_record":
+            if type(payload) is dict:
+                record = _usage_record(obj, payload, state, line_no)
+                if record is not None:
+                    records.append(record)
+                    result.records += 1
+        elif _is_tool(kind):  # the oldest rollouts wrote items unwrapped
+            _tool_call(state)
+        else:
+            result.unknown += 1
+    except _BadLine as exc:
+        _bad(result, state.path, line_no, str(exc))
+
+
+def _is_tool(kind: Any) -> bool:
+    return type(kind) is str and kind in TOOL_ITEMS
 
 
 # -- records ----------------------------------------------------------------------------------
 
 
 def _token_count(
-    obj: dict[str, Any], payload: dict[str, Any], state: _FileState, result: FileResult, line: int
+    obj: dict[str, Any], payload: dict[str, Any], state: FileState, result: FileResult, line: int
 ) -> None:
     limits = payload.get("rate_limits")
     ts_us: int | None = None
@@ -312,16 +217,19 @@ def _token_count(
         ts_us = _timestamp(obj)
         # Copied history repeats old observations: they are not new ones.
         if state.observing and ts_us >= state.start_us:
-            for problem in _rate_limits(limits, ts_us, state):
-                result.bad_rate_limits += 1
-                _note(result, state.path, line, problem)
+            problems = read_rate_limits(limits, ts_us, state)
+            if problems:
+                for problem in problems:
+                    result.bad_rate_limits += 1
+                    _note(result, state.path, line, problem)
     info = payload.get("info")
     if info is None:
         return
     if type(info) is not dict:
         raise _BadLine("token_count info is not an object")
+    raw_last = info.get("last_token_usage")
     total = _usage(info.get("total_token_usage"), "total_token_usage")
-    last = _usage(info.get("last_token_usage"), "last_token_usage")
+    last = _usage(raw_last, "last_token_usage")
     if total is None and last is None:
         return
     result.token_counts += 1
@@ -336,7 +244,13 @@ def _token_count(
             result.repeats += 1
             return
         state.prev_total = total
-        dropped = prev is not None and any(t < p for t, p in zip(total, prev, strict=True))
+        dropped = prev is not None and (
+            total[0] < prev[0]
+            or total[1] < prev[1]
+            or total[2] < prev[2]
+            or total[3] < prev[3]
+            or total[4] < prev[4]
+        )
         if dropped:
             result.resets += 1
         if last is None:
@@ -351,15 +265,17 @@ def _token_count(
                     total[4] - prev[4],
                 )
     assert last is not None
-    key_totals = hash((total, last))
-    key_full = hash((ts_us, total, last))
-    cache_write = _int_field(info.get("last_token_usage"), "cache_write_input_tokens")
+    # hash(None) is an address, not the same in every process: () stands for it
+    same = (total or (), last)
+    key_totals = hash(same)
+    key_full = hash((ts_us, *same))
+    cache_write = _int_field(raw_last, "cache_write_input_tokens")
     candidate = Candidate(ts_us, last, key_totals, key_full, state, line, None, cache_write)
     _add(state, result.candidates, candidate)
 
 
 def _usage_record(
-    obj: dict[str, Any], payload: dict[str, Any], state: _FileState, line: int
+    obj: dict[str, Any], payload: dict[str, Any], state: FileState, line: int
 ) -> Candidate | None:
     raw = payload.get("usage")
     usage = _usage(raw, "usage")
@@ -390,7 +306,7 @@ def _usage_record(
     return candidate
 
 
-def _add(state: _FileState, candidates: list[Candidate], candidate: Candidate) -> None:
+def _add(state: FileState, candidates: list[Candidate], candidate: Candidate) -> None:
     if state.pending_tools:
         candidate.tools += state.pending_tools
         state.pending_tools = 0
@@ -398,14 +314,14 @@ def _add(state: _FileState, candidates: list[Candidate], candidate: Candidate) -
     state.last = candidate
 
 
-def _tool_call(state: _FileState) -> None:
+def _tool_call(state: FileState) -> None:
     if state.last is not None:
         state.last.tools += 1
     else:
         state.pending_tools += 1
 
 
-def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: _FileState) -> None:
+def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: FileState) -> None:
     if not state.observing:
         # A fork replays its parent within moments of its creation; a turn
         # context written later is the fork's own, and so are its rate limits.
@@ -422,13 +338,13 @@ def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: _FileStat
         state.project = _project(cwd)
 
 
-def _thread_settings(payload: dict[str, Any], state: _FileState) -> None:
+def _thread_settings(payload: dict[str, Any], state: FileState) -> None:
     settings = payload.get("thread_settings")
     if type(settings) is dict and "service_tier" in settings:
         state.fast = settings.get("service_tier") in _FAST_TIERS
 
 
-def _session_meta(obj: dict[str, Any], payload: dict[str, Any], state: _FileState) -> None:
+def _session_meta(obj: dict[str, Any], payload: dict[str, Any], state: FileState) -> None:
     sid = payload.get("id")
     sid = sid if type(sid) is str and sid else None
     if state.root_id is None:
@@ -474,88 +390,11 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
             index = queue.popleft()
             dropped.add(index)
             record.tools += candidates[index].tools
-            record.paired = candidates[index]
+            record.paired = (candidates[index].key_full, candidates[index].key_totals)
     kept = [c for i, c in enumerate(candidates) if i not in dropped]
     kept.extend(records)
     kept.sort(key=lambda c: c.line)
     candidates[:] = kept
-
-
-# -- rate limits ------------------------------------------------------------------------------
-
-
-_Window = tuple[int, int | float, int | None]
-"""A checked window: minutes, used percent, reset time (Unix seconds) or None."""
-
-
-def _rate_limits(limits: Any, ts_us: int, state: _FileState) -> list[str]:
-    """Keep the file's latest good window of each limit; returns the bad windows' problems.
-
-    A ``null`` window (a limit without windows) is no observation and is skipped
-    silently; a window with a value out of range is skipped and reported.
-    """
-    if type(limits) is not dict:
-        return []  # tolerated: rate limits never decide token usage
-    limit_id = limits.get("limit_id")
-    if type(limit_id) is not str:
-        limit_id = None  # tolerated: only a string names a limit
-    plan = limits.get("plan_type")
-    plan = plan if type(plan) is str else None
-    problems: list[str] = []
-    for name in ("primary", "secondary"):
-        window = limits.get(name)
-        if window is None:
-            window = _flat_window(limits, name)
-            if window is None:
-                continue
-        try:
-            checked = _check_window(window, ts_us)
-        except _BadLine as exc:
-            problems.append(f"rate_limits.{name}: {exc}; the observation is skipped")
-            continue
-        key = (limit_id, name)
-        seen = state.limits.get(key)
-        if seen is None or seen[0] <= ts_us:
-            state.limits[key] = (ts_us, checked, limit_id, plan)
-    return problems
-
-
-def _check_window(window: Any, ts_us: int) -> _Window:
-    """The window's minutes, used percentage and reset time, each within its limits."""
-    if type(window) is not dict:
-        raise _BadLine("is not an object")
-    minutes = window.get("window_minutes")
-    if type(minutes) is not int or not 0 < minutes <= _MAX_WINDOW_MINUTES:
-        raise _BadLine(
-            f"window_minutes {minutes!r} is not a whole number in 1..{_MAX_WINDOW_MINUTES}"
-        )
-    used = window.get("used_percent")
-    if not _is_number(used) or not 0 <= used <= _MAX_PERCENT:
-        raise _BadLine(f"used_percent {used!r} is not a number in 0..{_MAX_PERCENT}")
-    resets_at = window.get("resets_at")
-    if resets_at is None or type(resets_at) is float:
-        after = window.get("resets_in_seconds")
-        if after is None:
-            after = window.get("reset_after_seconds")
-        if after is None:
-            return minutes, used, None
-        if not _is_number(after) or not -MAX_SECONDS <= after <= MAX_SECONDS:
-            raise _BadLine(f"resets_in_seconds {after!r} is out of range")
-        resets_at = ts_us // 1_000_000 + int(after)
-    elif type(resets_at) is not int:
-        raise _BadLine(f"resets_at {resets_at!r} is not Unix seconds")
-    if not MIN_SECONDS <= resets_at <= MAX_SECONDS:
-        raise _BadLine(f"resets_at {resets_at!r} is outside the years 1 to 9999")
-    return minutes, used, resets_at
-
-
-def _observe(state: _FileState, result: FileResult) -> None:
-    for ts_us, (minutes, used, resets_at), limit_id, plan in state.limits.values():
-        # CLIs before limit ids reported only the Codex limit itself.
-        key = (limit_id or "codex", minutes)
-        seen = result.windows.get(key)
-        if seen is None or seen.observed_us <= ts_us:
-            result.windows[key] = WindowObservation(ts_us, limit_id, minutes, used, resets_at, plan)
 
 
 def _stable_key(text: str) -> int:
@@ -565,22 +404,6 @@ def _stable_key(text: str) -> int:
     processes (or compared across runs) must not use it.
     """
     return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
-
-
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return type(value) is int or type(value) is float
-
-
-def _flat_window(limits: dict[str, Any], name: str) -> dict[str, Any] | None:
-    used = limits.get(f"{name}_used_percent")
-    if used is None:
-        return None
-    return {
-        "used_percent": used,
-        "window_minutes": limits.get(f"{name}_window_minutes"),
-        "resets_in_seconds": limits.get(f"{name}_resets_in_seconds")
-        or limits.get(f"{name}_reset_after_seconds"),
-    }
 
 
 # -- small parsers ----------------------------------------------------------------------------
@@ -668,15 +491,6 @@ def _parse_ts(stamp: str) -> int:
 def _project(cwd: str) -> str | None:
     name = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return name or None
-
-
-def _session_from_name(path: Path) -> str:
-    stem = path.stem
-    # rollout-2025-11-22T20-45-35-<uuid>: the uuid is the last five dash groups.
-    parts = stem.split("-")
-    if stem.startswith("rollout-") and len(parts) >= 6:
-        return "-".join(parts[-5:])
-    return stem
 
 
 def _bad(result: FileResult, path: Path | str, line: int, message: str) -> None:

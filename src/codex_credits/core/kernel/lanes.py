@@ -1,0 +1,336 @@
+"""Many lanes through the same hours at once: the kernel of organisation sweeps.
+
+Theory of operation (docs/engine.md, "Organisation sweeps"). A lane is one
+account on one tier and seat count; lanes of the same account share its events.
+The events of every account are grouped by account and cut into the hours of one
+grid (:class:`SweepEvents`: each account-hour's demand, and where its events
+are). Every piece of state is an integer micro-CCU array indexed by lane: the
+reserve, the credits left (a tier without overage), the period's counters, and
+the work waiting (one flat array of pieces, grouped by lane, in original order).
+
+One step is one UTC hour for every lane:
+
+* a lane with nothing waiting whose hour's demand fits the hour (``demand <= L +
+  reserve``, and the credits on a tier without overage) serves every event whole:
+  nothing but its demand is needed (every event is at most the demand, so none is
+  too large);
+* a lane of a tier without overage out of credits, with nothing waiting, blocks
+  its whole demand;
+* every other lane is busy: its pieces (the work waiting, then the hour's own
+  events) go through :func:`~codex_credits.core.kernel.crowd.decide_crowd`,
+  all busy lanes together;
+* the hour closes for every lane: the reserve drawn past ``L``, the accrual of an
+  hour below ``T`` (capped), the credits;
+* at a period end, every lane's ledger settles at once
+  (:class:`~codex_credits.core.kernel.ledgers.LaneLedgers`).
+
+An hour costs array passes over the lanes, plus the busy lanes' pieces. A lane
+whose waiting work grows past ``max_waiting`` pieces (sustained overload) would
+make every hour cost its backlog: it leaves the sweep and is reported in
+:attr:`LaneTallies.alone`, for the caller to run alone through the one-lane kernel
+(:mod:`~codex_credits.core.kernel.lane`, whose backlog keeps an hour's cost to what
+it serves). Budgets and the reserve's trailing-window rule are one-lane matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from codex_credits.core.account import AccountState
+from codex_credits.core.kernel.crowd import decide_crowd, segment_starts, segment_sums
+from codex_credits.core.kernel.ledgers import LaneLedgers
+from codex_credits.core.kernel.rules import Int64Array, LaneRules
+from codex_credits.core.periods import BillingPeriod
+from codex_credits.core.statement import MICRO_FIELDS
+from codex_credits.core.units import to_micro
+
+__all__ = ["FIELD", "HOUR_US", "LaneTallies", "SweepEvents", "run_lanes"]
+
+HOUR_US = 3_600_000_000
+FIELD = {name: i for i, name in enumerate(MICRO_FIELDS)}
+"""The position of every counter along the last axis of :attr:`LaneTallies.micro`."""
+_BIG = 1 << 62  # the credits of a lane with overage: never short
+
+
+@dataclass(frozen=True)
+class SweepEvents:
+    """The events of many accounts, grouped by account, cut into the hours of one grid.
+
+    ``cut[h, a]`` is the position of account ``a``'s first event at or after hour
+    ``h`` (so its events of hour ``h`` are ``cut[h, a]:cut[h + 1, a]``); ``csum`` is
+    the cumulative sum of the amounts (``csum[i]``: the events before ``i``).
+    """
+
+    amounts: Int64Array
+    cut: Int64Array
+    csum: Int64Array
+
+    @property
+    def hours(self) -> int:
+        """The hours of the grid."""
+        return int(self.cut.shape[0]) - 1
+
+    def demand(self, h: int) -> Int64Array:
+        """Every account's demand in hour ``h``."""
+        result: Int64Array = self.csum[self.cut[h + 1]] - self.csum[self.cut[h]]
+        return result
+
+    @classmethod
+    def build(
+        cls,
+        amounts: Int64Array,
+        ts_us: Int64Array,
+        account: Int64Array,
+        accounts: int,
+        start_us: int,
+        hours: int,
+    ) -> SweepEvents:
+        """Group events (in time order) by ``account`` (an index, -1: none) over ``hours``."""
+        hour = (ts_us - start_us) // HOUR_US
+        keep = (account >= 0) & (ts_us >= start_us) & (hour < hours)
+        mine, hour, kept = account[keep], hour[keep], amounts[keep]
+        small = np.int16 if accounts < 2**15 else np.int32  # a radix sort: linear
+        grouped = np.ascontiguousarray(kept[np.argsort(mine.astype(small), kind="stable")])
+        counts = np.bincount(hour * accounts + mine, minlength=hours * accounts).reshape(
+            hours, accounts
+        )
+        cut = np.zeros((hours + 1, accounts), dtype=np.int64)
+        np.cumsum(counts, axis=0, out=cut[1:])
+        cut += np.cumsum(cut[-1]) - cut[-1]  # where each account's events start
+        csum = np.zeros(len(grouped) + 1, dtype=np.int64)
+        np.cumsum(grouped, out=csum[1:])
+        return cls(grouped, cut, csum)
+
+    def account_demand(self) -> Int64Array:
+        """Every account's demand over the whole grid."""
+        result: Int64Array = self.csum[self.cut[-1]] - self.csum[self.cut[0]]
+        return result
+
+
+@dataclass(frozen=True)
+class LaneTallies:
+    """What a sweep gives per lane: the period counters, and the lanes left to run alone."""
+
+    micro: Int64Array
+    """``(lanes, periods, len(MICRO_FIELDS))`` micro-CCU counters, :data:`FIELD` order."""
+    rate_limited_events: Int64Array
+    """``(lanes, periods)``."""
+    alone: tuple[int, ...]
+    """Lanes whose waiting work grew past ``max_waiting``: their tallies are not valid."""
+
+
+def _arr(values: Sequence[int]) -> Int64Array:
+    return np.array(values, dtype=np.int64)
+
+
+def run_lanes(
+    rules: Sequence[LaneRules],
+    states: Sequence[AccountState],
+    account: Int64Array,
+    events: SweepEvents,
+    periods: Sequence[BillingPeriod],
+    first_hours: Sequence[int],
+    *,
+    max_waiting: int = 2048,
+) -> LaneTallies:
+    """Run every lane (``rules[i]`` from ``states[i]`` over ``account[i]``'s events).
+
+    All lanes share the mode, the policy and the periods; no lane has budgets or the
+    reserve's trailing-window rule (see the module docs).
+    """
+    return _Lanes(rules, states, account, events, periods, max_waiting).run(first_hours)
+
+
+class _Lanes:
+    """The state of every lane between hours (see the module docs)."""
+
+    def __init__(
+        self,
+        rules: Sequence[LaneRules],
+        states: Sequence[AccountState],
+        account: Int64Array,
+        events: SweepEvents,
+        periods: Sequence[BillingPeriod],
+        max_waiting: int,
+    ) -> None:
+        n = len(rules)
+        self.events, self.periods, self.account = events, periods, account
+        self.fluid, self.defer = rules[0].fluid, rules[0].defer
+        self.limit = _arr([r.limit for r in rules])
+        self.threshold = _arr([r.threshold for r in rules])
+        self.cap = _arr([r.reserve_cap for r in rules])
+        self.most = self.limit + self.cap
+        effs = {r.efficiency for r in rules}
+        self.eff = effs.pop() if len(effs) == 1 else None
+        self.eff_num = _arr([r.efficiency[0] for r in rules])
+        self.eff_den = _arr([r.efficiency[1] for r in rules])
+        self.hard = np.array([not r.overage for r in rules], dtype=np.bool_)
+        self.any_hard = bool(self.hard.any())
+        self.ledgers = LaneLedgers(states)
+        self.level = _arr([to_micro(s.reserve.level) for s in states])
+        self.micro = np.zeros((n, len(periods), len(MICRO_FIELDS)), dtype=np.int64)
+        self.rl_events = np.zeros((n, len(periods)), dtype=np.int64)
+        self.micro[:, 0, FIELD["granted"]] = self.ledgers.pool
+        self.micro[:, 0, FIELD["rollover_in"]] = self.ledgers.rollover_in
+        self._open_period()
+        self.wait_lane = np.zeros(0, dtype=np.int64)
+        self.wait_amount = np.zeros(0, dtype=np.int64)
+        self.waiting = np.zeros(n, dtype=np.bool_)
+        self.max_waiting = max_waiting
+        self.alone: list[int] = []
+
+    def _open_period(self) -> None:
+        n = len(self.limit)
+        self.credits = np.where(self.hard, self.ledgers.credits_in, _BIG)
+        self.acc = {
+            name: np.zeros(n, dtype=np.int64)
+            for name in ("consumed", "reserve_drawn", "rate_limited_ccu", "blocked_ccu")
+        }
+        self.acc["unserved_ccu"] = np.zeros(n, dtype=np.int64)
+        self.acc_events = np.zeros(n, dtype=np.int64)
+
+    def run(self, first_hours: Sequence[int]) -> LaneTallies:
+        hours = self.events.hours
+        ends = [*first_hours[1:], hours]
+        k = 0
+        for h in range(hours):
+            self._hour(h)
+            if h + 1 == ends[k]:
+                self._close_period(k)
+                k += 1
+        last = len(self.periods) - 1
+        if len(self.wait_lane):
+            waiting = np.zeros(len(self.limit), dtype=np.int64)
+            np.add.at(waiting, self.wait_lane, self.wait_amount)
+            self.micro[:, last, FIELD["unserved_ccu"]] += waiting
+        return LaneTallies(self.micro, self.rl_events, tuple(self.alone))
+
+    def _hour(self, h: int) -> None:
+        d = self.events.demand(h)[self.account]
+        quiet = d <= self.limit + self.level
+        if self.any_hard:
+            quiet &= d <= self.credits
+        if len(self.wait_lane):
+            quiet &= ~self.waiting
+        served = np.where(quiet, d, 0)
+        if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
+            out = ~quiet & (self.credits <= 0) & ~self.waiting
+            self.acc["blocked_ccu"] += np.where(out, d, 0)
+            quiet |= out
+        if not quiet.all():
+            busy = np.flatnonzero(~quiet)
+            served[busy] = self._busy(h, busy)
+        self._close_hour(served)
+
+    def _busy(self, h: int, busy: Int64Array) -> Int64Array:
+        """Decide the busy lanes' pieces; returns what each served."""
+        ev = self.events
+        cols = self.account[busy]
+        lo, hi = ev.cut[h][cols], ev.cut[h + 1][cols]
+        counts = hi - lo
+        total = int(counts.sum())
+        new_seg = np.arange(len(busy), dtype=np.int64)
+        if total == len(busy) and not len(self.wait_lane):
+            pos = lo  # every busy lane has one event (none is busy for waiting work)
+        else:
+            offsets = np.cumsum(counts) - counts
+            pos = np.repeat(lo - offsets, counts) + np.arange(total, dtype=np.int64)
+            new_seg = np.repeat(new_seg, counts)
+        amount = ev.amounts[pos]
+        is_new = np.ones(total, dtype=np.bool_)
+        if len(self.wait_lane):
+            old_seg = np.searchsorted(busy, self.wait_lane)
+            seg = np.concatenate((old_seg, new_seg))
+            order = np.argsort(seg, kind="stable")  # within a lane: waiting first, in order
+            seg = seg[order]
+            amount = np.concatenate((self.wait_amount, amount))[order]
+            is_new = np.concatenate((np.zeros(len(old_seg), dtype=np.bool_), is_new))[order]
+        else:
+            seg = new_seg
+        starts = segment_starts(seg, len(busy))
+        room = self.limit[busy] + self.level[busy]
+        crowd = decide_crowd(
+            amount, seg, starts, room, self.credits[busy], self.most[busy], self.fluid
+        )
+        limited_new = np.where(is_new, crowd.limited, 0)
+        sums = segment_sums(
+            np.stack((crowd.served, limited_new, limited_new > 0, crowd.blocked, crowd.limited)),
+            starts,
+        )
+        acc = self.acc
+        acc["rate_limited_ccu"][busy] += sums[1]
+        self.acc_events[busy] += sums[2]
+        acc["blocked_ccu"][busy] += sums[3]
+        if self.defer:
+            keep = np.flatnonzero(crowd.limited)
+            self.waiting[busy] = False
+            if len(keep) or len(self.wait_lane):
+                self.wait_lane = busy[seg[keep]]
+                self.wait_amount = crowd.limited[keep]
+                self.waiting[self.wait_lane] = True
+                self._send_alone()
+        else:
+            acc["unserved_ccu"][busy] += sums[4]
+        result: Int64Array = sums[0]
+        return result
+
+    def _send_alone(self) -> None:
+        """Lanes with more than ``max_waiting`` pieces waiting leave the sweep."""
+        if len(self.wait_lane) <= self.max_waiting:
+            return
+        counts = np.bincount(self.wait_lane, minlength=len(self.limit))
+        crowded = np.flatnonzero(counts > self.max_waiting)
+        if not len(crowded):
+            return
+        self.alone.extend(crowded.tolist())
+        stay = ~np.isin(self.wait_lane, crowded)
+        self.wait_lane, self.wait_amount = self.wait_lane[stay], self.wait_amount[stay]
+        self.waiting[crowded] = False
+        self.limit[crowded] = _BIG >> 2  # from now on every hour of theirs is quiet
+        self.credits[crowded] = _BIG
+        self.hard[crowded] = False
+
+    def _close_hour(self, served: Int64Array) -> None:
+        drawn = np.maximum(served - self.limit, 0)
+        level = self.level - drawn
+        short = np.maximum(self.threshold - served, 0)
+        if self.eff is not None and self.eff[1] % 2:  # no ties: round half up is half-even
+            num, den = self.eff
+            gain = (short * (2 * num) + den) // (2 * den)
+        else:
+            gain = _accrual_per_lane(short, self.eff_num, self.eff_den)
+        self.level = np.minimum(level + gain, np.maximum(self.cap, level))
+        self.acc["consumed"] += served
+        self.acc["reserve_drawn"] += drawn
+        if self.any_hard:
+            self.credits -= np.where(self.hard, served, 0)
+
+    def _close_period(self, k: int) -> None:
+        acc = self.acc
+        r, g, o, expired, balance = self.ledgers.close_period(self.periods[k], acc["consumed"])
+        micro = self.micro[:, k]
+        for name, values in acc.items():
+            micro[:, FIELD[name]] = values
+        micro[:, FIELD["consumed_from_rollover"]] = r
+        micro[:, FIELD["consumed_from_grant"]] = g
+        micro[:, FIELD["overage_ccu"]] = o
+        micro[:, FIELD["expired"]] = expired
+        micro[:, FIELD["rollover_out"]] = balance
+        self.rl_events[:, k] = self.acc_events
+        if k + 1 < len(self.periods):
+            self.micro[:, k + 1, FIELD["granted"]] = self.ledgers.pool
+            self.micro[:, k + 1, FIELD["rollover_in"]] = balance
+        self._open_period()
+
+
+def _accrual_per_lane(short: Int64Array, num: Int64Array, den: Int64Array) -> Int64Array:
+    """``num / den x short`` rounded half-even, with a fraction per lane."""
+    x = short * num
+    q = x // den
+    twice = 2 * (x - q * den)
+    up = (twice > den) | ((twice == den) & (q % 2 == 1))
+    result: Int64Array = q + up.astype(np.int64)
+    return result

@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 _LABELLED = (*DIMENSIONS, "sandbox_class")
+MAX_WAITING = 2048
+"""A lane with more pieces of work waiting leaves the sweep and runs alone."""
 
 
 @final
@@ -327,7 +329,9 @@ def _run(
         micro: Int64Array | None = None
         limited: Int64Array | None = None
         if not budgets and all(r.window_hours is None for r in rules):
-            tallies = run_lanes(rules, states, account, events, periods, first_hours)
+            tallies = run_lanes(
+                rules, states, account, events, periods, first_hours, max_waiting=MAX_WAITING
+            )
             micro, limited, alone = tallies.micro, tallies.rate_limited_events, list(tallies.alone)
         done: dict[int, tuple[PeriodStatement, ...]] = {}
         if alone and logs is None:

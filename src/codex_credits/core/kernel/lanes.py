@@ -8,12 +8,15 @@ are). Every piece of state is an integer micro-CCU array indexed by lane: the
 reserve, the credits left (a tier without overage), the period's counters, and
 the work waiting (one flat array of pieces, grouped by lane, in original order).
 
-One step is one UTC hour for every lane:
+One step is one UTC hour for every lane (the demand of 256 hours is gathered at
+once, per lane):
 
-* a lane with nothing waiting whose hour's demand fits the hour (``demand <= L +
-  reserve``, and the credits on a tier without overage) serves every event whole:
-  nothing but its demand is needed (every event is at most the demand, so none is
-  too large);
+* a lane with nothing waiting whose hour's demand fits the hour serves every
+  event whole: nothing but its demand is needed. In request mode the events larger
+  than ``L + C`` are blocked whatever else happens, so their sum (per account-hour,
+  for each distinct ``L + C``) is set aside first; what is left fits when it is at
+  most ``L + reserve`` (and the credits, on a tier without overage), and then no
+  event left is too large;
 * a lane of a tier without overage out of credits, with nothing waiting, blocks
   its whole demand;
 * every other lane is busy: its pieces (the work waiting, then the hour's own
@@ -53,6 +56,7 @@ HOUR_US = 3_600_000_000
 FIELD = {name: i for i, name in enumerate(MICRO_FIELDS)}
 """The position of every counter along the last axis of :attr:`LaneTallies.micro`."""
 _BIG = 1 << 62  # the credits of a lane with overage: never short
+_CHUNK = 256  # hours whose demand is gathered at once
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,35 @@ class SweepEvents:
     amounts: Int64Array
     cut: Int64Array
     csum: Int64Array
+    by_time: tuple[Int64Array, Int64Array, Int64Array]
+    """The same events in time order: ``(amount, hour x accounts + account, where each
+    hour starts)``, for the sums of the events too large for a lane."""
 
     @property
     def hours(self) -> int:
         """The hours of the grid."""
         return int(self.cut.shape[0]) - 1
 
-    def demand(self, h: int) -> Int64Array:
-        """Every account's demand in hour ``h``."""
-        result: Int64Array = self.csum[self.cut[h + 1]] - self.csum[self.cut[h]]
+    def demand(self, h0: int, h1: int) -> Int64Array:
+        """Every account's demand in hours ``h0..h1``: shape ``(h1 - h0, accounts)``."""
+        rows = self.csum[self.cut[h0 : h1 + 1]]
+        result: Int64Array = rows[1:] - rows[:-1]
+        return result
+
+    def larger(self, h0: int, h1: int, most: int) -> Int64Array:
+        """What the events larger than ``most`` ask in hours ``h0..h1``, per account-hour."""
+        amount, key, starts = self.by_time
+        accounts = self.cut.shape[1]
+        lo, hi = int(starts[h0]), int(starts[h1])
+        big = amount[lo:hi] > most
+        keys = key[lo:hi][big] - h0 * accounts
+        size = (h1 - h0) * accounts
+        if len(keys) and int(amount[lo:hi].max()) * len(keys) >= 2**53:
+            exact = np.zeros(size, dtype=np.int64)  # a float sum could round
+            np.add.at(exact, keys, amount[lo:hi][big])
+            return exact.reshape(h1 - h0, accounts)
+        sums = np.bincount(keys, weights=amount[lo:hi][big], minlength=size)
+        result: Int64Array = sums.astype(np.int64).reshape(h1 - h0, accounts)
         return result
 
     @classmethod
@@ -102,11 +126,12 @@ class SweepEvents:
         cut += np.cumsum(cut[-1]) - cut[-1]  # where each account's events start
         csum = np.zeros(len(grouped) + 1, dtype=np.int64)
         np.cumsum(grouped, out=csum[1:])
-        return cls(grouped, cut, csum)
+        starts = np.searchsorted(hour, np.arange(hours + 1), side="left").astype(np.int64)
+        return cls(grouped, cut, csum, (kept, hour * accounts + mine, starts))
 
     def account_demand(self) -> Int64Array:
         """Every account's demand over the whole grid."""
-        result: Int64Array = self.csum[self.cut[-1]] - self.csum[self.cut[0]]
+        result: Int64Array = self.demand(0, self.hours).sum(axis=0)
         return result
 
 
@@ -120,6 +145,8 @@ class LaneTallies:
     """``(lanes, periods)``."""
     alone: tuple[int, ...]
     """Lanes whose waiting work grew past ``max_waiting``: their tallies are not valid."""
+    busy_lane_hours: int = 0
+    """How many lane-hours were decided piece by piece (the rest served their demand)."""
 
 
 def _arr(values: Sequence[int]) -> Int64Array:
@@ -181,6 +208,7 @@ class _Lanes:
         self.waiting = np.zeros(n, dtype=np.bool_)
         self.max_waiting = max_waiting
         self.alone: list[int] = []
+        self.busy_lane_hours = 0
 
     def _open_period(self) -> None:
         n = len(self.limit)
@@ -196,32 +224,50 @@ class _Lanes:
         hours = self.events.hours
         ends = [*first_hours[1:], hours]
         k = 0
-        for h in range(hours):
-            self._hour(h)
-            if h + 1 == ends[k]:
-                self._close_period(k)
-                k += 1
+        tops = {m: np.flatnonzero(self.most == m) for m in set(self.most.tolist())}
+        for h0 in range(0, hours, _CHUNK):
+            h1 = min(h0 + _CHUNK, hours)
+            demand = self.events.demand(h0, h1)[:, self.account]
+            larger = None
+            if not self.fluid:  # request mode: events larger than L + C are blocked
+                larger = np.zeros_like(demand)
+                for most, lanes in tops.items():
+                    mine = self.events.larger(h0, h1, most)
+                    larger[:, lanes] = mine[:, self.account[lanes]]
+            for h in range(h0, h1):
+                self._hour(h, demand[h - h0], None if larger is None else larger[h - h0])
+                if h + 1 == ends[k]:
+                    self._close_period(k)
+                    k += 1
         last = len(self.periods) - 1
         if len(self.wait_lane):
             waiting = np.zeros(len(self.limit), dtype=np.int64)
             np.add.at(waiting, self.wait_lane, self.wait_amount)
             self.micro[:, last, FIELD["unserved_ccu"]] += waiting
-        return LaneTallies(self.micro, self.rl_events, tuple(self.alone))
+        return LaneTallies(self.micro, self.rl_events, tuple(self.alone), self.busy_lane_hours)
 
-    def _hour(self, h: int) -> None:
-        d = self.events.demand(h)[self.account]
-        quiet = d <= self.limit + self.level
+    def _hour(self, h: int, demand: Int64Array, larger: Int64Array | None) -> None:
+        """Hour ``h``: ``demand`` per lane, ``larger`` what its events larger than
+        ``L + C`` ask (request mode: blocked, whatever else happens)."""
+        fit = demand if larger is None else demand - larger
+        room = self.limit + self.level
         if self.any_hard:
-            quiet &= d <= self.credits
+            room = np.minimum(room, self.credits)
+        quiet = fit <= room
         if len(self.wait_lane):
             quiet &= ~self.waiting
-        served = np.where(quiet, d, 0)
+        served = np.where(quiet, fit, 0)
+        blocked = self.acc["blocked_ccu"]
+        if larger is not None:
+            blocked += np.where(quiet, larger, 0)
         if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
-            out = ~quiet & (self.credits <= 0) & ~self.waiting
-            self.acc["blocked_ccu"] += np.where(out, d, 0)
-            quiet |= out
+            out = (self.credits <= 0) & ~quiet & ~self.waiting
+            if out.any():
+                blocked += np.where(out, demand, 0)
+                quiet |= out
         if not quiet.all():
             busy = np.flatnonzero(~quiet)
+            self.busy_lane_hours += len(busy)
             served[busy] = self._busy(h, busy)
         self._close_hour(served)
 
@@ -295,18 +341,19 @@ class _Lanes:
 
     def _close_hour(self, served: Int64Array) -> None:
         drawn = np.maximum(served - self.limit, 0)
-        level = self.level - drawn
         short = np.maximum(self.threshold - served, 0)
         if self.eff is not None and self.eff[1] % 2:  # no ties: round half up is half-even
             num, den = self.eff
             gain = (short * (2 * num) + den) // (2 * den)
         else:
             gain = _accrual_per_lane(short, self.eff_num, self.eff_den)
-        self.level = np.minimum(level + gain, np.maximum(self.cap, level))
+        gain -= drawn
+        gain += self.level  # the level never passes the cap (an opening level is checked)
+        self.level = np.minimum(gain, self.cap)
         self.acc["consumed"] += served
         self.acc["reserve_drawn"] += drawn
         if self.any_hard:
-            self.credits -= np.where(self.hard, served, 0)
+            self.credits -= served  # on a tier with overage, far from zero all the same
 
     def _close_period(self, k: int) -> None:
         acc = self.acc

@@ -175,3 +175,51 @@ def test_a_free_tier_running_out_of_credits_mid_hour() -> None:
                 alone = _alone(events, plan, **options)
                 assert plan.account_id == "bolt" or alone.totals.blocked_ccu > 0
                 assert result.totals(plan.account_id) == alone.totals
+
+
+def test_rollover_blocks_roll_and_lapse_over_half_a_year() -> None:
+    """Light, uneven use for six months: grants roll over (pro keeps a block three
+    periods, plus one), blocks lapse, the cap truncates; every figure equals alone."""
+    events = [
+        UsageEvent(
+            timestamp=START + timedelta(days=day, hours=9),
+            ccu=Decimal(ccu),
+            account_id=account,
+        )
+        for day, ccu, account in (
+            (1, "900", "acme"),
+            (40, "12000", "acme"),
+            (70, "15", "acme"),
+            (100, "30000", "acme"),
+            (2, "300", "bolt"),
+            (65, "3500", "bolt"),
+            (130, "1", "bolt"),
+        )
+    ]
+    org = [
+        AccountPlan(account_id="acme", tier="pro", rollover_balance=Decimal(700)),
+        AccountPlan(account_id="bolt", tier="plus", seats=2),
+    ]
+    result = sweep_many(events, org, start=START, months=6)
+    for plan in org:
+        alone = _alone(events, plan, months=6)
+        assert alone.totals.expired > 0
+        assert alone.totals.consumed_from_rollover > 0
+        assert result.totals(plan.account_id) == alone.totals
+
+
+def test_huge_events_too_large_for_a_float_sum() -> None:
+    """Events of a billion CCU: the sums set aside stay exact (integer sums)."""
+    events = [
+        UsageEvent(
+            timestamp=START + timedelta(hours=1, seconds=i),
+            ccu=Decimal(999_999_999) + Decimal(i).scaleb(-6),
+            account_id="acme",
+        )
+        for i in range(12)
+    ]
+    events.append(UsageEvent(timestamp=START, ccu=Decimal(1), account_id="acme"))
+    result = sweep_many(events, {"acme": "go"}, start=START)
+    alone = simulate([e for e in events if e.account_id == "acme"], "go", start=START)
+    assert alone.totals.blocked_ccu > Decimal(10**10)
+    assert result.totals("acme") == alone.totals

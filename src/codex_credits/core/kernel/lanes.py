@@ -249,26 +249,32 @@ class _Lanes:
     def _hour(self, h: int, demand: Int64Array, larger: Int64Array | None) -> None:
         """Hour ``h``: ``demand`` per lane, ``larger`` what its events larger than
         ``L + C`` ask (request mode: blocked, whatever else happens)."""
-        fit = demand if larger is None else demand - larger
+        blocked = self.acc["blocked_ccu"]
+        if larger is None:
+            served = demand.copy()
+        else:
+            served = demand - larger
+            blocked += larger  # a busy lane's are counted by the crowd: taken back below
         room = self.limit + self.level
         if self.any_hard:
-            room = np.minimum(room, self.credits)
-        quiet = fit <= room
+            np.minimum(room, self.credits, out=room)
         if len(self.wait_lane):
-            quiet &= ~self.waiting
-        served = np.where(quiet, fit, 0)
-        blocked = self.acc["blocked_ccu"]
-        if larger is not None:
-            blocked += np.where(quiet, larger, 0)
-        if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
-            out = (self.credits <= 0) & ~quiet & ~self.waiting
-            if out.any():
-                blocked += np.where(out, demand, 0)
-                quiet |= out
+            room[self.wait_lane] = -1  # a lane with work waiting is busy
+        quiet = served <= room
         if not quiet.all():
             busy = np.flatnonzero(~quiet)
-            self.busy_lane_hours += len(busy)
-            served[busy] = self._busy(h, busy)
+            if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
+                out = (self.credits[busy] <= 0) & ~self.waiting[busy]
+                if out.any():
+                    gone = busy[out]
+                    blocked[gone] += served[gone]
+                    served[gone] = 0
+                    busy = busy[~out]
+            if len(busy):
+                self.busy_lane_hours += len(busy)
+                if larger is not None:
+                    blocked[busy] -= larger[busy]
+                served[busy] = self._busy(h, busy)
         self._close_hour(served)
 
     def _busy(self, h: int, busy: Int64Array) -> Int64Array:

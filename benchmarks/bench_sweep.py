@@ -12,6 +12,8 @@ the large accounts). Prints, best of ``--repeat``:
   account on a sample of accounts, scaled to all, with the ratio;
 * the same lanes with every amount divided by 1,000 (almost every lane-hour quiet:
   the cost of the vectorised hourly step alone);
+* the same lanes with every lane that ever has work waiting sent alone through the
+  one-lane kernel (the exact per-lane path, timed once);
 * ``simulate_many`` (every account on pro) for the same usage;
 * growth: the time per lane-hour at a quarter, a half and all of the accounts, and at
   1, 6 and 12 months;
@@ -49,6 +51,7 @@ def _counting(*args: Any, **kwargs: Any) -> Any:
 
 
 RUN_LANES = sweep.run_lanes
+MAX_WAITING = sweep.MAX_WAITING
 sweep.run_lanes = _counting  # count busy lane-hours (no cost)
 
 
@@ -102,6 +105,15 @@ def judged(args: argparse.Namespace) -> None:
     print(
         f"  the same lanes at 1/1,000 of the load ({len(quiet):,} events, "
         f"{BUSY[-1]:,} busy lane-hours): {t_quiet:.2f} s (the hourly step alone)"
+    )
+    sweep.MAX_WAITING = 0  # every lane that ever has work waiting runs alone
+    t0 = time.perf_counter()
+    compare_tiers_many(log, start=START, months=months, max_seats=1)
+    t_alone = time.perf_counter() - t0
+    sweep.MAX_WAITING = MAX_WAITING
+    print(
+        f"  the same with every lane that ever has work waiting run alone through the "
+        f"one-lane kernel (once): {t_alone:.2f} s"
     )
     t_sim = best(lambda: simulate_many(log, start=START, months=months), args.repeat)
     print(f"  simulate_many, every account on pro ({n:,} lanes): {t_sim:.2f} s")

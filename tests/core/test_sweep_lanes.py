@@ -223,3 +223,20 @@ def test_huge_events_too_large_for_a_float_sum() -> None:
     alone = simulate([e for e in events if e.account_id == "acme"], "go", start=START)
     assert alone.totals.blocked_ccu > Decimal(10**10)
     assert result.totals("acme") == alone.totals
+
+
+def test_accounts_in_batches_equal_all_at_once() -> None:
+    """Accounts split into batches of one (each its own grid) give the same table."""
+    events = [
+        UsageEvent(
+            timestamp=START + timedelta(hours=h % 40, minutes=h),
+            ccu=Decimal(h % 17) * 9,
+            account_id=ACCOUNTS[h % 4],
+        )
+        for h in range(300)
+    ]
+    together = compare_tiers_many(events, start=START, months=2, max_seats=2)
+    with mock.patch.object(sweep, "ACCOUNTS_AT_ONCE", 1):
+        apart = compare_tiers_many(events, start=START, months=2, max_seats=2)
+    assert apart.table() == together.table()
+    assert apart.comparisons == together.comparisons

@@ -77,6 +77,9 @@ __all__ = [
 _LABELLED = (*DIMENSIONS, "sandbox_class")
 MAX_WAITING = 2048
 """A lane with more pieces of work waiting leaves the sweep and runs alone."""
+ACCOUNTS_AT_ONCE = 2048
+"""The most accounts whose lanes step together (their events' hour grid is
+``accounts x hours`` integers)."""
 
 
 @final
@@ -294,9 +297,11 @@ def _run(
     ts = log.timestamps_us
     codes = log.column("account_id")
     table = log.labels("account_id")
-    groups: dict[datetime, list[int]] = {}
-    for i, (_, state) in enumerate(lanes):
-        groups.setdefault(state.plan.anchor, []).append(i)
+    groups: dict[tuple[datetime, int], list[int]] = {}
+    batch: dict[str, int] = {}
+    for i, (name, state) in enumerate(lanes):  # one grid per anchor, a bounded one
+        key = (state.plan.anchor, batch.setdefault(name, len(batch) // ACCOUNTS_AT_ONCE))
+        groups.setdefault(key, []).append(i)
     refs: list[LaneRef | None] = [None] * len(lanes)
     demand: dict[str, int] = {}
     logs: dict[str, UsageLog] | None = None
@@ -310,9 +315,9 @@ def _run(
         names = list(dict.fromkeys(lanes[i][0] for i in members))
         column = {name: j for j, name in enumerate(names)}
         lookup = np.full(len(table), -1, dtype=np.int64)
-        for code, name in enumerate(table):
-            if name in column:
-                lookup[code] = column[name]
+        for code, label in enumerate(table):
+            if label in column:
+                lookup[code] = column[label]
         events = SweepEvents.build(
             amounts,
             ts,

@@ -209,6 +209,7 @@ class _Lanes:
         self.max_waiting = max_waiting
         self.alone: list[int] = []
         self.busy_lane_hours = 0
+        self.tops = {m: np.flatnonzero(self.most == m) for m in set(self.most.tolist())}
 
     def _open_period(self) -> None:
         n = len(self.limit)
@@ -223,22 +224,10 @@ class _Lanes:
     def run(self, first_hours: Sequence[int]) -> LaneTallies:
         hours = self.events.hours
         ends = [*first_hours[1:], hours]
-        k = 0
-        tops = {m: np.flatnonzero(self.most == m) for m in set(self.most.tolist())}
-        for h0 in range(0, hours, _CHUNK):
-            h1 = min(h0 + _CHUNK, hours)
-            demand = self.events.demand(h0, h1)[:, self.account]
-            larger = None
-            if not self.fluid:  # request mode: events larger than L + C are blocked
-                larger = np.zeros_like(demand)
-                for most, lanes in tops.items():
-                    mine = self.events.larger(h0, h1, most)
-                    larger[:, lanes] = mine[:, self.account[lanes]]
-            for h in range(h0, h1):
-                self._hour(h, demand[h - h0], None if larger is None else larger[h - h0])
-                if h + 1 == ends[k]:
-                    self._close_period(k)
-                    k += 1
+        for k, first in enumerate(first_hours):
+            for h0 in range(first, ends[k], _CHUNK):
+                self._chunk(h0, min(h0 + _CHUNK, ends[k]))
+            self._close_period(k)
         last = len(self.periods) - 1
         if len(self.wait_lane):
             waiting = np.zeros(len(self.limit), dtype=np.int64)
@@ -246,35 +235,53 @@ class _Lanes:
             self.micro[:, last, FIELD["unserved_ccu"]] += waiting
         return LaneTallies(self.micro, self.rl_events, tuple(self.alone), self.busy_lane_hours)
 
-    def _hour(self, h: int, demand: Int64Array, larger: Int64Array | None) -> None:
-        """Hour ``h``: ``demand`` per lane, ``larger`` what its events larger than
-        ``L + C`` ask (request mode: blocked, whatever else happens)."""
-        blocked = self.acc["blocked_ccu"]
-        if larger is None:
-            served = demand.copy()
-        else:
-            served = demand - larger
-            blocked += larger  # a busy lane's are counted by the crowd: taken back below
+    def _chunk(self, h0: int, h1: int) -> None:
+        """Hours ``h0..h1`` of one period. Every lane is booked as if it served its
+        demand (but the events too large), and each busy hour corrects its lanes."""
+        fit = self.events.demand(h0, h1)[:, self.account]
+        larger = None
+        if not self.fluid:  # request mode: events larger than L + C are blocked
+            larger = np.zeros_like(fit)
+            for most, lanes in self.tops.items():
+                mine = self.events.larger(h0, h1, most)
+                larger[:, lanes] = mine[:, self.account[lanes]]
+            fit -= larger
+            self.acc["blocked_ccu"] += larger.sum(axis=0)
+        self.acc["consumed"] += fit.sum(axis=0)
+        for h in range(h0, h1):
+            self._hour(h, fit[h - h0], None if larger is None else larger[h - h0])
+
+    def _hour(self, h: int, fit: Int64Array, larger: Int64Array | None) -> None:
+        """Hour ``h``: ``fit`` per lane is its demand but the events larger than ``L + C``
+        (request mode: blocked whatever else happens), ``larger`` what those ask; both
+        are booked already, as if served and blocked."""
         room = self.limit + self.level
         if self.any_hard:
             np.minimum(room, self.credits, out=room)
         if len(self.wait_lane):
             room[self.wait_lane] = -1  # a lane with work waiting is busy
-        quiet = served <= room
-        if not quiet.all():
-            busy = np.flatnonzero(~quiet)
-            if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
-                out = (self.credits[busy] <= 0) & ~self.waiting[busy]
-                if out.any():
-                    gone = busy[out]
-                    blocked[gone] += served[gone]
-                    served[gone] = 0
-                    busy = busy[~out]
-            if len(busy):
-                self.busy_lane_hours += len(busy)
-                if larger is not None:
-                    blocked[busy] -= larger[busy]
-                served[busy] = self._busy(h, busy)
+        quiet = fit <= room
+        if quiet.all():
+            self._close_hour(fit)
+            return
+        served = fit.copy()
+        busy = np.flatnonzero(~quiet)
+        blocked, consumed = self.acc["blocked_ccu"], self.acc["consumed"]
+        if self.any_hard:  # out of credits, nothing waiting: the whole demand is blocked
+            out = (self.credits[busy] <= 0) & ~self.waiting[busy]
+            if out.any():
+                gone = busy[out]
+                blocked[gone] += fit[gone]
+                consumed[gone] -= fit[gone]
+                served[gone] = 0
+                busy = busy[~out]
+        if len(busy):
+            self.busy_lane_hours += len(busy)
+            if larger is not None:
+                blocked[busy] -= larger[busy]  # the crowd counts them
+            got = self._busy(h, busy)
+            consumed[busy] += got - fit[busy]
+            served[busy] = got
         self._close_hour(served)
 
     def _busy(self, h: int, busy: Int64Array) -> Int64Array:
@@ -356,7 +363,6 @@ class _Lanes:
         gain -= drawn
         gain += self.level  # the level never passes the cap (an opening level is checked)
         self.level = np.minimum(gain, self.cap)
-        self.acc["consumed"] += served
         self.acc["reserve_drawn"] += drawn
         if self.any_hard:
             self.credits -= served  # on a tier with overage, far from zero all the same

@@ -61,14 +61,19 @@ def segment_sums(values: Int64Array, starts: Int64Array) -> Int64Array:
     return result
 
 
+def _upto(values: Int64Array, starts: Int64Array) -> Int64Array:
+    """The sum of the values up to and with each one, within its segment."""
+    if len(starts) == len(values):
+        return values
+    total = np.cumsum(values)
+    counts = np.diff(starts, append=len(values))
+    result: Int64Array = total - np.repeat(total[starts] - values[starts], counts)
+    return result
+
+
 def _before(values: Int64Array, starts: Int64Array) -> Int64Array:
     """The sum of the values before each one within its segment."""
-    if len(starts) == len(values):
-        return np.zeros(len(values), dtype=np.int64)
-    total = np.cumsum(values)
-    counts = np.diff(np.append(starts, len(values)))
-    base = np.repeat(total[starts] - values[starts], counts)
-    result: Int64Array = total - values - base
+    result: Int64Array = _upto(values, starts) - values
     return result
 
 
@@ -103,7 +108,7 @@ def decide_crowd(
         payable = np.minimum(amount, credits[seg] - before)
         return Crowd(served, payable - served, amount - payable)
     single = len(starts) == len(amount)  # one piece per lane: a single comparison
-    whole = amount <= fit if single else _serve_whole(amount, seg, fit.copy())
+    whole = amount <= fit if single else _serve_whole(amount, seg, starts, fit.copy())
     served = np.where(whole, amount, 0)
     before = _before(served, starts)
     blocked = ~whole & ((amount > credits[seg] - before) | (amount > most[seg]))
@@ -111,8 +116,13 @@ def decide_crowd(
     return Crowd(served, np.where(limited, amount, 0), np.where(blocked, amount, 0))
 
 
-def _serve_whole(amount: Int64Array, seg: Int64Array, fit: Int64Array) -> BoolArray:
-    """Which pieces request mode serves whole; ``fit`` (room per lane) shrinks."""
+def _serve_whole(
+    amount: Int64Array, seg: Int64Array, every: Int64Array, fit: Int64Array
+) -> BoolArray:
+    """Which pieces request mode serves whole; ``fit`` (room per lane) shrinks.
+
+    ``every``: where each lane's pieces start (the first round's candidates are often
+    every piece)."""
     whole = np.zeros(len(amount), dtype=np.bool_)
     cand = np.flatnonzero(amount <= fit[seg])
     rounds = 0
@@ -122,8 +132,8 @@ def _serve_whole(amount: Int64Array, seg: Int64Array, fit: Int64Array) -> BoolAr
             _one_by_one(amount, seg, fit, cand, whole)
             break
         a, s = amount[cand], seg[cand]
-        starts = segment_starts(s)
-        within = _before(a, starts) + a
+        starts = every if len(cand) == len(amount) else segment_starts(s)
+        within = _upto(a, starts)
         ok = within <= fit[s]
         whole[cand[ok]] = True
         fit[s[starts]] -= np.maximum.reduceat(np.where(ok, within, 0), starts)

@@ -329,7 +329,8 @@ def _run(
         totals = events.account_demand().tolist()
         demand.update(zip(names, totals, strict=True))
         account = np.array([column[lanes[i][0]] for i in members], dtype=np.int64)
-        rules = [LaneRules.from_plan(s.plan, mode, policy) for s in states]
+        once = {id(s): LaneRules.from_plan(s.plan, mode, policy) for s in states}
+        rules = [once[id(s)] for s in states]
         alone: list[int] = list(range(len(members)))
         micro: Int64Array | None = None
         limited: Int64Array | None = None

@@ -197,7 +197,8 @@ class _Lanes:
         self.hard = np.array([not r.overage for r in rules], dtype=np.bool_)
         self.any_hard = bool(self.hard.any())
         self.ledgers = LaneLedgers(states)
-        self.level = _arr([to_micro(s.reserve.level) for s in states])
+        levels = {id(s): to_micro(s.reserve.level) for s in states}
+        self.level = _arr([levels[id(s)] for s in states])
         self.micro = np.zeros((n, len(periods), len(MICRO_FIELDS)), dtype=np.int64)
         self.rl_events = np.zeros((n, len(periods)), dtype=np.int64)
         self.micro[:, 0, FIELD["granted"]] = self.ledgers.pool

@@ -33,7 +33,8 @@ class LaneLedgers:
     """Rollover blocks and the grant of every lane, in micro-CCU (see the module docs)."""
 
     def __init__(self, states: Sequence[AccountState]) -> None:
-        opened = [LaneLedger(s, keep_log=False) for s in states]
+        once: dict[int, LaneLedger] = {}  # lanes often share an opening state
+        opened = [once.get(id(s)) or once.setdefault(id(s), LaneLedger(s, False)) for s in states]
         n = len(opened)
         width = max((len(lg.blocks) for lg in opened), default=0)
         self.left = np.zeros((n, width), dtype=np.int64)

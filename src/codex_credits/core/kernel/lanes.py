@@ -211,6 +211,7 @@ class _Lanes:
         self.alone: list[int] = []
         self.busy_lane_hours = 0
         self.tops = {m: np.flatnonzero(self.most == m) for m in set(self.most.tolist())}
+        self._reserve_lanes()
 
     def _open_period(self) -> None:
         n = len(self.limit)
@@ -352,21 +353,43 @@ class _Lanes:
         self.limit[crowded] = _BIG >> 2  # from now on every hour of theirs is quiet
         self.credits[crowded] = _BIG
         self.hard[crowded] = False
+        self._reserve_lanes()
 
     def _close_hour(self, served: Int64Array) -> None:
-        drawn = np.maximum(served - self.limit, 0)
-        short = np.maximum(self.threshold - served, 0)
-        if self.eff is not None and self.eff[1] % 2:  # no ties: round half up is half-even
-            num, den = self.eff
-            gain = (short * (2 * num) + den) // (2 * den)
+        """Close the hour for every lane. A lane without a reserve (``C = 0``) never
+        draws one (it serves at most ``L``) and keeps a level of zero: only the lanes
+        with a reserve are closed."""
+        g = self.grow
+        if g is None:
+            s, level = served, self.level
         else:
-            gain = _accrual_per_lane(short, self.eff_num, self.eff_den)
+            s, level = served[g], self.level[g]
+        limit, threshold, cap, num, den = self.reserve_rules
+        drawn = np.maximum(s - limit, 0)
+        short = np.maximum(threshold - s, 0)
+        if self.eff is not None and self.eff[1] % 2:  # no ties: round half up is half-even
+            gain = (short * (2 * self.eff[0]) + self.eff[1]) // (2 * self.eff[1])
+        else:
+            gain = _accrual_per_lane(short, num, den)
         gain -= drawn
-        gain += self.level  # the level never passes the cap (an opening level is checked)
-        self.level = np.minimum(gain, self.cap)
-        self.acc["reserve_drawn"] += drawn
+        gain += level  # the level never passes the cap (an opening level is checked)
+        if g is None:
+            self.level = np.minimum(gain, cap)
+            self.acc["reserve_drawn"] += drawn
+        else:
+            self.level[g] = np.minimum(gain, cap)
+            self.acc["reserve_drawn"][g] += drawn
         if self.any_hard:
             self.credits -= served  # on a tier with overage, far from zero all the same
+
+    def _reserve_lanes(self) -> None:
+        """The lanes with a reserve, and their figures (all lanes: ``grow`` is None)."""
+        grow = np.flatnonzero(self.cap > 0)
+        self.grow = None if len(grow) == len(self.cap) else grow
+        pick = slice(None) if self.grow is None else self.grow
+        self.reserve_rules = tuple(
+            a[pick] for a in (self.limit, self.threshold, self.cap, self.eff_num, self.eff_den)
+        )
 
     def _close_period(self, k: int) -> None:
         acc = self.acc

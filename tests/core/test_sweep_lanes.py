@@ -16,10 +16,18 @@ from typing import Any
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codex_credits import AccountPlan, UsageEvent, compare_tiers, compare_tiers_many, simulate
+from codex_credits import (
+    AccountPlan,
+    RateCard,
+    UsageEvent,
+    compare_tiers,
+    compare_tiers_many,
+    simulate,
+)
 from codex_credits import simulate_many as sweep_many
 from codex_credits.core import sweep
 from codex_credits.core.kernel.crowd import decide_crowd, segment_starts
@@ -240,3 +248,36 @@ def test_accounts_in_batches_equal_all_at_once() -> None:
         apart = compare_tiers_many(events, start=START, months=2, max_seats=2)
     assert apart.table() == together.table()
     assert apart.comparisons == together.comparisons
+
+
+@pytest.mark.parametrize("efficiency", ["0.5", "0.75"])
+def test_a_card_whose_reserve_accrual_can_tie(efficiency: str) -> None:
+    """An even denominator: accruals can fall on a half micro-CCU (rounded half-even).
+
+    Fluid mode, dropping: every fourth hour asks far more than the hour holds, so what
+    it serves is ``L`` plus the reserve to the micro-CCU, after three hours of small
+    demand that refill the reserve by accruals that often tie."""
+    default = RateCard.default()
+    options = default.options.model_copy(update={"reserve_efficiency": Decimal(efficiency)})
+    card = default.model_copy(update={"options": options})
+    rng = np.random.default_rng(3)
+    events = []
+    for cycle in range(120):
+        for k in range(4):
+            ccu = Decimal(400) if k == 0 else Decimal(int(rng.integers(0, 5_000_000))).scaleb(-6)
+            for account in ACCOUNTS:
+                events.append(
+                    UsageEvent(
+                        timestamp=START + timedelta(hours=4 * cycle + k, minutes=1),
+                        ccu=ccu,
+                        account_id=account,
+                    )
+                )
+    tiers = dict(zip(ACCOUNTS, ("pro", "plus", "go", "free"), strict=True))
+    given: dict[str, Any] = {"months": 1, "card": card, "on_rate_limit": "drop"}
+    for mode in ("request", "fluid"):
+        result = sweep_many(events, tiers, start=START, mode=mode, **given)
+        for account, tier in tiers.items():
+            mine = [e for e in events if e.account_id == account]
+            alone = simulate(mine, tier, start=START, mode=mode, **given)
+            assert result.totals(account) == alone.totals

@@ -43,7 +43,8 @@ from codex_credits.core.compare import (
     tier_candidates,
 )
 from codex_credits.core.events import Mode, Policy
-from codex_credits.core.kernel.lanes import HOUR_US, SweepEvents, run_lanes
+from codex_credits.core.kernel.grid import HOUR_US, SweepEvents
+from codex_credits.core.kernel.lanes import run_lanes
 from codex_credits.core.kernel.ledger import epoch_us
 from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.kernel.simulation import lane_input, lane_statements

@@ -20,7 +20,8 @@ micro-CCU for speed, and property tests hold the two equal event for event.
   steps many lanes of hourly demand together with the same reserve rule.
 * :mod:`~codex_credits.core.kernel.simulation`: ``simulate`` on one lane.
 * :mod:`~codex_credits.core.kernel.lanes`: many lanes through each hour at once (the
-  organisation sweeps), with :mod:`~codex_credits.core.kernel.crowd` (the busy lanes'
+  organisation sweeps), with :mod:`~codex_credits.core.kernel.grid` (the accounts'
+  events on one hour grid), :mod:`~codex_credits.core.kernel.crowd` (the busy lanes'
   pieces as one ragged array) and :mod:`~codex_credits.core.kernel.ledgers` (the
   rollover ledgers of all lanes).
 """

@@ -3,8 +3,8 @@
 Theory of operation (docs/engine.md, "Organisation sweeps"). A lane is one
 account on one tier and seat count; lanes of the same account share its events.
 The events of every account are grouped by account and cut into the hours of one
-grid (:class:`SweepEvents`: each account-hour's demand, and where its events
-are). Every piece of state is an integer micro-CCU array indexed by lane: the
+grid (:class:`~codex_credits.core.kernel.grid.SweepEvents`: each account-hour's
+demand, and where its events are). Every piece of state is an integer micro-CCU array indexed by lane: the
 reserve, the credits left (a tier without overage), the period's counters, and
 the work waiting (one flat array of pieces, grouped by lane, in original order).
 
@@ -44,95 +44,19 @@ import numpy as np
 
 from codex_credits.core.account import AccountState
 from codex_credits.core.kernel.crowd import decide_crowd, segment_starts, segment_sums
+from codex_credits.core.kernel.grid import SweepEvents
 from codex_credits.core.kernel.ledgers import LaneLedgers
 from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.statement import MICRO_FIELDS
 from codex_credits.core.units import to_micro
 
-__all__ = ["FIELD", "HOUR_US", "LaneTallies", "SweepEvents", "run_lanes"]
+__all__ = ["FIELD", "LaneTallies", "run_lanes"]
 
-HOUR_US = 3_600_000_000
 FIELD = {name: i for i, name in enumerate(MICRO_FIELDS)}
 """The position of every counter along the last axis of :attr:`LaneTallies.micro`."""
 _BIG = 1 << 62  # the credits of a lane with overage: never short
 _CHUNK = 256  # hours whose demand is gathered at once
-
-
-@dataclass(frozen=True)
-class SweepEvents:
-    """The events of many accounts, grouped by account, cut into the hours of one grid.
-
-    ``cut[h, a]`` is the position of account ``a``'s first event at or after hour
-    ``h`` (so its events of hour ``h`` are ``cut[h, a]:cut[h + 1, a]``); ``csum`` is
-    the cumulative sum of the amounts (``csum[i]``: the events before ``i``).
-    """
-
-    amounts: Int64Array
-    cut: Int64Array
-    csum: Int64Array
-    by_time: tuple[Int64Array, Int64Array, Int64Array]
-    """The same events in time order: ``(amount, hour x accounts + account, where each
-    hour starts)``, for the sums of the events too large for a lane."""
-
-    @property
-    def hours(self) -> int:
-        """The hours of the grid."""
-        return int(self.cut.shape[0]) - 1
-
-    def demand(self, h0: int, h1: int) -> Int64Array:
-        """Every account's demand in hours ``h0..h1``: shape ``(h1 - h0, accounts)``."""
-        rows = self.csum[self.cut[h0 : h1 + 1]]
-        result: Int64Array = rows[1:] - rows[:-1]
-        return result
-
-    def larger(self, h0: int, h1: int, most: int) -> Int64Array:
-        """What the events larger than ``most`` ask in hours ``h0..h1``, per account-hour."""
-        amount, key, starts = self.by_time
-        accounts = self.cut.shape[1]
-        lo, hi = int(starts[h0]), int(starts[h1])
-        big = amount[lo:hi] > most
-        keys = key[lo:hi][big] - h0 * accounts
-        size = (h1 - h0) * accounts
-        if len(keys) and int(amount[lo:hi].max()) * len(keys) >= 2**53:
-            exact = np.zeros(size, dtype=np.int64)  # a float sum could round
-            np.add.at(exact, keys, amount[lo:hi][big])
-            return exact.reshape(h1 - h0, accounts)
-        sums = np.bincount(keys, weights=amount[lo:hi][big], minlength=size)
-        result: Int64Array = sums.astype(np.int64).reshape(h1 - h0, accounts)
-        return result
-
-    @classmethod
-    def build(
-        cls,
-        amounts: Int64Array,
-        ts_us: Int64Array,
-        account: Int64Array,
-        accounts: int,
-        start_us: int,
-        hours: int,
-    ) -> SweepEvents:
-        """Group events (in time order) by ``account`` (an index, -1: none) over ``hours``."""
-        hour = (ts_us - start_us) // HOUR_US
-        keep = (account >= 0) & (ts_us >= start_us) & (hour < hours)
-        mine, hour, kept = account[keep], hour[keep], amounts[keep]
-        small = np.int16 if accounts < 2**15 else np.int32  # a radix sort: linear
-        grouped = np.ascontiguousarray(kept[np.argsort(mine.astype(small), kind="stable")])
-        counts = np.bincount(hour * accounts + mine, minlength=hours * accounts).reshape(
-            hours, accounts
-        )
-        cut = np.zeros((hours + 1, accounts), dtype=np.int64)
-        np.cumsum(counts, axis=0, out=cut[1:])
-        cut += np.cumsum(cut[-1]) - cut[-1]  # where each account's events start
-        csum = np.zeros(len(grouped) + 1, dtype=np.int64)
-        np.cumsum(grouped, out=csum[1:])
-        starts = np.searchsorted(hour, np.arange(hours + 1), side="left").astype(np.int64)
-        return cls(grouped, cut, csum, (kept, hour * accounts + mine, starts))
-
-    def account_demand(self) -> Int64Array:
-        """Every account's demand over the whole grid."""
-        result: Int64Array = self.demand(0, self.hours).sum(axis=0)
-        return result
 
 
 @dataclass(frozen=True)

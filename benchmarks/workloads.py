@@ -80,11 +80,12 @@ def per_event_load(events: int, days: int = 365) -> float:
     return 1_000_000 / events * days / 365
 
 
-def hourly_accounts(accounts: int, days: int = 365, seed: int = 11) -> UsageLog:
+def hourly_accounts(accounts: int, days: int = 365, seed: int = 11, load: float = 1.0) -> UsageLog:
     """One event per busy account-hour, ``account_id`` labelled, loads spread over tiers.
 
     Account sizes are log-uniform from a few CCU to about 40,000 CCU a month, so every
-    tier is the cheapest for some accounts and the small tiers saturate on large ones.
+    tier is the cheapest for some accounts and the small tiers saturate on large ones;
+    ``load`` scales every amount (``load`` 0.001: almost no lane-hour is busy).
     """
     rng = np.random.default_rng(seed)
     hours = days * 24
@@ -96,7 +97,7 @@ def hourly_accounts(accounts: int, days: int = 365, seed: int = 11) -> UsageLog:
     per_hour = monthly / (shape.sum() * 30 / days)
     busy = rng.random((accounts, hours)) < np.minimum(1.0, 0.3 + shape)
     amount = rng.gamma(2.0, 0.5, (accounts, hours)) * shape * per_hour[:, np.newaxis]
-    micro = (amount * 1_000_000).astype(np.int64)
+    micro = (amount * 1_000_000 * load).astype(np.int64)
     acct, hour = np.nonzero(busy & (micro > 0))
     ts = _START_US + hour.astype(np.int64) * HOUR_US + rng.integers(0, HOUR_US, size=len(hour))
     names = tuple(f"acct-{i:04d}" for i in range(accounts))

@@ -1,13 +1,17 @@
 """Organisation sweeps: every account (and every tier and seat count) as lanes.
 
 Theory of operation (docs/engine.md, "Organisation sweeps"): usage events carry an
-optional ``account_id``. :func:`simulate_many` cuts the log by account and runs
-each account's plan as one lane of the kernel, with the rules of
-:func:`~codex_credits.core.simulate.simulate` (same statements, figure for figure);
-:func:`compare_tiers_many` runs every tier and seat count of every account, as
-:func:`~codex_credits.core.compare.compare_tiers` does for one, and recommends a
-plan per account. Both return one tidy table: a row per account, option and
-billing period (:meth:`SweepResult.table`, :meth:`SweepResult.to_pandas`).
+optional ``account_id``. :func:`simulate_many` runs each account's plan as one
+lane, and :func:`compare_tiers_many` every tier and seat count of every account;
+all lanes step through the hours together
+(:func:`~codex_credits.core.kernel.lanes.run_lanes`), with the rules of
+:func:`~codex_credits.core.simulate.simulate` (same statements, figure for figure,
+as :func:`~codex_credits.core.compare.compare_tiers` for a comparison). Lanes with
+budgets or the reserve's trailing-window rule, and lanes whose waiting work grows
+past a few thousand pieces, run alone through the one-lane kernel. Both return one
+tidy table: a row per account, option and billing period
+(:meth:`SweepResult.table`, :meth:`SweepResult.to_pandas`), and a recommended plan
+per account for a comparison.
 
 >>> from datetime import datetime, UTC
 >>> from decimal import Decimal
@@ -22,36 +26,47 @@ billing period (:meth:`SweepResult.table`, :meth:`SweepResult.to_pandas`).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, final
+from typing import final
 
 import numpy as np
 from pydantic import Field
 
+from codex_credits.core.account import AccountState, Plan, open_account
 from codex_credits.core.budgets import Budget
 from codex_credits.core.compare import (
     TierComparison,
-    TierOption,
     check_tolerance,
-    compare_prepared,
+    rank_options,
     tier_candidates,
 )
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.kernel.grid import HOUR_US, SweepEvents
+from codex_credits.core.kernel.lanes import run_lanes
+from codex_credits.core.kernel.ledger import epoch_us
+from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.kernel.simulation import lane_input, lane_statements
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
+from codex_credits.core.replay import periods_between
 from codex_credits.core.simulate import prepare
-from codex_credits.core.statement import STATEMENT_FIELDS, PeriodStatement
+from codex_credits.core.statement import PeriodStatement
+from codex_credits.core.sweeptable import (
+    ROW_FIELDS,
+    AccountStatement,
+    LaneBlock,
+    LaneRef,
+    SweepResult,
+)
 from codex_credits.core.timeutil import UtcDatetime
-from codex_credits.core.units import ZERO, Ccu
+from codex_credits.core.units import ZERO, Ccu, from_micro
 from codex_credits.core.usage import DIMENSIONS, UsageEvent, UsageLog
 from codex_credits.errors import ConfigError
 
 __all__ = [
+    "ROW_FIELDS",
     "AccountPlan",
     "AccountStatement",
     "SweepResult",
@@ -61,9 +76,11 @@ __all__ = [
 ]
 
 _LABELLED = (*DIMENSIONS, "sandbox_class")
-
-ROW_FIELDS: tuple[str, ...] = ("account_id", "tier", "seats", "period", *STATEMENT_FIELDS)
-"""The columns of :meth:`SweepResult.table`, in order."""
+MAX_WAITING = 2048
+"""A lane with more pieces of work waiting leaves the sweep and runs alone."""
+ACCOUNTS_AT_ONCE = 2048
+"""The most accounts whose lanes step together (their events' hour grid is
+``accounts x hours`` integers)."""
 
 
 @final
@@ -76,69 +93,6 @@ class AccountPlan(Frozen):
     anchor: UtcDatetime | None = Field(default=None, description="default: the sweep's start")
     rollover_balance: Ccu | None = None
     reserve: Ccu | None = None
-
-
-@final
-class AccountStatement(Frozen):
-    """One billing period of one account on one plan."""
-
-    account_id: str
-    tier: str
-    seats: int
-    period: int = Field(ge=0, description="0 for the first simulated period")
-    statement: PeriodStatement
-
-    def row(self) -> dict[str, Any]:
-        """The statement as one row of the tidy table (:data:`ROW_FIELDS`)."""
-        return {
-            "account_id": self.account_id,
-            "tier": self.tier,
-            "seats": self.seats,
-            "period": self.period,
-            **self.statement.to_dict(),
-        }
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """Statements of every account (and option), and a recommended plan per account."""
-
-    statements: tuple[AccountStatement, ...]
-    comparisons: Mapping[str, TierComparison] = field(default_factory=dict)
-    """Per account, every option ranked (:func:`compare_tiers_many` only)."""
-
-    @property
-    def recommended(self) -> dict[str, TierOption | None]:
-        """The recommended option of every compared account (None: none within tolerance)."""
-        return {account: c.recommended for account, c in self.comparisons.items()}
-
-    def table(self) -> list[dict[str, Any]]:
-        """One row per account, option and period (Decimals and datetimes as is)."""
-        return [s.row() for s in self.statements]
-
-    def totals(
-        self, account_id: str, tier: str | None = None, seats: int | None = None
-    ) -> PeriodStatement:
-        """The sum of one account's periods (on one option, when several were run).
-
-        Raises:
-            KeyError: no such account or option.
-        """
-        periods = tuple(
-            s.statement
-            for s in self.statements
-            if s.account_id == account_id
-            and (tier is None or s.tier == tier)
-            and (seats is None or s.seats == seats)
-        )
-        if not periods:
-            raise KeyError(f"no statements for account {account_id!r}")
-        return PeriodStatement.total(periods)
-
-    def to_pandas(self) -> Any:
-        """The table as a pandas DataFrame (needs the ``pandas`` extra)."""
-        pandas = importlib.import_module("pandas")
-        return pandas.DataFrame(self.table(), columns=list(ROW_FIELDS))
 
 
 def split_by_account(log: UsageLog) -> dict[str, UsageLog]:
@@ -169,10 +123,10 @@ def split_by_account(log: UsageLog) -> dict[str, UsageLog]:
 
 def _plans(
     accounts: Mapping[str, str | AccountPlan] | Sequence[str | AccountPlan] | None,
-    logs: dict[str, UsageLog],
+    present: list[str],
 ) -> list[AccountPlan]:
     if accounts is None:
-        return [AccountPlan(account_id=a) for a in sorted(logs)]
+        return [AccountPlan(account_id=a) for a in sorted(present)]
     items: Iterable[tuple[str | None, str | AccountPlan]]
     items = accounts.items() if isinstance(accounts, Mapping) else ((None, a) for a in accounts)
     plans = []
@@ -189,6 +143,24 @@ def _plans(
     if len(set(names)) != len(names):
         raise ConfigError("each account may appear once in a sweep")
     return plans
+
+
+def _present(log: UsageLog) -> list[str]:
+    """The accounts with events in ``log``."""
+    if not len(log):
+        return []
+    table = log.labels("account_id")
+    seen = np.flatnonzero(np.bincount(log.column("account_id"), minlength=len(table)))
+    return [name for code in seen.tolist() if (name := table[code]) is not None]
+
+
+def _options(mode: Mode | str, on_rate_limit: Policy | str, months: int) -> tuple[Mode, Policy]:
+    if months < 1:
+        raise ConfigError(f"months must be at least 1, got {months}")
+    try:
+        return Mode(mode), Policy(on_rate_limit)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def simulate_many(
@@ -221,27 +193,26 @@ def simulate_many(
     Raises:
         ConfigError: a bad plan, tier, seat count, anchor or months.
     """
+    mode, policy = _options(mode, on_rate_limit, months)
     rate_card = card if isinstance(card, RateCard) else RateCard.resolve(card)
     log = usage if isinstance(usage, UsageLog) else UsageLog.from_events(usage)
-    logs = split_by_account(log)
-    statements: list[AccountStatement] = []
-    for plan in _plans(accounts, logs):
-        setup = prepare(
-            logs.get(plan.account_id, UsageLog.empty()),
-            plan.tier,
-            seats=plan.seats,
-            card=rate_card,
-            start=plan.anchor or start,
-            months=months,
-            mode=mode,
-            on_rate_limit=on_rate_limit,
-            budgets=budgets,
-            rollover_balance=plan.rollover_balance,
-            reserve=plan.reserve,
+    lanes = [
+        (
+            plan.account_id,
+            open_account(
+                rate_card,
+                plan.tier,
+                plan.seats,
+                plan.anchor or start,
+                rollover_balance=plan.rollover_balance,
+                reserve=plan.reserve,
+                budgets=budgets,
+            ),
         )
-        periods = lane_statements(setup, lane_input(setup), setup.state)
-        statements += _rows(plan.account_id, plan.tier, plan.seats, periods)
-    return SweepResult(statements=tuple(statements))
+        for plan in _plans(accounts, _present(log))
+    ]
+    refs, _ = _run(log, rate_card, lanes, months, mode, policy, tuple(budgets))
+    return SweepResult(refs)
 
 
 def compare_tiers_many(
@@ -281,37 +252,111 @@ def compare_tiers_many(
         ConfigError: a bad tolerance, seat limit, tier or months.
     """
     tolerance = check_tolerance(tolerance)
+    mode, policy = _options(mode, on_rate_limit, months)
     rate_card = card if isinstance(card, RateCard) else RateCard.resolve(card)
     candidates = tier_candidates(rate_card, max_seats, tiers)
     log = usage if isinstance(usage, UsageLog) else UsageLog.from_events(usage)
-    logs = split_by_account(log)
-    names = sorted(logs) if accounts is None else list(accounts)
-    statements: list[AccountStatement] = []
-    comparisons: dict[str, TierComparison] = {}
-    _, first_tier, first_seats = candidates[0]
-    for name in names:
-        setup = prepare(
-            logs.get(name, UsageLog.empty()),
-            first_tier,
-            seats=first_seats,
-            card=rate_card,
-            start=start,
-            months=months,
-            mode=mode,
-            on_rate_limit=on_rate_limit,
-            budgets=budgets,
+    names = sorted(_present(log)) if accounts is None else list(accounts)
+    states = {
+        (tier, seats): open_account(rate_card, tier, seats, start, budgets=budgets)
+        for _, tier, seats in candidates
+    }
+    order = {tier: o for o, tier, _ in candidates}
+    lanes = [(name, states[(tier, seats)]) for name in names for _, tier, seats in candidates]
+    refs, demand = _run(log, rate_card, lanes, months, mode, policy, tuple(budgets))
+
+    def rank(
+        grouped: Mapping[str, list[tuple[Plan, tuple[PeriodStatement, ...]]]],
+    ) -> dict[str, TierComparison]:
+        return {
+            account: rank_options(
+                [
+                    (order[plan.tier], plan.seats, plan.tier, PeriodStatement.total(periods))
+                    for plan, periods in options
+                ],
+                from_micro(demand[account]),
+                tolerance,
+            )
+            for account, options in grouped.items()
+        }
+
+    return SweepResult(refs, rank)
+
+
+def _run(
+    log: UsageLog,
+    card: RateCard,
+    lanes: list[tuple[str, AccountState]],
+    months: int,
+    mode: Mode,
+    policy: Policy,
+    budgets: tuple[Budget, ...],
+) -> tuple[list[LaneRef], dict[str, int]]:
+    """Run ``(account, opening state)`` lanes; returns them in order, and each account's
+    demand over its periods (micro-CCU)."""
+    amounts = log.amounts_micro(card)
+    ts = log.timestamps_us
+    codes = log.column("account_id")
+    table = log.labels("account_id")
+    groups: dict[tuple[datetime, int], list[int]] = {}
+    batch: dict[str, int] = {}
+    for i, (name, state) in enumerate(lanes):  # one grid per anchor, a bounded one
+        key = (state.plan.anchor, batch.setdefault(name, len(batch) // ACCOUNTS_AT_ONCE))
+        groups.setdefault(key, []).append(i)
+    refs: list[LaneRef | None] = [None] * len(lanes)
+    demand: dict[str, int] = {}
+    logs: dict[str, UsageLog] | None = None
+    for members in groups.values():
+        states = [lanes[i][1] for i in members]
+        first = states[0]
+        periods = periods_between(first.period, months, first.plan.anchor)
+        start_us = epoch_us(periods[0].start)
+        hours = (epoch_us(periods[-1].end) - start_us) // HOUR_US
+        first_hours = tuple((epoch_us(p.start) - start_us) // HOUR_US for p in periods)
+        names = list(dict.fromkeys(lanes[i][0] for i in members))
+        column = {name: j for j, name in enumerate(names)}
+        lookup = np.full(len(table), -1, dtype=np.int64)
+        for code, label in enumerate(table):
+            if label in column:
+                lookup[code] = column[label]
+        events = SweepEvents.build(
+            amounts,
+            ts,
+            lookup[codes] if len(codes) else codes.astype(np.int64),
+            len(names),
+            start_us,
+            hours,
         )
-        per_option: dict[tuple[str, int], tuple[PeriodStatement, ...]] = {}
-        comparisons[name] = compare_prepared(setup, candidates, tolerance, per_option)
-        for (tier, seats), periods in per_option.items():
-            statements += _rows(name, tier, seats, periods)
-    return SweepResult(statements=tuple(statements), comparisons=comparisons)
-
-
-def _rows(
-    account: str, tier: str, seats: int, periods: tuple[PeriodStatement, ...]
-) -> list[AccountStatement]:
-    return [
-        AccountStatement(account_id=account, tier=tier, seats=seats, period=k, statement=p)
-        for k, p in enumerate(periods)
-    ]
+        totals = events.account_demand().tolist()
+        demand.update(zip(names, totals, strict=True))
+        account = np.array([column[lanes[i][0]] for i in members], dtype=np.int64)
+        once = {id(s): LaneRules.from_plan(s.plan, mode, policy) for s in states}
+        rules = [once[id(s)] for s in states]
+        alone: list[int] = list(range(len(members)))
+        micro: Int64Array | None = None
+        limited: Int64Array | None = None
+        if not budgets and all(r.window_hours is None for r in rules):
+            tallies = run_lanes(
+                rules, states, account, events, periods, first_hours, max_waiting=MAX_WAITING
+            )
+            micro, limited, alone = tallies.micro, tallies.rate_limited_events, list(tallies.alone)
+        done: dict[int, tuple[PeriodStatement, ...]] = {}
+        if alone and logs is None:
+            logs = split_by_account(log)
+        for j in alone:
+            assert logs is not None
+            name, state = lanes[members[j]]
+            setup = prepare(
+                logs.get(name, UsageLog.empty()),
+                state,
+                card=card,
+                months=months,
+                mode=mode,
+                on_rate_limit=policy,
+                budgets=budgets,
+            )
+            done[j] = lane_statements(setup, lane_input(setup), setup.state)
+        block = LaneBlock(tuple(s.plan for s in states), periods, micro, limited, done)
+        for j, i in enumerate(members):
+            refs[i] = (lanes[i][0], block, j)
+    return [r for r in refs if r is not None], demand

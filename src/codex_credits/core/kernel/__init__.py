@@ -19,6 +19,11 @@ micro-CCU for speed, and property tests hold the two equal event for event.
 * The Monte Carlo forecast's :func:`~codex_credits.core.forecast.pathengine.run_paths`
   steps many lanes of hourly demand together with the same reserve rule.
 * :mod:`~codex_credits.core.kernel.simulation`: ``simulate`` on one lane.
+* :mod:`~codex_credits.core.kernel.lanes`: many lanes through each hour at once (the
+  organisation sweeps), with :mod:`~codex_credits.core.kernel.grid` (the accounts'
+  events on one hour grid), :mod:`~codex_credits.core.kernel.crowd` (the busy lanes'
+  pieces as one ragged array) and :mod:`~codex_credits.core.kernel.ledgers` (the
+  rollover ledgers of all lanes).
 """
 
 from __future__ import annotations

@@ -24,12 +24,13 @@ from codex_credits.core.periods import BillingPeriod, period_at
 from codex_credits.core.statement import EPOCH
 from codex_credits.core.units import from_micro, to_micro
 
-__all__ = ["LaneLedger", "split_by_credits"]
+__all__ = ["LaneLedger", "epoch_us", "split_by_credits"]
 
 Int64Array = npt.NDArray[np.int64]
 
 
-def _us(at: datetime) -> int:
+def epoch_us(at: datetime) -> int:
+    """``at`` in microseconds since the epoch (an aware UTC datetime)."""
     delta = at - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
@@ -65,8 +66,8 @@ class LaneLedger:
                 self.blocks.append(
                     [
                         block.id,
-                        _us(block.created),
-                        _us(block.expires),
+                        epoch_us(block.created),
+                        epoch_us(block.expires),
                         to_micro(block.amount),
                         to_micro(block.remaining),
                     ]
@@ -107,7 +108,7 @@ class LaneLedger:
     def close_period(self, period: BillingPeriod, consumed: int) -> tuple[int, int]:
         """Settle ``period`` and open the next; returns ``(expired, rollover balance)``."""
         plan = self.plan
-        end_us = _us(period.end)
+        end_us = epoch_us(period.end)
         from_rollover, from_grant, overage = self.split(consumed)
         self.spent += from_rollover + from_grant
         self.overage_total += overage
@@ -137,7 +138,7 @@ class LaneLedger:
             balance = sum(b[4] for b in keep)
             rolled = min(leftover, max(to_micro(plan.rollover_cap) - balance, 0))
             if rolled > 0:
-                keep.append([self.next_id, end_us, _us(expiry), rolled, rolled])
+                keep.append([self.next_id, end_us, epoch_us(expiry), rolled, rolled])
                 self._entry(period.end, EntryKind.ROLLOVER, rolled, self.next_id)
                 self.next_id += 1
         if leftover - rolled:

@@ -82,6 +82,10 @@ A thousand times any context window, and small enough that every card prices a
 request within a 64-bit micro-CCU column."""
 
 
+_NOT_JSON: Final = "not valid JSON (a truncated or corrupt line)"
+_NOT_OBJECT: Final = "not a JSON object"
+
+
 class _BadLine(Exception):
     pass
 
@@ -114,16 +118,30 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
         line_no += 1
         if len(raw) < 3 and not raw.strip():
             continue
-        obj = _decode(raw, line_no, state, result)
-        if obj is None:
+        try:
+            obj = loads(raw)
+        except (ValueError, RecursionError):
+            _bad(result, state.path, line_no, _NOT_JSON)
             continue
-        if obj.get("type") == "response_item":  # a message, reasoning, output or tool call
+        if type(obj) is not dict:
+            _bad(result, state.path, line_no, _NOT_OBJECT)
+            continue
+        kind = obj.get("type")
+        if kind == "response_item":  # a message, reasoning, output or tool call
             payload = obj.get("payload")
             if type(payload) is dict:
                 sub = payload.get("type")
                 if type(sub) is str and sub in TOOL_ITEMS:
                     _tool_call(state)
             continue
+        if kind == "event_msg":  # most often a token count
+            payload = obj.get("payload")
+            if type(payload) is dict and payload.get("type") == "token_count":
+                try:
+                    _token_count(obj, payload, state, result, line_no)
+                except _BadLine as exc:
+                    _bad(result, state.path, line_no, str(exc))
+                continue
         _dispatch(obj, line_no, state, result, records)
     result.lines = line_no
     return _finish(state, result, records)
@@ -152,10 +170,10 @@ def _decode(raw: bytes, line_no: int, state: FileState, result: FileResult) -> A
     try:
         obj = loads(raw)
     except (ValueError, RecursionError):
-        _bad(result, state.path, line_no, "not valid JSON (a truncated or corrupt line)")
+        _bad(result, state.path, line_no, _NOT_JSON)
         return None
     if type(obj) is not dict:
-        _bad(result, state.path, line_no, "not a JSON object")
+        _bad(result, state.path, line_no, _NOT_OBJECT)
         return None
     return obj
 

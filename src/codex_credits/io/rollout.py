@@ -27,7 +27,9 @@ into a new rollout file:
    timestamps of the history it copies, so the pair is what finds it; and
    when the original file is gone the copy still counts, once.
 
-The keys are kept as 64-bit hashes: a few dozen bytes per request.
+The keys are kept as 64-bit hashes: a few dozen bytes per request. The
+de-duplication and the log's columns are in
+:mod:`codex_credits.io.rollout_dedupe`.
 """
 
 from __future__ import annotations

@@ -207,6 +207,23 @@ def test_resume_copy_with_old_timestamps_counts_once(tmp_path: Path) -> None:
     assert result.summary.copied_requests == 2
 
 
+@pytest.mark.parametrize("copied_tools", [0, 1, 3])
+def test_a_copy_keeps_the_fuller_tool_count_of_its_request(
+    tmp_path: Path, copied_tools: int
+) -> None:
+    # the original wrote one tool call after its first request; a resume made
+    # later copies that request with ``copied_tools`` tool calls after it
+    write(tmp_path / "archived_sessions" / "rollout-1.jsonl", *parent_lines())
+    first, second = parent_lines()[:3], parent_lines()[4:]
+    copied = [*first, *[tool("2026-06-01T10:00:02.500Z")] * copied_tools, *second]
+    write(tmp_path / "sessions" / "rollout-2.jsonl", *copied)
+    result = read_codex_logs(tmp_path)
+    tools = max(1, copied_tools)  # the most any sighting of the request holds
+    assert [e.tool_calls for e in result.log] == [tools, 0]
+    assert result.summary.tool_calls == tools
+    assert result.summary.copied_requests == 2
+
+
 def test_fast_mode_from_service_tier_doubles_on_token_card(tmp_path: Path) -> None:
     path = write(
         tmp_path / "s.jsonl",

@@ -11,7 +11,7 @@ import pytest
 
 from codex_credits import read_codex_logs
 from codex_credits.cli import ExitCode, main
-from codex_credits.io import rollout
+from codex_credits.io import rollout, rollout_dedupe
 from codex_credits.io.rollout_parse import MAX_TOKENS
 from codex_credits.synthetic_rollouts import usage_object as usage
 from tests.io.test_rollout import ctx, line, meta, tc, totals, write
@@ -98,7 +98,7 @@ def test_a_token_count_beyond_the_limit_is_a_bad_line(
 def test_requests_summing_past_64_bits_are_skipped_not_wrapped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(rollout, "MAX_INT64", 150)
+    monkeypatch.setattr(rollout_dedupe, "MAX_INT64", 150)
     path = good_file(
         tmp_path / "a.jsonl",
         tc("2026-06-01T10:00:03.000Z", usage(200, 10, 9), usage(100, 0, 4)),

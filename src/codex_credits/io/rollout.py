@@ -27,7 +27,9 @@ into a new rollout file:
    timestamps of the history it copies, so the pair is what finds it; and
    when the original file is gone the copy still counts, once.
 
-The keys are kept as 64-bit hashes: a few dozen bytes per request.
+The keys are kept as 64-bit hashes: a few dozen bytes per request. The
+de-duplication and the log's columns are in
+:mod:`codex_credits.io.rollout_dedupe`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
-from itertools import islice
 from pathlib import Path
 from typing import final
 
@@ -49,11 +50,11 @@ import numpy as np
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, require_utc
-from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
+from codex_credits.core.usage import DIMENSIONS, UsageLog
 from codex_credits.errors import UsageDataError
-from codex_credits.io.bounds import MAX_INT64
+from codex_credits.io.rollout_dedupe import Deduplicator
 from codex_credits.io.rollout_parse import parse_rollout_file
-from codex_credits.io.rollout_records import Candidate, FileResult, WindowObservation
+from codex_credits.io.rollout_records import FileResult, WindowObservation
 
 __all__ = [
     "CodexLogs",
@@ -67,7 +68,6 @@ __all__ = [
     "window_kind",
 ]
 
-_PROBLEM_LIMIT = 1000
 Progress = Callable[[int, int, int, int], None]
 """``progress(files_done, files_total, bytes_done, bytes_total)``."""
 
@@ -295,7 +295,7 @@ def read_codex_logs(
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     workers = 1 if workers is None else workers
-    reader = _Reader(since_us)
+    reader = Deduplicator(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
     with _gc_paused():
@@ -304,7 +304,20 @@ def read_codex_logs(
             done_bytes += size
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
-    return reader.finish(len(files), total)
+    log, counts, sessions = reader.finish()
+    windows = tuple(
+        _window(obs)
+        for obs in sorted(reader.windows.values(), key=lambda o: (o.limit_id or "", o.minutes))
+    )
+    summary = RolloutSummary(
+        files=len(files),
+        bytes=total,
+        problems=tuple(log.summary.problems),
+        sessions=sessions,
+        plan_windows=windows,
+        **counts,
+    )
+    return CodexLogs(log, summary)
 
 
 _CHUNK_BYTES = 8 << 20
@@ -370,244 +383,6 @@ def _parse(file: Path) -> FileResult:
         result.unreadable = 1
         result.problems.append(f"{file}: cannot read rollout file: {exc.strerror}")
         return result
-
-
-class _Reader:
-    """Cross-file de-duplication and the event builder."""
-
-    def __init__(self, since_us: int | None) -> None:
-        self.since_us = since_us
-        self.builder = UsageLogBuilder()
-        self.rows = _Rows()
-        # key -> row of the counted event (-1: counted, but before ``since``)
-        self.seen_full: dict[int, int] = {}
-        self.seen_totals: dict[int, int] = {}
-        self.seen_responses: dict[int, int] = {}
-        self.deferred: list[Candidate] = []
-        self.sessions: set[str | None] = set()
-        self.windows: dict[tuple[str, int], WindowObservation] = {}
-        self.counts = dict.fromkeys(
-            (
-                "lines",
-                "bad_lines",
-                "bad_rate_limits",
-                "unreadable",
-                "token_count_events",
-                "repeated_totals",
-                "total_resets",
-                "usage_records",
-                "copied_requests",
-                "requests",
-                "before_since",
-                "unknown_records",
-                "unattributed_tool_calls",
-                "input_tokens",
-                "cached_input_tokens",
-                "output_tokens",
-                "reasoning_output_tokens",
-                "cache_write_input_tokens",
-                "tool_calls",
-            ),
-            0,
-        )
-
-    def unreadable(self, problems: list[str]) -> None:
-        """Count folders that could not be read."""
-        self.counts["unreadable"] += len(problems)
-        self._note(problems)
-
-    def _note(self, problems: Iterable[str]) -> None:
-        kept = self.builder.problems
-        kept.extend(islice(problems, max(0, _PROBLEM_LIMIT - len(kept))))
-
-    def add_file(self, result: FileResult) -> None:
-        c = self.counts
-        c["lines"] += result.lines
-        c["bad_lines"] += result.bad_lines
-        c["bad_rate_limits"] += result.bad_rate_limits
-        c["unreadable"] += result.unreadable
-        c["token_count_events"] += result.token_counts
-        c["repeated_totals"] += result.repeats
-        c["total_resets"] += result.resets
-        c["usage_records"] += result.records
-        c["copied_requests"] += result.duplicate_records
-        c["unknown_records"] += result.unknown
-        c["unattributed_tool_calls"] += result.unattributed_tools
-        self.builder.summary_skipped += result.bad_lines
-        self._note(result.problems)
-        for key, seen in result.windows.items():
-            mine = self.windows.get(key)
-            if mine is None or mine.observed_us <= seen.observed_us:
-                self.windows[key] = seen
-        for candidate in result.candidates:
-            if candidate.response_id is not None:
-                self._record(candidate)
-            elif candidate.suspect:
-                self.deferred.append(candidate)
-            else:
-                self._once(candidate, by_totals=False)
-
-    def _once(self, candidate: Candidate, *, by_totals: bool) -> None:
-        """Count ``candidate`` unless its triple (or, ``by_totals``, its pair) was counted."""
-        row = self.seen_full.get(candidate.key_full)
-        if row is None and by_totals:
-            row = self.seen_totals.get(candidate.key_totals)
-        if row is not None:
-            self._copied(row, candidate)
-            return
-        row = self._emit(candidate)
-        self.seen_full[candidate.key_full] = row
-        self.seen_totals[candidate.key_totals] = row
-
-    def _record(self, record: Candidate) -> None:
-        """A per-response record: once per response id, and once with its token_count."""
-        row = self.seen_responses.get(record.key_full)
-        paired = record.paired
-        if row is None and paired is not None:
-            # a copy of the token_count alone may have been counted already
-            row = self.seen_full.get(paired[0])
-        if row is not None:
-            self.seen_responses[record.key_full] = row
-            self._copied(row, record)
-            return
-        row = self._emit(record)
-        self.seen_responses[record.key_full] = row
-        if paired is not None:
-            self.seen_full[paired[0]] = row
-            self.seen_totals[paired[1]] = row
-
-    def _copied(self, row: int, candidate: Candidate) -> None:
-        """A second sighting of a counted request: count it, keep the fuller tool count.
-
-        A copy made mid-request holds only the tool calls written before the
-        copy; the original (or a later copy) may hold more.
-        """
-        self.counts["copied_requests"] += 1
-        if row < 0:
-            return
-        tools = self.rows.tool_calls
-        if candidate.tools > tools[row]:
-            self.counts["tool_calls"] += candidate.tools - tools[row]
-            tools[row] = candidate.tools
-
-    def _emit(self, candidate: Candidate) -> int:
-        """Add ``candidate`` as an event; returns its row (-1 when before ``since``)."""
-        c = self.counts
-        if self.since_us is not None and candidate.ts_us < self.since_us:
-            c["before_since"] += 1
-            return -1
-        inp, cached, out, reasoning, _ = candidate.usage
-        if (
-            max(
-                c["input_tokens"] + inp,
-                c["output_tokens"] + out,
-                c["reasoning_output_tokens"] + reasoning,
-                c["cache_write_input_tokens"] + candidate.cache_write,
-            )
-            > MAX_INT64
-        ):
-            c["bad_lines"] += 1
-            self.builder.summary_skipped += 1
-            self._note(
-                [
-                    f"{candidate.path}:{candidate.line}: the request would carry the token "
-                    f"totals past {MAX_INT64}; it is skipped"
-                ]
-            )
-            return -1
-        c["requests"] += 1
-        c["input_tokens"] += inp
-        c["cached_input_tokens"] += cached
-        c["output_tokens"] += out
-        c["reasoning_output_tokens"] += reasoning
-        c["cache_write_input_tokens"] += candidate.cache_write
-        c["tool_calls"] += candidate.tools
-        self.sessions.add(candidate.session)
-        rows = self.rows
-        rows.ts_us.append(candidate.ts_us)
-        rows.input_tokens.append(inp)
-        rows.cached_input_tokens.append(cached)
-        rows.output_tokens.append(out)
-        rows.reasoning_tokens.append(reasoning)
-        rows.tool_calls.append(candidate.tools)
-        rows.fast.append(candidate.fast)
-        rows.model.append(candidate.model)
-        rows.session_id.append(candidate.session)
-        rows.project_id.append(candidate.project)
-        return len(rows.ts_us) - 1
-
-    def finish(self, files: int, size: int) -> CodexLogs:
-        c = self.counts
-        self.deferred.sort(key=lambda cand: cand.ts_us)
-        for candidate in self.deferred:
-            self._once(candidate, by_totals=True)
-        self.deferred = []
-        self.builder.summary_rows = c["requests"]
-        self.rows.into(self.builder)
-        log = self.builder.build()
-        windows = tuple(
-            _window(obs)
-            for obs in sorted(self.windows.values(), key=lambda o: (o.limit_id or "", o.minutes))
-        )
-        summary = RolloutSummary(
-            files=files,
-            bytes=size,
-            problems=tuple(log.summary.problems),
-            sessions=len(self.sessions),
-            plan_windows=windows,
-            **c,
-        )
-        return CodexLogs(log, summary)
-
-
-class _Rows:
-    """The counted requests, column by column (faster than one builder call each)."""
-
-    __slots__ = (
-        "cached_input_tokens",
-        "fast",
-        "input_tokens",
-        "model",
-        "output_tokens",
-        "project_id",
-        "reasoning_tokens",
-        "session_id",
-        "tool_calls",
-        "ts_us",
-    )
-
-    def __init__(self) -> None:
-        self.ts_us: list[int] = []
-        self.input_tokens: list[int] = []
-        self.cached_input_tokens: list[int] = []
-        self.output_tokens: list[int] = []
-        self.reasoning_tokens: list[int] = []
-        self.tool_calls: list[int] = []
-        self.fast: list[bool] = []
-        self.model: list[str | None] = []
-        self.session_id: list[str | None] = []
-        self.project_id: list[str | None] = []
-
-    def into(self, builder: UsageLogBuilder) -> None:
-        """Append every row to ``builder`` (no meters or labels beyond Codex's)."""
-        n = len(self.ts_us)
-        builder.ts_us.extend(self.ts_us)
-        builder.has_ccu.extend([False] * n)
-        builder.ccu_micro.extend([0] * n)
-        builder.sandbox_micro_minutes.extend([0] * n)
-        builder.fast.extend(self.fast)
-        for name in ("reasoning_tokens", "tool_calls", "output_tokens", "input_tokens"):
-            builder.meters[name].extend(getattr(self, name))
-        builder.meters["cached_input_tokens"].extend(self.cached_input_tokens)
-        given = {"model": self.model, "session_id": self.session_id, "project_id": self.project_id}
-        for name in (*DIMENSIONS, "sandbox_class"):
-            labels = builder.labels[name]
-            values = given.get(name)
-            if values is None:
-                labels.codes.extend([0] * n)  # code 0 is None
-            else:
-                for value in values:
-                    labels.append(value)
 
 
 def _window(obs: WindowObservation) -> PlanWindow:

@@ -30,7 +30,8 @@ Theory of operation (docs/logs.md, "How a rollout is read"):
 Only small per-file state is kept: the running total, the model, the
 candidates of this one file and the latest plan-window observations. The
 records a file yields are in :mod:`codex_credits.io.rollout_records`, the
-plan windows are read by :mod:`codex_credits.io.rollout_limits`.
+plan windows are read by :mod:`codex_credits.io.rollout_limits` and the fields of a
+line by :mod:`codex_credits.io.rollout_fields`.
 """
 
 from __future__ import annotations
@@ -38,52 +39,34 @@ from __future__ import annotations
 import contextlib
 import io
 from collections import defaultdict, deque
-from collections.abc import Callable
-from datetime import UTC, datetime
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Final
 
-from codex_credits.io.bounds import in_range_us
+from codex_credits.io.rollout_fields import MAX_TOKENS, loads
+from codex_credits.io.rollout_fields import BadLine as _BadLine
+from codex_credits.io.rollout_fields import int_field as _int_field
+from codex_credits.io.rollout_fields import parse_ts as _parse_ts
+from codex_credits.io.rollout_fields import project as _project
+from codex_credits.io.rollout_fields import timestamp as _timestamp
+from codex_credits.io.rollout_fields import usage as _usage
 from codex_credits.io.rollout_limits import observe_windows, read_rate_limits
 from codex_credits.io.rollout_records import (
     Candidate,
     FileResult,
     FileState,
-    Usage,
 )
 
 __all__ = ["MAX_TOKENS", "TOOL_ITEMS", "loads", "parse_rollout_file"]
 
-try:  # orjson is the field's standard fast JSON parser; json is the fallback.
-    import orjson
-
-    loads: Callable[[bytes], Any] = orjson.loads
-except ImportError:  # pragma: no cover - exercised only without orjson installed
-    import json
-
-    loads = json.loads  # (RecursionError on deep nesting is caught as a bad line)
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 TOOL_ITEMS: Final = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
 _FAST_TIERS: Final = frozenset({"priority", "fast"})
-_USAGE_FIELDS: Final = (
-    "input_tokens",
-    "cached_input_tokens",
-    "output_tokens",
-    "reasoning_output_tokens",
-)
 _PROBLEM_LIMIT: Final = 1000
 _REPLAY_SPAN_US: Final = 2_000_000
-MAX_TOKENS: Final = 10**15
-"""The most tokens one request may carry in one field; more is a bad line.
-
-A thousand times any context window, and small enough that every card prices a
-request within a 64-bit micro-CCU column."""
 
 
-class _BadLine(Exception):
-    pass
+_NOT_JSON: Final = "not valid JSON (a truncated or corrupt line)"
+_NOT_OBJECT: Final = "not a JSON object"
 
 
 def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
@@ -114,16 +97,30 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
         line_no += 1
         if len(raw) < 3 and not raw.strip():
             continue
-        obj = _decode(raw, line_no, state, result)
-        if obj is None:
+        try:
+            obj = loads(raw)
+        except (ValueError, RecursionError):
+            _bad(result, state.path, line_no, _NOT_JSON)
             continue
-        if obj.get("type") == "response_item":  # a message, reasoning, output or tool call
+        if type(obj) is not dict:
+            _bad(result, state.path, line_no, _NOT_OBJECT)
+            continue
+        kind = obj.get("type")
+        if kind == "response_item":  # a message, reasoning, output or tool call
             payload = obj.get("payload")
             if type(payload) is dict:
                 sub = payload.get("type")
                 if type(sub) is str and sub in TOOL_ITEMS:
                     _tool_call(state)
             continue
+        if kind == "event_msg":  # most often a token count
+            payload = obj.get("payload")
+            if type(payload) is dict and payload.get("type") == "token_count":
+                try:
+                    _token_count(obj, payload, state, result, line_no)
+                except _BadLine as exc:
+                    _bad(result, state.path, line_no, str(exc))
+                continue
         _dispatch(obj, line_no, state, result, records)
     result.lines = line_no
     return _finish(state, result, records)
@@ -152,10 +149,10 @@ def _decode(raw: bytes, line_no: int, state: FileState, result: FileResult) -> A
     try:
         obj = loads(raw)
     except (ValueError, RecursionError):
-        _bad(result, state.path, line_no, "not valid JSON (a truncated or corrupt line)")
+        _bad(result, state.path, line_no, _NOT_JSON)
         return None
     if type(obj) is not dict:
-        _bad(result, state.path, line_no, "not a JSON object")
+        _bad(result, state.path, line_no, _NOT_OBJECT)
         return None
     return obj
 
@@ -404,93 +401,6 @@ def _stable_key(text: str) -> int:
     processes (or compared across runs) must not use it.
     """
     return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
-
-
-# -- small parsers ----------------------------------------------------------------------------
-
-
-def _usage(value: Any, name: str) -> Usage | None:
-    if value is None:
-        return None
-    if type(value) is dict:
-        get = value.get
-        inp = get("input_tokens", 0)
-        cached = get("cached_input_tokens", 0)
-        out = get("output_tokens", 0)
-        reasoning = get("reasoning_output_tokens", 0)
-        if (
-            type(inp) is int
-            and type(cached) is int
-            and type(out) is int
-            and type(reasoning) is int
-            and 0 <= cached <= inp <= MAX_TOKENS
-            and 0 <= out <= MAX_TOKENS
-            and 0 <= reasoning <= MAX_TOKENS
-        ):
-            total = get("total_tokens")
-            if type(total) is not int or total < 0:
-                total = inp + out
-            return (inp, cached, out, reasoning, total)
-    return _usage_problem(value, name)
-
-
-def _usage_problem(value: Any, name: str) -> Usage:
-    """The slow path of :func:`_usage`: ``null`` fields are 0, anything else wrong is named."""
-    if type(value) is not dict:
-        raise _BadLine(f"{name} is not an object")
-    numbers = []
-    for field in _USAGE_FIELDS:
-        number = value.get(field)
-        if number is None:
-            number = 0
-        elif type(number) is not int or not 0 <= number <= MAX_TOKENS:
-            raise _BadLine(
-                f"{name}.{field} must be a whole number in 0..{MAX_TOKENS}, got {number!r}"
-            )
-        numbers.append(number)
-    inp, cached, out, reasoning = numbers
-    if cached > inp:
-        raise _BadLine(f"{name}: cached_input_tokens ({cached}) exceed input_tokens ({inp})")
-    total = value.get("total_tokens")
-    if type(total) is not int or total < 0:
-        total = inp + out
-    return (inp, cached, out, reasoning, total)
-
-
-def _int_field(value: Any, name: str) -> int:
-    if type(value) is dict:
-        number = value.get(name)
-        if type(number) is int and number >= 0:
-            if number > MAX_TOKENS:
-                raise _BadLine(f"{name} {number} is beyond {MAX_TOKENS}")
-            return number
-    return 0
-
-
-def _timestamp(obj: dict[str, Any]) -> int:
-    stamp = obj.get("timestamp")
-    if type(stamp) is not str:
-        raise _BadLine("missing timestamp")
-    return _parse_ts(stamp)
-
-
-def _parse_ts(stamp: str) -> int:
-    try:
-        at = datetime.fromisoformat(stamp)
-    except ValueError:
-        raise _BadLine(f"timestamp {stamp!r} is not ISO 8601") from None
-    if at.tzinfo is None:
-        raise _BadLine(f"timestamp {stamp!r} has no timezone")
-    delta = at - _EPOCH
-    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    if not in_range_us(us):
-        raise _BadLine(f"timestamp {stamp!r} is outside the UTC years 1 to 9999")
-    return us
-
-
-def _project(cwd: str) -> str | None:
-    name = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-    return name or None
 
 
 def _bad(result: FileResult, path: Path | str, line: int, message: str) -> None:

@@ -36,7 +36,9 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import ZERO
 from codex_credits.display import Displayed
-from codex_credits.io.rollout_parse import _parse_ts, _usage, loads
+from codex_credits.io.rollout_fields import loads
+from codex_credits.io.rollout_fields import parse_ts as _parse_ts
+from codex_credits.io.rollout_fields import usage as _usage
 from codex_credits.tasks.guard import (
     FileTouched,
     GuardEvent,

@@ -1,0 +1,235 @@
+"""Requests de-duplicated across rollout files, and the usage log they make.
+
+:class:`Deduplicator` takes each file's :class:`~codex_credits.io.rollout_records.FileResult`
+in file order and counts each request once (the rules are stated in
+:mod:`codex_credits.io.rollout`). A counted request is kept as the candidate
+object itself, one list append; the log's columns are made at the end, each
+in one pass over that list (NumPy arrays, labels coded through one
+dictionary), not one builder call per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import chain, islice
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.core.usage import DIMENSIONS, LogSummary, UsageLog
+from codex_credits.io.bounds import MAX_INT64
+from codex_credits.io.rollout_records import Candidate, FileResult, WindowObservation
+
+__all__ = ["COUNTS", "Deduplicator"]
+
+PROBLEM_LIMIT = 1000
+
+COUNTS = (
+    "lines",
+    "bad_lines",
+    "bad_rate_limits",
+    "unreadable",
+    "token_count_events",
+    "repeated_totals",
+    "total_resets",
+    "usage_records",
+    "copied_requests",
+    "requests",
+    "before_since",
+    "unknown_records",
+    "unattributed_tool_calls",
+    "input_tokens",
+    "cached_input_tokens",
+    "output_tokens",
+    "reasoning_output_tokens",
+    "cache_write_input_tokens",
+    "tool_calls",
+)
+"""The counters of a reading, in the order of ``RolloutSummary``'s fields."""
+
+
+class Deduplicator:
+    """Cross-file de-duplication; :meth:`finish` gives the log and the counters."""
+
+    def __init__(self, since_us: int | None) -> None:
+        self.since_us = since_us
+        self.problems: list[str] = []
+        self.skipped = 0
+        # the counted requests, in the order counted; a row is an index here
+        self.rows: list[Candidate] = []
+        # key -> row of the counted event (-1: counted, but before ``since``)
+        self.seen_full: dict[int, int] = {}
+        self.seen_totals: dict[int, int] = {}
+        self.seen_responses: dict[int, int] = {}
+        self.deferred: list[Candidate] = []
+        self.windows: dict[tuple[str, int], WindowObservation] = {}
+        self.counts = dict.fromkeys(COUNTS, 0)
+        # running token totals of the counted requests (no total may pass MAX_INT64)
+        self.inp = self.out = self.reasoning = self.cache_write = 0
+
+    def unreadable(self, problems: list[str]) -> None:
+        """Count folders that could not be read."""
+        self.counts["unreadable"] += len(problems)
+        self._note(problems)
+
+    def _note(self, problems: Iterable[str]) -> None:
+        kept = self.problems
+        kept.extend(islice(problems, max(0, PROBLEM_LIMIT - len(kept))))
+
+    def add_file(self, result: FileResult) -> None:
+        """Count one file's requests (files must come in file order)."""
+        c = self.counts
+        c["lines"] += result.lines
+        c["bad_lines"] += result.bad_lines
+        c["bad_rate_limits"] += result.bad_rate_limits
+        c["unreadable"] += result.unreadable
+        c["token_count_events"] += result.token_counts
+        c["repeated_totals"] += result.repeats
+        c["total_resets"] += result.resets
+        c["usage_records"] += result.records
+        c["copied_requests"] += result.duplicate_records
+        c["unknown_records"] += result.unknown
+        c["unattributed_tool_calls"] += result.unattributed_tools
+        self.skipped += result.bad_lines
+        if result.problems:
+            self._note(result.problems)
+        for key, seen in result.windows.items():
+            mine = self.windows.get(key)
+            if mine is None or mine.observed_us <= seen.observed_us:
+                self.windows[key] = seen
+        seen_full = self.seen_full
+        for candidate in result.candidates:
+            if candidate.response_id is not None:
+                self._record(candidate)
+            elif candidate.suspect:
+                self.deferred.append(candidate)
+            else:  # the usual request: counted unless its triple was
+                row = seen_full.get(candidate.key_full)
+                if row is not None:
+                    self._copied(row, candidate)
+                    continue
+                row = self._emit(candidate)
+                seen_full[candidate.key_full] = row
+                self.seen_totals[candidate.key_totals] = row
+
+    def _once(self, candidate: Candidate) -> None:
+        """Count a copied-history ``candidate`` unless its triple or its pair was counted."""
+        row = self.seen_full.get(candidate.key_full)
+        if row is None:
+            row = self.seen_totals.get(candidate.key_totals)
+        if row is not None:
+            self._copied(row, candidate)
+            return
+        row = self._emit(candidate)
+        self.seen_full[candidate.key_full] = row
+        self.seen_totals[candidate.key_totals] = row
+
+    def _record(self, record: Candidate) -> None:
+        """A per-response record: once per response id, and once with its token_count."""
+        row = self.seen_responses.get(record.key_full)
+        paired = record.paired
+        if row is None and paired is not None:
+            # a copy of the token_count alone may have been counted already
+            row = self.seen_full.get(paired[0])
+        if row is not None:
+            self.seen_responses[record.key_full] = row
+            self._copied(row, record)
+            return
+        row = self._emit(record)
+        self.seen_responses[record.key_full] = row
+        if paired is not None:
+            self.seen_full[paired[0]] = row
+            self.seen_totals[paired[1]] = row
+
+    def _copied(self, row: int, candidate: Candidate) -> None:
+        """A second sighting of a counted request: count it, keep the fuller tool count.
+
+        A copy made mid-request holds only the tool calls written before the
+        copy; the original (or a later copy) may hold more.
+        """
+        self.counts["copied_requests"] += 1
+        if row >= 0:
+            kept = self.rows[row]
+            if candidate.tools > kept.tools:
+                kept.tools = candidate.tools
+
+    def _emit(self, candidate: Candidate) -> int:
+        """Count ``candidate`` as an event; returns its row (-1 when before ``since``)."""
+        if self.since_us is not None and candidate.ts_us < self.since_us:
+            self.counts["before_since"] += 1
+            return -1
+        inp, _, out, reasoning, _ = candidate.usage
+        inp += self.inp
+        out += self.out
+        reasoning += self.reasoning
+        cache_write = self.cache_write + candidate.cache_write
+        if max(inp, out, reasoning, cache_write) > MAX_INT64:
+            self.counts["bad_lines"] += 1
+            self.skipped += 1
+            self._note(
+                [
+                    f"{candidate.path}:{candidate.line}: the request would carry the token "
+                    f"totals past {MAX_INT64}; it is skipped"
+                ]
+            )
+            return -1
+        self.inp, self.out, self.reasoning, self.cache_write = inp, out, reasoning, cache_write
+        rows = self.rows
+        rows.append(candidate)
+        return len(rows) - 1
+
+    def finish(self) -> tuple[UsageLog, dict[str, int], int]:
+        """The log (sorted by time), the counters and the number of sessions."""
+        self.deferred.sort(key=lambda cand: cand.ts_us)
+        for candidate in self.deferred:
+            self._once(candidate)
+        self.deferred = []
+        c = self.counts
+        n = len(self.rows)
+        c["requests"] = n
+        c["input_tokens"] = self.inp
+        c["output_tokens"] = self.out
+        c["reasoning_output_tokens"] = self.reasoning
+        c["cache_write_input_tokens"] = self.cache_write
+        rows = self.rows
+        meters = np.fromiter(
+            chain.from_iterable([r.usage for r in rows]), dtype=np.int64, count=5 * n
+        ).reshape(n, 5)
+        tool_calls = np.fromiter([r.tools for r in rows], dtype=np.int64, count=n)
+        session = [r.session for r in rows]
+        c["cached_input_tokens"] = int(meters[:, 1].sum())
+        c["tool_calls"] = int(tool_calls.sum())
+        zeros = np.zeros(n, dtype=np.int64)
+        columns: dict[str, npt.NDArray[Any]] = {
+            "ts_us": np.fromiter([r.ts_us for r in rows], dtype=np.int64, count=n),
+            "ccu_micro": zeros,
+            "has_ccu": np.zeros(n, dtype=np.bool_),
+            "sandbox_micro_minutes": zeros.copy(),
+            "fast": np.fromiter([r.fast for r in rows], dtype=np.bool_, count=n),
+            "reasoning_tokens": meters[:, 3].copy(),
+            "tool_calls": tool_calls,
+            "output_tokens": meters[:, 2].copy(),
+            "input_tokens": meters[:, 0].copy(),
+            "cached_input_tokens": meters[:, 1].copy(),
+        }
+        given = {
+            "model": [r.model for r in rows],
+            "session_id": session,
+            "project_id": [r.project for r in rows],
+        }
+        labels: dict[str, tuple[str | None, ...]] = {}
+        for name in (*DIMENSIONS, "sandbox_class"):
+            columns[name], labels[name] = _coded(given.get(name, []), n)
+        summary = LogSummary(rows=n, events=n, skipped=self.skipped, problems=tuple(self.problems))
+        log = UsageLog(columns, labels, summary).sorted()
+        return log, c, len(set(session))
+
+
+def _coded(values: list[str | None], n: int) -> tuple[npt.NDArray[Any], tuple[str | None, ...]]:
+    """A label column as codes (in order of first appearance, 0 is None) and its labels."""
+    if not values:
+        return np.zeros(n, dtype=np.int32), (None,)
+    index = {value: code for code, value in enumerate(dict.fromkeys((None, *values)))}
+    codes = np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=n)
+    return codes, tuple(index)

@@ -171,8 +171,8 @@ class SweepResult:
     @cached_property
     def statements(self) -> tuple[AccountStatement, ...]:
         """One statement per account, option and billing period, in order."""
-        return tuple(
-            AccountStatement(
+        return tuple(  # the sweep's own values: no need to validate them again
+            AccountStatement.model_construct(
                 account_id=account, tier=plan.tier, seats=plan.seats, period=k, statement=p
             )
             for account, plan, periods in self._lane_statements()
@@ -300,4 +300,4 @@ def sweep_columns(lanes: Sequence[LaneRef]) -> dict[str, tuple[SweepKind, Any]]:
         "subscription_cost": ("decimal", subscription),
         "total_cost": ("decimal", [s + o for s, o in zip(subscription, overage, strict=True)]),
     }
-    return cols
+    return {name: cols[name] for name in ROW_FIELDS}

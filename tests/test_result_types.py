@@ -130,11 +130,12 @@ def test_large_results_keep_short_reprs(showcase: dict[str, Any]) -> None:
         decisions=(decision,) * 10_000,
         final_state=plan.final_state,
     )
-    statement = showcase["sweep"].statements[0]
-    accounts = tuple(
-        type(statement)(**{**dict(statement), "account_id": f"acct-{i}"}) for i in range(1_000)
+    anchor = datetime(2026, 6, 1, tzinfo=UTC)
+    one_each = cc.UsageLog.from_events(
+        cc.UsageEvent(timestamp=anchor, ccu=Decimal(1), account_id=f"acct-{i}")
+        for i in range(1_000)
     )
-    big_sweep = cc.SweepResult(statements=accounts)
+    big_sweep = cc.simulate_many(one_each, start=anchor)
     entries = Rows([showcase["audit_entry"]] * 1_000_000)
     for value in (big_plan, big_sweep, entries):
         assert len(repr(value)) < REPR_LIMIT + 1

@@ -6,10 +6,13 @@ the large accounts). Prints, best of ``--repeat``:
 
 * the judged case: ``compare_tiers_many`` over ``--accounts`` accounts x 4 tiers (one
   seat, so 4 lanes an account) for ``--months`` months of hourly usage, how many
-  lane-hours were busy (decided piece by piece), the time to make the Decimal
-  statements and recommendations from the kernel's counters (once, on demand), and
-  the baseline in the same run: a plain loop calling ``compare_tiers`` once per
-  account on a sample of accounts, scaled to all, with the ratio;
+  lane-hours were busy (decided piece by piece), and the baseline in the same run: a
+  plain loop calling ``compare_tiers`` once per account on a sample of accounts,
+  scaled to all, with the ratio;
+* end to end: the sweep, then ``.recommended`` and ``.to_pandas()`` read (best of
+  ``--repeat``, with its ratio to the loop); then, once each on one result, the
+  recommendations, the frame, ``table()`` (exact Decimal rows) and the Decimal
+  statements (``.statements``), all made from the kernel's counters on first read;
 * the same lanes with every amount divided by 1,000 (almost every lane-hour quiet:
   the cost of the vectorised hourly step alone);
 * the same lanes with every lane that ever has work waiting sent alone through the
@@ -83,11 +86,26 @@ def judged(args: argparse.Namespace) -> None:
     t_many = best(
         lambda: compare_tiers_many(log, start=START, months=months, max_seats=1), args.repeat
     )
-    busy = BUSY[-1]
+    busy, cpu_many = BUSY[-1], CPU[-1]
+
+    def end_to_end() -> None:
+        result = compare_tiers_many(log, start=START, months=months, max_seats=1)
+        result.recommended  # noqa: B018 - the rankings, made on first read
+        result.to_pandas()
+
+    t_end = best(end_to_end, args.repeat)
     result = compare_tiers_many(log, start=START, months=months, max_seats=1)
     t0 = time.perf_counter()
-    result.recommended  # noqa: B018 - the statements and rankings, made on demand
+    result.recommended  # noqa: B018
+    t_rec = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    frame = result.to_pandas()
+    t_frame = time.perf_counter() - t0
+    t0 = time.perf_counter()
     rows = len(result.table())
+    t_rows = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    made = len(result.statements)
     t_made = time.perf_counter() - t0
     logs = split_by_account(log)
     names = sorted(logs)[: args.sample]
@@ -97,11 +115,17 @@ def judged(args: argparse.Namespace) -> None:
     t_loop = (time.perf_counter() - t0) / len(names) * n
     print(
         f"{n:,} accounts x 4 tiers x {months} month(s) ({lanes:,} lanes x {hours:,} hours), "
-        f"{len(log):,} events: compare_tiers_many {t_many:.2f} s (CPU {CPU[-1]:.2f} s) "
+        f"{len(log):,} events: compare_tiers_many {t_many:.2f} s (CPU {cpu_many:.2f} s) "
         f"({lanes * hours / t_many / 1e6:.1f} M lane-hours/s; {busy:,} busy lane-hours, "
-        f"{busy / lanes / hours:.1%}); statements and recommendations on demand "
-        f"{t_made:.2f} s ({rows:,} rows); loop of compare_tiers (sample of {len(names)}, "
+        f"{busy / lanes / hours:.1%}); loop of compare_tiers (sample of {len(names)}, "
         f"scaled) {t_loop:.2f} s, ratio {t_loop / t_many:.1f}x"
+    )
+    print(
+        f"  end to end (the sweep, .recommended and .to_pandas()): {t_end:.2f} s "
+        f"(CPU {CPU[-1]:.2f} s), ratio to the loop {t_loop / t_end:.1f}x; once, after "
+        f"the sweep: recommendations {t_rec:.2f} s, to_pandas {t_frame:.2f} s "
+        f"({len(frame):,} rows), table() of exact rows {t_rows:.2f} s ({rows:,}), "
+        f"the {made:,} Decimal statements {t_made:.2f} s"
     )
     quiet = hourly_accounts(n, days=_days(months), load=0.001)
     BUSY.clear()

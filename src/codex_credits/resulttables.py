@@ -117,7 +117,8 @@ def _guard(guard: TaskGuard) -> Tabular:
 
 
 def _sweep(sweep: SweepResult) -> Tabular:
-    return from_dicts("account period", sweep.table(), _STATEMENT_KINDS)
+    columns = sweep.columns().items()
+    return Tabular("account period", tuple(Column(n, v, k) for n, (k, v) in columns))
 
 
 def _summary(summary: UsageSummary) -> Tabular:

@@ -76,13 +76,12 @@ def _guard_report(g: Any) -> str:
 
 
 def _sweep(s: Any) -> str:
-    accounts = len({st.account_id for st in s.statements})
-    total = sum((st.statement.total_cost for st in s.statements), Decimal(0))
+    columns = s.columns()  # from the counters: no statement is made
+    accounts = len(set(columns["account_id"][1]))
+    costs = columns["total_cost"][1]
+    total = sum(costs, Decimal(0))
     compared = f", {len(s.comparisons)} compared" if s.comparisons else ""
-    return (
-        f"{accounts} accounts, {len(s.statements)} statements{compared}; "
-        f"total cost {text(total)} USD"
-    )
+    return f"{accounts} accounts, {len(costs)} statements{compared}; total cost {text(total)} USD"
 
 
 def _usage_summary(u: Any) -> str:

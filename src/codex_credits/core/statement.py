@@ -14,9 +14,10 @@ consumed_from_grant - expired = rollover_out``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import TYPE_CHECKING, Any, final
 
 import numpy as np
@@ -44,6 +45,9 @@ __all__ = [
     "PeriodTally",
     "SimulationResult",
     "Timeline",
+    "micro_decimals",
+    "period_costs",
+    "trusted_statement",
 ]
 
 STATEMENT_FIELDS: tuple[str, ...] = (
@@ -143,10 +147,7 @@ class PeriodTally:
     def statement(self, plan: Plan) -> PeriodStatement:
         """The finished statement: costs rounded to cents once."""
         values = {name: from_micro(v) for name, v in self.micro.items()}
-        rate = plan.overage_usd_per_ccu
-        overage_cost = round_cents(values["overage_ccu"] * rate) if rate is not None else ZERO
-        overage_cost = round_cents(overage_cost)
-        subscription = round_cents(plan.subscription_usd)
+        overage_cost, subscription = period_costs(plan, self.micro["overage_ccu"])
         return PeriodStatement(
             start=self.start,
             end=self.end,
@@ -156,6 +157,49 @@ class PeriodTally:
             total_cost=subscription + overage_cost,
             **values,
         )
+
+
+def period_costs(plan: Plan, overage_micro: int) -> tuple[Decimal, Decimal]:
+    """``(overage_cost, subscription_cost)`` of one period, each rounded to cents once."""
+    rate = plan.overage_usd_per_ccu
+    overage = round_cents(from_micro(overage_micro) * rate) if rate is not None else ZERO
+    return round_cents(overage), round_cents(plan.subscription_usd)
+
+
+_SIX = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+def micro_decimals(micro: Sequence[int]) -> list[Decimal]:
+    """Integer micro-CCU as exact Decimals with six places, as
+    :func:`~codex_credits.core.units.from_micro` makes them, without its checks."""
+    return [Decimal(n).scaleb(-6, _SIX) for n in micro]
+
+
+def trusted_statement(
+    start: datetime,
+    end: datetime,
+    micro: Sequence[int],
+    rate_limited_events: int,
+    costs: tuple[Decimal, Decimal],
+) -> PeriodStatement:
+    """A statement from a kernel's own counters, without validation (for lane sweeps).
+
+    ``micro`` holds non-negative integer micro-CCU in :data:`MICRO_FIELDS` order,
+    ``costs`` is :func:`period_costs` (or sums of it); ``start`` and ``end`` are
+    aware UTC. The result equals ``PeriodTally(...).statement(plan)`` field for
+    field, exponents included (``Decimal(n).scaleb(-6)`` is ``from_micro(n)``).
+    """
+    overage_cost, subscription = costs
+    values: dict[str, Any] = dict(zip(MICRO_FIELDS, micro_decimals(micro), strict=True))
+    values.update(
+        start=start,
+        end=end,
+        overage_cost=overage_cost,
+        rate_limited_events=rate_limited_events,
+        subscription_cost=subscription,
+        total_cost=subscription + overage_cost,
+    )
+    return PeriodStatement.model_construct(**{name: values[name] for name in STATEMENT_FIELDS})
 
 
 Int64Array = npt.NDArray[np.int64]

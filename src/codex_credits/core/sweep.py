@@ -266,14 +266,11 @@ def compare_tiers_many(
     refs, demand = _run(log, rate_card, lanes, months, mode, policy, tuple(budgets))
 
     def rank(
-        grouped: Mapping[str, list[tuple[Plan, tuple[PeriodStatement, ...]]]],
+        grouped: Mapping[str, list[tuple[Plan, PeriodStatement]]],
     ) -> dict[str, TierComparison]:
         return {
             account: rank_options(
-                [
-                    (order[plan.tier], plan.seats, plan.tier, PeriodStatement.total(periods))
-                    for plan, periods in options
-                ],
+                [(order[plan.tier], plan.seats, plan.tier, totals) for plan, totals in options],
                 from_micro(demand[account]),
                 tolerance,
             )

@@ -18,6 +18,10 @@ integer micro-CCU. Each UTC hour, for every path:
    ``T = threshold x H``, the reserve grows by ``efficiency x (T - served)``
    (quantized to the micro-CCU, half-even), capped at ``reserve_cap_hours x H``.
 
+The hour itself is the kernel's
+(:class:`~codex_credits.core.kernel.fluid.FluidLanes`, every path a lane); this
+module states the account's figures, the start, the outcome and the period close.
+
 Within one billing period the rollover blocks cannot expire, so the period's
 credits are one number per path; how much each block gave is settled at the
 period end (soonest expiry first), when expiring blocks lapse and what is left of
@@ -42,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from codex_credits.core.account import Plan
+from codex_credits.core.kernel.fluid import FluidLanes
 from codex_credits.core.kernel.rules import accrual, div_half_even
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.ratelimit import HourlyLimits
@@ -233,148 +238,41 @@ def run_paths(
     """Run ``demand`` (shape ``(paths, hours)``, micro-CCU of new work per hour) from ``start``.
 
     The hours must all lie in ``start.period_index``; call :func:`close_period`
-    at the period end.
+    at the period end. Every path is a lane of the kernel's fluid mode
+    (:class:`~codex_credits.core.kernel.fluid.FluidLanes`).
     """
     demand = np.asarray(demand, dtype=np.int64)
     if demand.ndim != 2:
         raise ValueError("demand must have shape (paths, hours)")
     paths, n_hours = demand.shape
-    credits = np.full(paths, start.credits_left, dtype=np.int64)
-    consumed = np.full(paths, start.consumed, dtype=np.int64)
-    overage = np.full(paths, start.overage, dtype=np.int64)
-    reserve = np.full(paths, start.reserve, dtype=np.int64)
-    backlog = np.full(paths, start.backlog if rules.defer else 0, dtype=np.int64)
-    limited = np.zeros(paths, dtype=np.int64)
-    blocked = np.zeros(paths, dtype=np.int64)
-    unserved = np.zeros(paths, dtype=np.int64)
-    exhausted = np.full(paths, -1, dtype=np.int64)
-    if start.credits_left <= 0:
-        exhausted[:] = 0
-    served_log = np.zeros((paths, n_hours), dtype=np.int64) if record else None
-    hard_stop = rules.overage_rate is None
-    allowance = rules.allowance
-    if hard_stop and rules.defer:
-        return _run_paths_pieces(rules, start, demand, record)
-
-    rows = np.ascontiguousarray(demand.T)  # one contiguous row per hour
-    cap = max(rules.reserve_cap, 0)
-    for h in range(n_hours):
-        new = rows[h]
-        room = reserve + allowance
-        # Deferred work first, then the hour's own work.
-        if hard_stop:
-            pay_b = np.minimum(backlog, credits)
-            blocked += backlog - pay_b
-            serve_b = np.minimum(pay_b, room)
-            pay_n = np.minimum(new, credits - serve_b)
-            blocked += new - pay_n
-            left_b = pay_b - serve_b
-        else:
-            serve_b = np.minimum(backlog, room)
-            pay_n = new
-            left_b = backlog - serve_b
-        serve_n = np.minimum(pay_n, room - serve_b)
-        refused = pay_n - serve_n
-        limited += refused
-        if rules.defer:
-            backlog = left_b + refused
-        else:
-            unserved += refused
-            backlog = left_b  # always zero when dropping: kept for clarity
-        served = serve_b + serve_n
-        reserve -= np.maximum(served - allowance, 0)
-        paid = np.minimum(served, credits)
-        if not hard_stop:
-            overage += served - paid
-        credits -= paid
-        consumed += served
-        exhausted[(credits == 0) & (paid > 0)] = h  # credits reach zero once, in this hour
-        if cap:
-            reserve += rules.accrual(served)
-            np.minimum(reserve, cap, out=reserve)
-        else:
-            reserve[:] = 0
-        if served_log is not None:
-            served_log[:, h] = served
-
-    return PathOutcome(
-        consumed=consumed,
-        overage=overage,
-        credits_left=credits,
-        reserve=reserve,
-        backlog=backlog,
-        rate_limited=limited,
-        blocked=blocked,
-        unserved=unserved,
-        exhausted_hour=exhausted,
-        served_by_hour=served_log,
+    hard = rules.overage_rate is None
+    pieces = start.backlog_pieces() if hard and rules.defer else (start.backlog,)
+    lanes = FluidLanes(
+        rules=(rules.allowance, rules.threshold, rules.reserve_cap, rules.efficiency),
+        hard=hard,
+        defer=rules.defer,
+        credits=np.full(paths, start.credits_left, dtype=np.int64),
+        reserve=np.full(paths, start.reserve, dtype=np.int64),
+        queue=np.tile(np.array(pieces, dtype=np.int64), (paths, 1)),
     )
-
-
-def _run_paths_pieces(
-    rules: HourlyRules, start: PathStart, demand: Int64Array, record: bool
-) -> PathOutcome:
-    """:func:`run_paths` on a tier without overage that defers: piece by piece.
-
-    The engine retries each deferred piece as a request of its own, so each is
-    checked against the balance left when its turn comes. With ``m = min(credits,
-    room)`` and ``C`` the running total of the pieces, piece ``i`` is served
-    ``min(p, m - min(C_prev, m))`` and can be paid ``min(p, credits -
-    min(C_prev, m))``; the rest of what it can pay waits again, the rest is blocked.
-    """
-    paths, n_hours = demand.shape
-    credits = np.full(paths, start.credits_left, dtype=np.int64)
-    consumed = np.full(paths, start.consumed, dtype=np.int64)
-    reserve = np.full(paths, start.reserve, dtype=np.int64)
-    queue = np.tile(np.array(start.backlog_pieces(), dtype=np.int64), (paths, 1))
-    limited = np.zeros(paths, dtype=np.int64)
-    blocked = np.zeros(paths, dtype=np.int64)
-    exhausted = np.full(paths, -1 if start.credits_left > 0 else 0, dtype=np.int64)
     served_log = np.zeros((paths, n_hours), dtype=np.int64) if record else None
-    allowance = rules.allowance
-    cap = max(rules.reserve_cap, 0)
+    rows = np.ascontiguousarray(demand.T)  # one contiguous row per hour
     for h in range(n_hours):
-        room = allowance + reserve
-        if queue.shape[1]:
-            before = np.cumsum(queue, axis=1) - queue
-            most = np.minimum(credits, room)[:, np.newaxis]
-            done = np.minimum(before, most)
-            serve = np.minimum(queue, most - done)
-            pay = np.minimum(queue, credits[:, np.newaxis] - done)
-            blocked += (queue - pay).sum(axis=1)
-            serve_b = serve.sum(axis=1)
-            queue = pay - serve
-        else:
-            serve_b = np.zeros(paths, dtype=np.int64)
-        new = demand[:, h]
-        pay_n = np.minimum(new, credits - serve_b)
-        blocked += new - pay_n
-        serve_n = np.minimum(pay_n, room - serve_b)
-        refused = pay_n - serve_n
-        limited += refused
-        queue = np.concatenate((queue, refused[:, np.newaxis]), axis=1)
-        queue = queue[:, queue.any(axis=0)]
-        served = serve_b + serve_n
-        reserve -= np.maximum(served - allowance, 0)
-        before_credits = credits
-        credits = credits - served
-        consumed += served
-        exhausted = np.where((exhausted < 0) & (before_credits > 0) & (credits == 0), h, exhausted)
-        reserve = np.minimum(reserve + rules.accrual(served), cap)
+        served = lanes.step(h, rows[h])
         if served_log is not None:
             served_log[:, h] = served
     return PathOutcome(
-        consumed=consumed,
-        overage=np.full(paths, start.overage, dtype=np.int64),
-        credits_left=credits,
-        reserve=reserve,
-        backlog=queue.sum(axis=1),
-        rate_limited=limited,
-        blocked=blocked,
-        unserved=np.zeros(paths, dtype=np.int64),
-        exhausted_hour=exhausted,
+        consumed=lanes.consumed + start.consumed,
+        overage=lanes.overage + start.overage,
+        credits_left=lanes.credits,
+        reserve=lanes.reserve,
+        backlog=lanes.queue.sum(axis=1),
+        rate_limited=lanes.limited,
+        blocked=lanes.blocked,
+        unserved=lanes.unserved,
+        exhausted_hour=lanes.exhausted,
         served_by_hour=served_log,
-        pieces=queue,
+        pieces=lanes.queue if hard and rules.defer else None,
     )
 
 

@@ -16,8 +16,10 @@ micro-CCU for speed, and property tests hold the two equal event for event.
   at once, busy hours by rounds); :mod:`~codex_credits.core.kernel.backlog`: the work
   waiting, so that an hour costs what it serves.
 * :mod:`~codex_credits.core.kernel.ledger`: credits per period and their settlement.
-* The Monte Carlo forecast's :func:`~codex_credits.core.forecast.pathengine.run_paths`
-  steps many lanes of hourly demand together with the same reserve rule.
+* :mod:`~codex_credits.core.kernel.fluid`: fluid mode's rule for every piece of every
+  lane (:func:`~codex_credits.core.kernel.fluid.fill`, also the sweeps' fluid busy
+  hours), and lanes of hourly demand stepped together, the Monte Carlo paths of
+  :func:`~codex_credits.core.forecast.pathengine.run_paths`.
 * :mod:`~codex_credits.core.kernel.simulation`: ``simulate`` on one lane.
 * :mod:`~codex_credits.core.kernel.lanes`: many lanes through each hour at once (the
   organisation sweeps), with :mod:`~codex_credits.core.kernel.grid` (the accounts'

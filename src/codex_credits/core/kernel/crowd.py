@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.kernel.fluid import fill
 from codex_credits.core.kernel.rules import Int64Array
 
 __all__ = ["MAX_ROUNDS", "Crowd", "decide_crowd", "segment_starts", "segment_sums"]
@@ -103,10 +104,7 @@ def decide_crowd(
     """
     fit = np.minimum(room, credits)
     if fluid:
-        before = np.minimum(_before(amount, starts), fit[seg])
-        served = np.clip(fit[seg] - before, 0, amount)
-        payable = np.minimum(amount, credits[seg] - before)
-        return Crowd(served, payable - served, amount - payable)
+        return Crowd(*fill(amount, _before(amount, starts), fit[seg], credits[seg]))
     single = len(starts) == len(amount)  # one piece per lane: a single comparison
     whole = amount <= fit if single else _serve_whole(amount, seg, starts, fit.copy())
     served = np.where(whole, amount, 0)

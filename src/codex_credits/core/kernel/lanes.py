@@ -46,7 +46,7 @@ from codex_credits.core.account import AccountState
 from codex_credits.core.kernel.crowd import decide_crowd, segment_starts, segment_sums
 from codex_credits.core.kernel.grid import SweepEvents
 from codex_credits.core.kernel.ledgers import LaneLedgers
-from codex_credits.core.kernel.rules import Int64Array, LaneRules
+from codex_credits.core.kernel.rules import Int64Array, LaneRules, close_reserve
 from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.statement import MICRO_FIELDS
 from codex_credits.core.units import to_micro
@@ -289,19 +289,14 @@ class _Lanes:
         else:
             s, level = served[g], self.level[g]
         limit, threshold, cap, num, den = self.reserve_rules
-        drawn = np.maximum(s - limit, 0)
-        short = np.maximum(threshold - s, 0)
-        if self.eff is not None and self.eff[1] % 2:  # no ties: round half up is half-even
-            gain = (short * (2 * self.eff[0]) + self.eff[1]) // (2 * self.eff[1])
-        else:
-            gain = _accrual_per_lane(short, num, den)
-        gain -= drawn
-        gain += level  # the level never passes the cap (an opening level is checked)
+        after, drawn = close_reserve(
+            level, s, limit, threshold, cap, (num, den) if self.eff is None else self.eff
+        )
         if g is None:
-            self.level = np.minimum(gain, cap)
+            self.level = after
             self.acc["reserve_drawn"] += drawn
         else:
-            self.level[g] = np.minimum(gain, cap)
+            self.level[g] = after
             self.acc["reserve_drawn"][g] += drawn
         if self.any_hard:
             self.credits -= served  # on a tier with overage, far from zero all the same
@@ -331,13 +326,3 @@ class _Lanes:
             self.micro[:, k + 1, FIELD["granted"]] = self.ledgers.pool
             self.micro[:, k + 1, FIELD["rollover_in"]] = balance
         self._open_period()
-
-
-def _accrual_per_lane(short: Int64Array, num: Int64Array, den: Int64Array) -> Int64Array:
-    """``num / den x short`` rounded half-even, with a fraction per lane."""
-    x = short * num
-    q = x // den
-    twice = 2 * (x - q * den)
-    up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    result: Int64Array = q + up.astype(np.int64)
-    return result

@@ -29,6 +29,7 @@ __all__ = [
     "LaneRules",
     "accrual",
     "close_hour",
+    "close_reserve",
     "div_half_even",
     "levels_after",
 ]
@@ -36,8 +37,9 @@ __all__ = [
 Int64Array = npt.NDArray[np.int64]
 
 
-def div_half_even(num: Int64Array, den: int) -> Int64Array:
-    """``num / den`` rounded half-even, element-wise, for integer arrays (``den > 0``)."""
+def div_half_even(num: Int64Array, den: int | Int64Array) -> Int64Array:
+    """``num / den`` rounded half-even, element-wise, for integer arrays (``den > 0``;
+    one denominator, or one per element)."""
     q = num // den
     r = num - q * den
     twice = 2 * r
@@ -98,18 +100,43 @@ class LaneRules:
         return self.limit + self.reserve_cap
 
 
-def accrual(threshold: int, efficiency: tuple[int, int], served: Int64Array) -> Int64Array:
+Efficiency = tuple[int, int] | tuple[Int64Array, Int64Array]
+"""An exact fraction ``(num, den)``: one for every lane, or one per lane."""
+
+
+def accrual(threshold: int | Int64Array, efficiency: Efficiency, served: Int64Array) -> Int64Array:
     """What closing an hour that served ``served`` adds to the reserve, before the cap.
 
     ``efficiency x (T - served)`` for hours below the threshold ``T``, rounded half-even
-    to the micro-CCU; vectorised over hours (a stretch) or over lanes (paths).
+    to the micro-CCU; vectorised over hours (a stretch) or over lanes (paths); the
+    threshold and the efficiency may be one per lane.
     """
-    short = np.maximum(threshold - served, 0)
+    short: Int64Array = np.maximum(threshold - served, 0)
     num, den = efficiency
-    if den % 2:  # an odd denominator has no ties: round half up is half-even
+    if isinstance(den, int) and den % 2:  # an odd denominator has no ties: half up is half-even
         odd: Int64Array = (short * (2 * num) + den) // (2 * den)
         return odd
-    return div_half_even(short * num, den)
+    scaled: Int64Array = short * num
+    return div_half_even(scaled, den)
+
+
+def close_reserve(
+    level: Int64Array,
+    served: Int64Array,
+    limit: int | Int64Array,
+    threshold: int | Int64Array,
+    cap: int | Int64Array,
+    efficiency: Efficiency,
+) -> tuple[Int64Array, Int64Array]:
+    """``(level, drawn)`` after closing an hour that served ``served``, over lanes.
+
+    The hour drew ``max(served - L, 0)`` from the reserve and adds
+    :func:`accrual`; the level is capped at ``C`` (no window rule). An hour never
+    serves past ``L + level``, so the level stays at least zero.
+    """
+    drawn = np.maximum(served - limit, 0)
+    after: Int64Array = np.minimum(accrual(threshold, efficiency, served) - drawn + level, cap)
+    return after, drawn
 
 
 def levels_after(rules: LaneRules, level: int, served: Int64Array) -> Int64Array:

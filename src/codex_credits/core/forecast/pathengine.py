@@ -20,7 +20,8 @@ integer micro-CCU. Each UTC hour, for every path:
 
 The hour itself is the kernel's
 (:class:`~codex_credits.core.kernel.fluid.FluidLanes`, every path a lane); this
-module states the account's figures, the start, the outcome and the period close.
+module states the account's figures, the start and the outcome; the period close
+is the kernel's too (:func:`~codex_credits.core.kernel.ledgers.settle`).
 
 Within one billing period the rollover blocks cannot expire, so the period's
 credits are one number per path; how much each block gave is settled at the
@@ -47,6 +48,7 @@ import numpy.typing as npt
 
 from codex_credits.core.account import Plan
 from codex_credits.core.kernel.fluid import FluidLanes
+from codex_credits.core.kernel.ledgers import settle
 from codex_credits.core.kernel.rules import accrual, div_half_even
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.ratelimit import HourlyLimits
@@ -291,28 +293,18 @@ def close_period(
         surviving blocks are those of ``start.rollover`` that do not expire now,
         followed by the new block rolled over from the grant.
     """
-    spent = start.credits_left - credits_left  # drawn from credits since ``start``
-    remaining_draw = spent.copy()
-    surviving: list[Int64Array] = []
-    expired = np.zeros_like(credits_left)
-    kept_total = np.zeros_like(credits_left)
-    for amount_left, expires in start.rollover:
-        take = np.minimum(remaining_draw, amount_left)
-        remaining_draw -= take
-        left = amount_left - take
-        if expires <= start.period_index:
-            expired += left
-        else:
-            surviving.append(left)
-            kept_total += left
-    grant_left = start.grant_left - remaining_draw
-    if rules.rollover_periods > 0:
-        rolled = np.minimum(grant_left, np.maximum(rules.rollover_cap - kept_total, 0))
-    else:
-        rolled = np.zeros_like(grant_left)
-    expired += grant_left - rolled
-    surviving.append(rolled)
-    return kept_total + rolled, expired, tuple(surviving)
+    paths = len(credits_left)
+    blocks = start.rollover
+    left, _, _, expired, rolled = settle(
+        np.tile(np.array([a for a, _ in blocks], dtype=np.int64).reshape(1, -1), (paths, 1)),
+        np.array([e <= start.period_index for _, e in blocks], dtype=np.bool_),
+        start.credits_left - credits_left,  # drawn from credits since ``start``
+        start.grant_left,
+        rules.rollover_cap,
+        rules.rollover_periods > 0,
+    )
+    kept = [left[:, j] for j, (_, e) in enumerate(blocks) if e > start.period_index]
+    return left.sum(axis=1) + rolled, expired, (*kept, rolled)
 
 
 def run_path(rules: HourlyRules, start: PathStart, demand: Sequence[int]) -> PathOutcome:

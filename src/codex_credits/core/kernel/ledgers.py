@@ -9,7 +9,9 @@ one step for all lanes. Each lane's rollover blocks are a row of a small matrix
 ``min(c, rollover_in)`` from the blocks in that order, then the grant, then
 overage; blocks whose expiry is at or before the period end lapse; what is left of
 the grant rolls over (truncated at the lane's cap) into a block expiring
-``rollover_periods`` periods later; the next grant opens.
+``rollover_periods`` periods later; the next grant opens. The period end's draw,
+lapse and rollover are :func:`settle`, which the Monte Carlo paths' period close
+(:func:`~codex_credits.core.forecast.pathengine.close_period`) calls too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from codex_credits.core.account import AccountState
 from codex_credits.core.kernel.ledger import LaneLedger, epoch_us
@@ -24,7 +27,7 @@ from codex_credits.core.kernel.rules import Int64Array
 from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.units import to_micro
 
-__all__ = ["LaneLedgers"]
+__all__ = ["LaneLedgers", "settle"]
 
 _NEVER = np.iinfo(np.int64).max
 
@@ -63,30 +66,18 @@ class LaneLedgers:
         Returns ``(from rollover, from grant, overage, expired, rollover balance)``.
         """
         end_us = epoch_us(period.end)
-        r = np.minimum(consumed, self.rollover_in)
-        g = np.minimum(consumed - r, self.grant_in)
+        periods = np.array([p.rollover_periods for p in self.plans], dtype=np.int64)
+        left, r, g, expired, rolled = settle(
+            self.left, self.expires <= end_us, consumed, self.grant_in, self.cap, periods > 0
+        )
         o = consumed - r - g
-        left = self.left
-        before = np.cumsum(left, axis=1) - left
-        left = left - np.clip(r[:, np.newaxis] - before, 0, left)
-        lapsing = self.expires <= end_us
-        expired = np.where(lapsing, left, 0).sum(axis=1)
-        left = np.where(lapsing, 0, left)
-        expires = np.where(lapsing, _NEVER, self.expires)
-        leftover = self.grant_in - g
-        rolled = np.zeros_like(leftover)
-        new_expiry = np.full(len(leftover), _NEVER, dtype=np.int64)
-        for periods in {p.rollover_periods for p in self.plans}:
-            if not periods:
-                continue
-            mine = np.array([p.rollover_periods == periods for p in self.plans])
+        expires = np.where(self.expires <= end_us, _NEVER, self.expires)
+        new_expiry = np.full(len(rolled), _NEVER, dtype=np.int64)
+        for n in set(periods.tolist()) - {0}:
+            mine = periods == n
             expiry = self.plans[int(np.argmax(mine))].rollover_expiry(period)
             assert expiry is not None
-            balance = left.sum(axis=1)
-            fits = np.maximum(self.cap - balance, 0)
-            rolled = np.where(mine & (leftover > 0), np.minimum(leftover, fits), rolled)
             new_expiry[mine] = epoch_us(expiry)
-        expired += leftover - rolled
         left = np.concatenate((left, rolled[:, np.newaxis]), axis=1)
         expires = np.concatenate((expires, new_expiry[:, np.newaxis]), axis=1)
         expires = np.where(left > 0, expires, _NEVER)
@@ -99,3 +90,35 @@ class LaneLedgers:
         self.grant_in = self.pool.copy()
         self.rollover_in = self.left.sum(axis=1)
         return r, g, o, expired, self.rollover_in
+
+
+def settle(
+    left: Int64Array,
+    lapsing: npt.NDArray[np.bool_],
+    consumed: Int64Array,
+    grant: Int64Array | int,
+    cap: Int64Array | int,
+    rolls: npt.NDArray[np.bool_] | bool,
+) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array, Int64Array]:
+    """A period end on every lane: the period's rule of credits, over lanes.
+
+    ``left`` holds each lane's rollover blocks in drawing order (soonest expiry
+    first), ``lapsing`` which of them expire at this period end; ``consumed`` (CCU
+    served since the blocks and the ``grant`` were counted) draws the blocks, then
+    the grant; lapsing blocks expire; what is left of the grant rolls over where
+    ``rolls`` holds, up to ``cap`` minus the blocks kept, and the rest expires.
+
+    Returns ``(blocks kept (lapsed ones zero), from rollover, from grant, expired,
+    rolled over)``.
+    """
+    r = np.minimum(consumed, left.sum(axis=1))
+    g: Int64Array = np.minimum(consumed - r, grant)
+    before = np.cumsum(left, axis=1) - left
+    left = left - np.clip(r[:, np.newaxis] - before, 0, left)
+    expired: Int64Array = np.where(lapsing, left, 0).sum(axis=1)
+    left = np.where(lapsing, 0, left)
+    leftover = grant - g
+    fits = np.maximum(cap - left.sum(axis=1), 0)
+    rolled: Int64Array = np.where(rolls & (leftover > 0), np.minimum(leftover, fits), 0)
+    expired += leftover - rolled
+    return left, r, g, expired, rolled

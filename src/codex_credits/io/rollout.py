@@ -34,9 +34,7 @@ de-duplication and the log's columns are in
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +53,7 @@ from codex_credits.errors import UsageDataError
 from codex_credits.io.rollout_dedupe import Deduplicator
 from codex_credits.io.rollout_parse import parse_rollout_file
 from codex_credits.io.rollout_records import FileResult, WindowObservation
+from codex_credits.io.usagecolumns import gc_paused
 
 __all__ = [
     "CodexLogs",
@@ -298,7 +297,7 @@ def read_codex_logs(
     reader = Deduplicator(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
-    with _gc_paused():
+    with gc_paused():  # also while results come back from worker processes
         for index, (result, size) in enumerate(zip(_results(files, workers), sizes, strict=True)):
             reader.add_file(result)
             done_bytes += size
@@ -355,24 +354,6 @@ def _results(files: list[Path], workers: int) -> Iterator[FileResult]:
 
 def _parse_all(files: list[Path]) -> list[FileResult]:
     return [_parse(file) for file in files]
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while reading.
-
-    Reading creates hundreds of thousands of small objects that live until
-    the end and form no reference cycles; each collection would walk them all
-    again (a quarter of the time when results come back from worker
-    processes). Memory is freed by reference counting as usual.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse(file: Path) -> FileResult:

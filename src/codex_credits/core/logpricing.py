@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, final
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeofday import in_window
 from codex_credits.core.units import MICRO
@@ -43,7 +44,7 @@ from codex_credits.errors import ConfigError
 if TYPE_CHECKING:
     from codex_credits.core.usage import UsageLog
 
-__all__ = ["CACHED_CONTEXT", "LogPrices", "div_half_even", "price_log"]
+__all__ = ["CACHED_CONTEXT", "LogPrices", "price_log"]
 
 CACHED_CONTEXT = "cached_context_tokens"
 """The optional log column of reasoning tokens served from a context cache."""
@@ -63,24 +64,6 @@ class LogPrices:
     def sums(self) -> dict[str, int]:
         """Each category summed over the log, in micro-units."""
         return {name: int(values.sum()) for name, values in self.categories.items()}
-
-
-def div_half_even(num: npt.NDArray[np.int64], den: npt.NDArray[np.int64] | int) -> Int64Array:
-    """``num / den`` rounded half-even to an integer, element by element (den > 0)."""
-    if isinstance(den, int):
-        if den == 1:
-            return np.asarray(num, dtype=np.int64)
-        q, r = np.divmod(num + den // 2, den)
-        if den % 2:
-            return q  # an odd divisor has no exact halves
-        q -= (r == 0) & (q % 2 == 1)  # a tie rounded up to an odd number goes back down
-        return q
-    q = num // den
-    r = num - q * den
-    twice = 2 * r
-    up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    result: Int64Array = (q + up.astype(np.int64)).astype(np.int64)
-    return result
 
 
 def _column(log: UsageLog, name: str) -> Int64Array:

@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
+from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.logpricing import CACHED_CONTEXT, price_log
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.model import Frozen
@@ -576,15 +577,6 @@ def _rate_micro(rate: Decimal) -> int:
     return int(scaled)
 
 
-def _div_half_even(num: Int64Array, den: int) -> Int64Array:
-    q = num // den
-    r = num - q * den
-    twice = 2 * r
-    up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    result: Int64Array = q + up.astype(np.int64)
-    return result
-
-
 def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
     c = log._columns
     n = len(log)
@@ -601,7 +593,7 @@ def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
         if n and largest and int(qty.max()) > _MAX_INT64 // largest:
             raise _NotVectorisable  # int64 would overflow: exact Decimal pricing takes over
         num = qty * rate_micro * factor_num
-        return _div_half_even(num, divisor * f_den)
+        return div_half_even(num, divisor * f_den)
 
     meters = card.meters
     if meters is not None:

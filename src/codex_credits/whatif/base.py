@@ -24,7 +24,8 @@ from typing import Any, Protocol, final
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.logpricing import LogPrices, div_half_even, price_log
+from codex_credits.core.halfeven import div_half_even
+from codex_credits.core.logpricing import LogPrices, price_log
 from codex_credits.core.model import Frozen
 from codex_credits.core.periods import BillingPeriod, period_at, period_containing
 from codex_credits.core.ratecard import RateCard

@@ -49,7 +49,7 @@ import numpy.typing as npt
 from codex_credits.core.account import Plan
 from codex_credits.core.kernel.fluid import FluidLanes
 from codex_credits.core.kernel.ledgers import settle
-from codex_credits.core.kernel.rules import accrual, div_half_even
+from codex_credits.core.kernel.rules import accrual
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.ratelimit import HourlyLimits
 from codex_credits.core.units import quantize_ccu, to_micro
@@ -60,7 +60,6 @@ __all__ = [
     "PathOutcome",
     "PathStart",
     "close_period",
-    "div_half_even",
     "run_path",
     "run_paths",
 ]

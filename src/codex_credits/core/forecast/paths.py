@@ -39,12 +39,12 @@ from codex_credits.core.forecast.pathengine import (
     HourlyRules,
     PathStart,
     close_period,
-    div_half_even,
     run_paths,
 )
 from codex_credits.core.forecast.projection import LinearProjection
 from codex_credits.core.forecast.result import ForecastMethod, PeriodForecast, RolloverOutlook
 from codex_credits.core.forecast.seasonal import SeasonalModel
+from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.periods import BillingPeriod
 from codex_credits.core.units import CENT, from_micro, quantize_ccu, round_cents
 

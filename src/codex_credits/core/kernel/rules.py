@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from codex_credits.core.account import Plan
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.units import to_micro
 
 __all__ = [
@@ -30,22 +31,10 @@ __all__ = [
     "accrual",
     "close_hour",
     "close_reserve",
-    "div_half_even",
     "levels_after",
 ]
 
 Int64Array = npt.NDArray[np.int64]
-
-
-def div_half_even(num: Int64Array, den: int | Int64Array) -> Int64Array:
-    """``num / den`` rounded half-even, element-wise, for integer arrays (``den > 0``;
-    one denominator, or one per element)."""
-    q = num // den
-    r = num - q * den
-    twice = 2 * r
-    up = (twice > den) | ((twice == den) & (q % 2 == 1))
-    result: Int64Array = q + up.astype(np.int64)
-    return result
 
 
 @dataclass(frozen=True)

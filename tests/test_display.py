@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +98,21 @@ def test_html_is_escaped() -> None:
     html = build_report(log, by="project")._repr_html_()
     assert "<b>x" not in html and "&lt;b&gt;x" in html
     assert re.search(r"<td>1\.000000</td>", html)
+
+
+def test_results_defined_outside_the_display_module_carry_its_manners() -> None:
+    # Imported straight from their modules, before any public name is used.
+    code = (
+        "from codex_credits.core.forecast.calibration import Calibration\n"
+        "from codex_credits.core.logpricing import LogPrices\n"
+        "from codex_credits.core.sweep import SweepResult\n"
+        "from codex_credits.io.rollout import CodexLogs\n"
+        "from codex_credits.display import Displayed\n"
+        "for cls in (Calibration, LogPrices, SweepResult, CodexLogs):\n"
+        "    assert cls.__repr__ is Displayed.__repr__, cls\n"
+        "    assert cls._repr_html_ is Displayed._repr_html_, cls\n"
+    )
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr

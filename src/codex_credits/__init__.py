@@ -809,7 +809,6 @@ def __getattr__(name: str) -> Any:
                 raise
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), name)
-    importlib.import_module(f"{__name__}.display").adopt()  # notebook manners, see there
     globals()[name] = value
     return value
 

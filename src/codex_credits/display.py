@@ -10,7 +10,6 @@ or a few, never the whole timeline: at most :data:`REPR_LIMIT` characters.
 from __future__ import annotations
 
 import html
-import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -22,7 +21,6 @@ __all__ = [
     "Displayed",
     "RowList",
     "Rows",
-    "adopt",
     "capped_repr",
     "html_table",
     "markdown_table",
@@ -280,29 +278,3 @@ class RowList(Displayed, list[_T]):
 
     def __repr__(self) -> str:
         return _many(self, "[]")
-
-
-_FOREIGN: dict[str, tuple[str, ...]] = {
-    "codex_credits.core.sweep": ("SweepResult",),
-    "codex_credits.core.forecast.calibration": ("Calibration",),
-    "codex_credits.core.logpricing": ("LogPrices",),
-    "codex_credits.io.rollout": ("CodexLogs",),
-}
-"""Result classes whose modules do not take the :class:`Displayed` mixin themselves."""
-
-
-def adopt() -> None:
-    """Give the :data:`_FOREIGN` classes already imported a short ``repr`` and tables.
-
-    Idempotent and cheap; ``codex_credits`` calls it whenever it imports a module lazily.
-    """
-    for module_name, names in list(_FOREIGN.items()):
-        module = sys.modules.get(module_name)
-        if module is None:
-            continue
-        for name in names:
-            cls = getattr(module, name)
-            if not issubclass(cls, Displayed):
-                for method in ("__repr__", "_repr_html_", "_repr_markdown_"):
-                    setattr(cls, method, getattr(Displayed, method))
-        del _FOREIGN[module_name]

@@ -39,6 +39,7 @@ from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeofday import in_window
 from codex_credits.core.units import MICRO
+from codex_credits.display import Displayed
 from codex_credits.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ _LIMIT = 1 << 62
 
 
 @final
-@dataclass(frozen=True, eq=False)
-class LogPrices:
+@dataclass(frozen=True, eq=False, repr=False)
+class LogPrices(Displayed):
     """Per-event prices in micro-units: one array per category, and their sum."""
 
     categories: dict[str, Int64Array]

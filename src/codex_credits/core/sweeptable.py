@@ -35,6 +35,7 @@ from codex_credits.core.statement import (
 )
 from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import ZERO, to_micro
+from codex_credits.display import Displayed
 
 __all__ = ["ROW_FIELDS", "AccountStatement", "LaneBlock", "SweepResult", "sweep_columns"]
 
@@ -150,7 +151,7 @@ Ranking = Callable[[Mapping[str, list[tuple[Plan, PeriodStatement]]]], Any]
 """Ranks each account's ``(plan, totals)`` options."""
 
 
-class SweepResult:
+class SweepResult(Displayed):
     """Statements of every account (and option), and a recommended plan per account.
 
     Built by :func:`~codex_credits.core.sweep.simulate_many` and

@@ -49,6 +49,7 @@ from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, require_utc
 from codex_credits.core.usage import DIMENSIONS, UsageLog
+from codex_credits.display import Displayed
 from codex_credits.errors import UsageDataError
 from codex_credits.io.rollout_dedupe import Deduplicator
 from codex_credits.io.rollout_parse import parse_rollout_file
@@ -137,7 +138,7 @@ class RolloutSummary(Frozen):
         return self.input_tokens + self.output_tokens
 
 
-class CodexLogs:
+class CodexLogs(Displayed):
     """The result of :func:`read_codex_logs`.
 
     ``log`` holds the requests with Codex's own figures: ``input_tokens``

@@ -39,6 +39,7 @@ import numpy.typing as npt
 from codex_credits.core.forecast.hourly import hour_count
 from codex_credits.core.forecast.points import Cuts, UsageSeries, point_forecasts
 from codex_credits.core.periods import period_at, period_containing
+from codex_credits.display import Displayed
 
 __all__ = [
     "CANDIDATES",
@@ -101,8 +102,8 @@ _TAIL = 0.1
 _LEAD_DAYS = 7
 
 
-@dataclass(frozen=True)
-class Calibration:
+@dataclass(frozen=True, repr=False)
+class Calibration(Displayed):
     """The account's own answer for one cut.
 
     Attributes:

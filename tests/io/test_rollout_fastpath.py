@@ -100,7 +100,9 @@ def good_line(draw: st.DrawFn) -> bytes:
     elif choice == 3:
         payload = {"cwd": "/w/p", "model": draw(st.sampled_from(["gpt-5.4", "gpt-5.5", ""]))}
         if draw(st.booleans()):
-            payload["service_tier"] = draw(st.sampled_from(["priority", "default"]))
+            payload["service_tier"] = draw(
+                st.sampled_from(["priority", "default", None, ["priority"], {"a": 1}, 3])
+            )
         obj = record(stamp, "turn_context", payload)
     elif choice == 4:
         sid = draw(st.sampled_from(["s-1", "s-2"]))

@@ -222,3 +222,29 @@ def test_a_record_type_that_is_not_text_is_an_unknown_record(tmp_path: Path, kin
     assert result.summary.unknown_records == 1
     assert result.summary.bad_lines == 0
     assert result.summary.requests == 1
+
+
+@pytest.mark.parametrize("tier", [["priority"], {"a": 1}, 3, None])
+def test_a_service_tier_that_is_not_text_is_not_fast_mode(tmp_path: Path, tier: Any) -> None:
+    context = json.dumps(
+        {"timestamp": T0, "type": "turn_context", "payload": {"model": "m", "service_tier": tier}}
+    )
+    settings = json.dumps(
+        {
+            "timestamp": T0,
+            "type": "event_msg",
+            "payload": {
+                "type": "thread_settings_applied",
+                "thread_settings": {"service_tier": tier},
+            },
+        }
+    )
+    fast = json.dumps(
+        {"timestamp": T0, "type": "turn_context", "payload": {"service_tier": "priority"}}
+    )
+    later = tc("2026-06-01T10:00:09.000Z", usage(300, 10, 9), usage(200, 0, 4))
+    path = good_file(tmp_path / "a.jsonl", fast, context, settings, later)
+    result = read_codex_logs(path)
+    assert result.summary.bad_lines == 0
+    assert result.summary.requests == 2
+    assert [e.fast for e in result.log] == [False, False]

@@ -329,7 +329,7 @@ def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: FileState
     if type(model) is str and model:
         state.model = model
     if "service_tier" in payload:
-        state.fast = payload.get("service_tier") in _FAST_TIERS
+        state.fast = _is_fast(payload.get("service_tier"))
     cwd = payload.get("cwd")
     if type(cwd) is str and cwd and not state.replay:
         state.project = _project(cwd)
@@ -338,7 +338,12 @@ def _turn_context(obj: dict[str, Any], payload: dict[str, Any], state: FileState
 def _thread_settings(payload: dict[str, Any], state: FileState) -> None:
     settings = payload.get("thread_settings")
     if type(settings) is dict and "service_tier" in settings:
-        state.fast = settings.get("service_tier") in _FAST_TIERS
+        state.fast = _is_fast(settings.get("service_tier"))
+
+
+def _is_fast(tier: Any) -> bool:
+    """A ``service_tier`` of ``priority`` or ``fast``; any other value, text or not, is not."""
+    return type(tier) is str and tier in _FAST_TIERS
 
 
 def _session_meta(obj: dict[str, Any], payload: dict[str, Any], state: FileState) -> None:

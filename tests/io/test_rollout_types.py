@@ -15,11 +15,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_credits.io.rollout_parse import parse_rollout_file
 from codex_credits.synthetic_rollouts import write_rollout_history
+from tests.hardening.test_fuzz_parsers import _paths
 
 DATA = Path(__file__).parent.parent / "data" / "codex-rollout"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -48,17 +50,6 @@ ODD = st.sampled_from(
         *([], [1], {}, {"a": 1}, [[{}]], "2026-06-01T00:00:00Z"),
     )
 )
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found += _paths(item, (*prefix, index))
-    return found
 
 
 def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
@@ -94,5 +85,52 @@ def test_a_value_of_any_type_in_any_field_never_fails_the_reader(
 ) -> None:
     path = tmp_path_factory.mktemp("types") / "rollout.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = parse_rollout_file(path)
+    assert fast.__getstate__() == parse_rollout_file(path, reference=True).__getstate__()
+
+
+SETTINGS_LINE = {
+    "timestamp": "2026-06-01T10:00:00.000Z",
+    "type": "event_msg",
+    "payload": {"type": "thread_settings_applied", "thread_settings": {"service_tier": "fast"}},
+}
+
+
+def _merge(into: Any, line: Any) -> Any:
+    """``into`` with the keys of ``line`` it lacks, at every depth."""
+    if not (isinstance(into, dict) and isinstance(line, dict)):
+        return into
+    merged = dict(into)
+    for key, value in line.items():
+        merged[key] = _merge(merged[key], value) if key in merged else value
+    return merged
+
+
+def _kinds() -> dict[tuple[str, str], Any]:
+    """Per record type and payload type: one line holding every key any such line has."""
+    kinds: dict[tuple[str, str], Any] = {}
+    for line in [*LINES, SETTINGS_LINE]:
+        payload = line.get("payload")
+        kind = (
+            str(line.get("type")),
+            str(payload.get("type") if isinstance(payload, dict) else None),
+        )
+        kinds[kind] = _merge(kinds.get(kind, line), line)
+    return kinds
+
+
+KINDS = _kinds()
+TYPES = (None, True, 7, -1, 2.5, "x", "priority", [], ["priority"], {}, {"a": [1]})
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS), ids=lambda kind: f"{kind[0]}-{kind[1]}")
+def test_every_field_of_every_record_holding_every_type(tmp_path: Path, kind: Any) -> None:
+    """Each field of one record of this kind replaced in turn by a value of each JSON type."""
+    base = KINDS[kind]
+    lines = [
+        json.dumps(_replace(base, path, value)) for path in _paths(base) if path for value in TYPES
+    ]
+    path = tmp_path / "rollout.jsonl"
+    path.write_text("\n".join([json.dumps(base), *lines, json.dumps(base)]) + "\n")
     fast = parse_rollout_file(path)
     assert fast.__getstate__() == parse_rollout_file(path, reference=True).__getstate__()

@@ -24,16 +24,18 @@ if TYPE_CHECKING:
     from codex_credits.clock import Clock, FixedClock, ManualClock, SystemClock
     from codex_credits.core.account import (
         Account,
-        AccountState,
-        OpeningBlock,
-        Plan,
-        Transition,
         advance,
         apply,
         apply_override,
         evaluate,
-        open_account,
         request_from_event,
+    )
+    from codex_credits.core.accountstate import (
+        AccountState,
+        OpeningBlock,
+        Plan,
+        Transition,
+        open_account,
     )
     from codex_credits.core.alerts import (
         Alert,
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
         roll_budgets,
     )
     from codex_credits.core.budgetwindow import BudgetWindow, Every
+    from codex_credits.core.builtincards import BUILTIN_CARDS, DEFAULT_CARD, TOKEN_CARD
     from codex_credits.core.chargeback import chargeback, period_usage_report
     from codex_credits.core.compare import TierComparison, TierOption, compare_tiers
     from codex_credits.core.events import (
@@ -108,9 +111,6 @@ if TYPE_CHECKING:
     from codex_credits.core.meters import CostBreakdown, Usage, estimate, price_usage
     from codex_credits.core.periods import BillingPeriod, period_at, period_containing
     from codex_credits.core.ratecard import (
-        BUILTIN_CARDS,
-        DEFAULT_CARD,
-        TOKEN_CARD,
         MeterRates,
         ModelRates,
         ModelTier,
@@ -279,7 +279,7 @@ _EXPORTS: dict[str, str] = {
     "account_from_status": "codex_credits.core.status",
     "account_state_at": "codex_credits.tasks.state",
     "AccountPlan": "codex_credits.core.sweep",
-    "AccountState": "codex_credits.core.account",
+    "AccountState": "codex_credits.core.accountstate",
     "AccountStatement": "codex_credits.core.sweep",
     "AccountStatus": "codex_credits.core.status",
     "Admission": "codex_credits.core.ratelimit",
@@ -319,7 +319,7 @@ _EXPORTS: dict[str, str] = {
     "BudgetVerdict": "codex_credits.core.budgets",
     "BudgetWindow": "codex_credits.core.budgetwindow",
     "build_report": "codex_credits.core.reports",
-    "BUILTIN_CARDS": "codex_credits.core.ratecard",
+    "BUILTIN_CARDS": "codex_credits.core.builtincards",
     "burn_alerts": "codex_credits.core.alerts",
     "CacheContext": "codex_credits.whatif",
     "calibrate": "codex_credits.core.forecast.calibration",
@@ -343,7 +343,7 @@ _EXPORTS: dict[str, str] = {
     "decide": "codex_credits.tasks.decide",
     "Decision": "codex_credits.tasks.decide",
     "DecisionReason": "codex_credits.tasks.decide",
-    "DEFAULT_CARD": "codex_credits.core.ratecard",
+    "DEFAULT_CARD": "codex_credits.core.builtincards",
     "DispatchPolicy": "codex_credits.tasks.decide",
     "draw": "codex_credits.core.reserve",
     "EntryKind": "codex_credits.core.ledger",
@@ -407,9 +407,9 @@ _EXPORTS: dict[str, str] = {
     "NodeBudget": "codex_credits.governance",
     "NodeStatement": "codex_credits.core.budgetreport",
     "NotFoundError": "codex_credits.errors",
-    "open_account": "codex_credits.core.account",
+    "open_account": "codex_credits.core.accountstate",
     "opening_state": "codex_credits.core.status",
-    "OpeningBlock": "codex_credits.core.account",
+    "OpeningBlock": "codex_credits.core.accountstate",
     "Options": "codex_credits.core.ratecard",
     "Organisation": "codex_credits.governance",
     "Outcome": "codex_credits.core.events",
@@ -429,7 +429,7 @@ _EXPORTS: dict[str, str] = {
     "PeriodStatement": "codex_credits.core.statement",
     "Permission": "codex_credits.governance",
     "PermissionDeniedError": "codex_credits.errors",
-    "Plan": "codex_credits.core.account",
+    "Plan": "codex_credits.core.accountstate",
     "plan_tasks": "codex_credits.tasks.plan",
     "PlanWindow": "codex_credits.io.rollout",
     "Policy": "codex_credits.core.events",
@@ -513,9 +513,9 @@ _EXPORTS: dict[str, str] = {
     "Timeline": "codex_credits.core.statement",
     "to_dataframe": "codex_credits.frames",
     "to_polars": "codex_credits.frames",
-    "TOKEN_CARD": "codex_credits.core.ratecard",
+    "TOKEN_CARD": "codex_credits.core.builtincards",
     "TokenProfile": "codex_credits.tasks.route",
-    "Transition": "codex_credits.core.account",
+    "Transition": "codex_credits.core.accountstate",
     "UnknownModelError": "codex_credits.errors",
     "Usage": "codex_credits.core.meters",
     "usage_report": "codex_credits.core.reports",

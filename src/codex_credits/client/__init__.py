@@ -18,6 +18,15 @@ from codex_credits.client._bridge import (
     usage_events,
     usage_log,
 )
+from codex_credits.client._calls import (
+    Call,
+    codex_usage_call,
+    completions_usage_call,
+    costs_call,
+    credit_status_call,
+    rate_limit_events_call,
+    subscription_call,
+)
 from codex_credits.client._client import DEFAULT_TIMEOUT, AsyncUsageClient, RawResponse, UsageClient
 from codex_credits.client._models import (
     Bucket,
@@ -37,18 +46,8 @@ from codex_credits.client._models import (
     RateLimitEventsPage,
     Subscription,
 )
-from codex_credits.client._wire import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_RETRIES,
-    Call,
-    check_base_url,
-    codex_usage_call,
-    completions_usage_call,
-    costs_call,
-    credit_status_call,
-    rate_limit_events_call,
-    subscription_call,
-)
+from codex_credits.client._retry import DEFAULT_MAX_RETRIES
+from codex_credits.client._secrets import DEFAULT_BASE_URL, check_base_url
 
 __all__ = [
     "DEFAULT_BASE_URL",

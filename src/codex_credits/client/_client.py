@@ -1,7 +1,7 @@
 """``UsageClient`` and ``AsyncUsageClient``: the usage API over httpx.
 
-Both clients drive the same pure layer (:mod:`codex_credits.client._wire`):
-it builds every request, decides every retry and decodes every payload, so
+Both clients drive the same pure layer (:mod:`codex_credits.client._calls`
+and :mod:`codex_credits.client._retry`): it builds every request, decides every retry and decodes every payload, so
 the sync and async clients give identical results by construction. This
 module only moves bytes, sleeps between attempts and walks pages.
 
@@ -29,8 +29,22 @@ import httpx
 from pydantic import BaseModel
 
 from codex_credits._version import __version__
-from codex_credits.client import _wire as wire
 from codex_credits.client._bridge import AccountStatus, account_status, usage_log
+from codex_credits.client._calls import (
+    CODEX_GROUPS,
+    BucketWidth,
+    Call,
+    Instant,
+    codex_usage_call,
+    completions_usage_call,
+    costs_call,
+    credit_status_call,
+    decode,
+    next_cursor,
+    rate_limit_events_call,
+    subscription_call,
+    with_page,
+)
 from codex_credits.client._guard import (
     DEFAULT_DEADLINE,
     DEFAULT_MAX_PAGES,
@@ -55,7 +69,8 @@ from codex_credits.client._models import (
     RateLimitEventsPage,
     Subscription,
 )
-from codex_credits.client._wire import BucketWidth, Call, Instant, Secret, redact
+from codex_credits.client._retry import DEFAULT_MAX_RETRIES, retry_delay, should_retry, status_error
+from codex_credits.client._secrets import Secret, redact, resolve_api_key, resolve_base_url, scrub
 from codex_credits.clock import Clock, SystemClock
 from codex_credits.core.account import Account
 from codex_credits.core.ratecard import RateCard
@@ -93,7 +108,7 @@ class RawResponse(Generic[M]):
 
 
 class _Settings:
-    """Configuration shared by both clients; holds the key as a :class:`~._wire.Secret`."""
+    """Configuration shared by both clients; holds the key as a :class:`~._secrets.Secret`."""
 
     def __init__(
         self,
@@ -109,8 +124,8 @@ class _Settings:
     ) -> None:
         self.limits = limits or Limits()
         env = os.environ if environ is None else environ
-        self.base_url = wire.resolve_base_url(base_url, env)
-        self.secret = wire.resolve_api_key(api_key, env)
+        self.base_url = resolve_base_url(base_url, env)
+        self.secret = resolve_api_key(api_key, env)
         if max_retries < 0:
             raise ConfigError(f"max_retries must be >= 0, got {max_retries}")
         self.max_retries = max_retries
@@ -206,7 +221,7 @@ def _judge(
     can_retry = retries < settings.max_retries
     if exc is not None:
         error: ApiError = httpx_error(exc, call, settings.url(call), settings.secret, retries)
-        delay = wire.retry_delay(retries, {}, random=settings.random) if can_retry else None
+        delay = retry_delay(retries, {}, random=settings.random) if can_retry else None
         if delay is not None:
             settings.retry_log(call, type(exc).__name__, delay, retries)
         return _Outcome(error=error, delay=delay)
@@ -223,7 +238,7 @@ def _judge(
     text = response.text
     headers = _headers(response)
     status = response.status_code
-    error = wire.status_error(
+    error = status_error(
         call,
         status,
         text,
@@ -231,8 +246,8 @@ def _judge(
         secret=settings.secret,
         retries=retries,
     )
-    if can_retry and wire.should_retry(status, headers, text):
-        delay = wire.retry_delay(retries, headers, random=settings.random, now=settings.now())
+    if can_retry and should_retry(status, headers, text):
+        delay = retry_delay(retries, headers, random=settings.random, now=settings.now())
         settings.retry_log(call, f"HTTP {status}", delay, retries)
         return _Outcome(error=error, delay=delay)
     return _Outcome(error=error)
@@ -240,9 +255,9 @@ def _judge(
 
 def _decode(call: Call[M], response: httpx.Response, secret: Secret) -> M:
     try:
-        return wire.decode(call, response.text, request_id=_request_id(response, secret))
+        return decode(call, response.text, request_id=_request_id(response, secret))
     except ApiError as exc:
-        raise wire.scrub(exc, secret) from None
+        raise scrub(exc, secret) from None
 
 
 _OTHER_HTTPX_ERRORS = (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL)
@@ -297,7 +312,7 @@ class UsageClient:
         *,
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = None,
-        max_retries: int = wire.DEFAULT_MAX_RETRIES,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] | None = None,
         random: Callable[[], float] | None = None,
@@ -411,10 +426,10 @@ class UsageClient:
             self._settings.limits.check_pages(call, pages)
             page = self.send_raw(call, within=walk).parsed
             yield page
-            cursor = wire.next_cursor(call, page, seen)
+            cursor = next_cursor(call, page, seen)
             if cursor is None:
                 return
-            call = wire.with_page(call, cursor)
+            call = with_page(call, cursor)
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -425,11 +440,11 @@ class UsageClient:
 
     def credit_status(self) -> CreditStatus:
         """``GET /usage/codex``: the current period's consumption and balances."""
-        return self.send(wire.credit_status_call())
+        return self.send(credit_status_call())
 
     def subscription(self) -> Subscription:
         """``GET /organization/billing/subscription``."""
-        return self.send(wire.subscription_call())
+        return self.send(subscription_call())
 
     def account_status(self) -> AccountStatus:
         """The subscription and the credit status joined into one :class:`AccountStatus`."""
@@ -459,8 +474,8 @@ class UsageClient:
         )
 
     def codex_usage_page(self, **query: Any) -> CodexUsagePage:
-        """One page of ``GET /organization/usage/codex`` (see :func:`~._wire.codex_usage_call`)."""
-        return self.send(wire.codex_usage_call(**query))
+        """One page of ``GET /organization/usage/codex`` (see :func:`~._calls.codex_usage_call`)."""
+        return self.send(codex_usage_call(**query))
 
     def codex_usage(
         self,
@@ -472,7 +487,7 @@ class UsageClient:
         limit: int | None = None,
     ) -> Iterator[CodexUsageBucket]:
         """Every usage bucket in ``[start, end)``, across all pages."""
-        call = wire.codex_usage_call(
+        call = codex_usage_call(
             start=start, end=end, bucket_width=bucket_width, group_by=tuple(group_by), limit=limit
         )
         for page in self.iter_pages(call):
@@ -484,7 +499,7 @@ class UsageClient:
         start: Instant,
         end: Instant | None = None,
         bucket_width: BucketWidth = "1h",
-        group_by: Iterable[str] = wire.CODEX_GROUPS,
+        group_by: Iterable[str] = CODEX_GROUPS,
     ) -> UsageLog:
         """The usage of ``[start, end)`` as a :class:`UsageLog`, one event per bucket x group."""
         return usage_log(
@@ -495,22 +510,22 @@ class UsageClient:
         self, *, start: Instant, end: Instant | None = None, limit: int | None = None
     ) -> Iterator[RateLimitEvent]:
         """Every rate-limit event in ``[start, end)``, across all pages."""
-        call = wire.rate_limit_events_call(start=start, end=end, limit=limit)
+        call = rate_limit_events_call(start=start, end=end, limit=limit)
         for page in self.iter_pages(call):
             yield from page.data
 
     def rate_limit_events_page(self, **query: Any) -> RateLimitEventsPage:
         """One page of rate-limit events, with the range's totals."""
-        return self.send(wire.rate_limit_events_call(**query))
+        return self.send(rate_limit_events_call(**query))
 
     def completions_usage(self, **query: Any) -> Iterator[CompletionsUsageBucket]:
         """Every bucket of OpenAI's completions usage (query: ``completions_usage_call``)."""
-        for page in self.iter_pages(wire.completions_usage_call(**query)):
+        for page in self.iter_pages(completions_usage_call(**query)):
             yield from page.data
 
     def costs(self, **query: Any) -> Iterator[CostsBucket]:
-        """Every bucket of OpenAI's costs (see :func:`~._wire.costs_call`)."""
-        for page in self.iter_pages(wire.costs_call(**query)):
+        """Every bucket of OpenAI's costs (see :func:`~._calls.costs_call`)."""
+        for page in self.iter_pages(costs_call(**query)):
             yield from page.data
 
 
@@ -521,16 +536,16 @@ class _RawView:
         self._client = client
 
     def credit_status(self) -> RawResponse[CreditStatus]:
-        return self._client.send_raw(wire.credit_status_call())
+        return self._client.send_raw(credit_status_call())
 
     def subscription(self) -> RawResponse[Subscription]:
-        return self._client.send_raw(wire.subscription_call())
+        return self._client.send_raw(subscription_call())
 
     def codex_usage_page(self, **query: Any) -> RawResponse[CodexUsagePage]:
-        return self._client.send_raw(wire.codex_usage_call(**query))
+        return self._client.send_raw(codex_usage_call(**query))
 
     def rate_limit_events_page(self, **query: Any) -> RawResponse[RateLimitEventsPage]:
-        return self._client.send_raw(wire.rate_limit_events_call(**query))
+        return self._client.send_raw(rate_limit_events_call(**query))
 
 
 class AsyncUsageClient:
@@ -546,7 +561,7 @@ class AsyncUsageClient:
         *,
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = None,
-        max_retries: int = wire.DEFAULT_MAX_RETRIES,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         random: Callable[[], float] | None = None,
@@ -642,10 +657,10 @@ class AsyncUsageClient:
             self._settings.limits.check_pages(call, pages)
             page = (await self.send_raw(call, within=walk)).parsed
             yield page
-            cursor = wire.next_cursor(call, page, seen)
+            cursor = next_cursor(call, page, seen)
             if cursor is None:
                 return
-            call = wire.with_page(call, cursor)
+            call = with_page(call, cursor)
 
     @property
     def with_raw_response(self) -> _AsyncRawView:
@@ -654,11 +669,11 @@ class AsyncUsageClient:
 
     async def credit_status(self) -> CreditStatus:
         """``GET /usage/codex``."""
-        return await self.send(wire.credit_status_call())
+        return await self.send(credit_status_call())
 
     async def subscription(self) -> Subscription:
         """``GET /organization/billing/subscription``."""
-        return await self.send(wire.subscription_call())
+        return await self.send(subscription_call())
 
     async def account_status(self) -> AccountStatus:
         """The subscription and the credit status joined into one :class:`AccountStatus`."""
@@ -680,7 +695,7 @@ class AsyncUsageClient:
 
     async def codex_usage_page(self, **query: Any) -> CodexUsagePage:
         """One page of ``GET /organization/usage/codex``."""
-        return await self.send(wire.codex_usage_call(**query))
+        return await self.send(codex_usage_call(**query))
 
     async def codex_usage(
         self,
@@ -692,7 +707,7 @@ class AsyncUsageClient:
         limit: int | None = None,
     ) -> AsyncIterator[CodexUsageBucket]:
         """Every usage bucket in ``[start, end)``, across all pages."""
-        call = wire.codex_usage_call(
+        call = codex_usage_call(
             start=start, end=end, bucket_width=bucket_width, group_by=tuple(group_by), limit=limit
         )
         async for page in self.iter_pages(call):
@@ -705,7 +720,7 @@ class AsyncUsageClient:
         start: Instant,
         end: Instant | None = None,
         bucket_width: BucketWidth = "1h",
-        group_by: Iterable[str] = wire.CODEX_GROUPS,
+        group_by: Iterable[str] = CODEX_GROUPS,
     ) -> UsageLog:
         """The usage of ``[start, end)`` as a :class:`UsageLog`."""
         buckets = [
@@ -720,24 +735,24 @@ class AsyncUsageClient:
         self, *, start: Instant, end: Instant | None = None, limit: int | None = None
     ) -> AsyncIterator[RateLimitEvent]:
         """Every rate-limit event in ``[start, end)``, across all pages."""
-        call = wire.rate_limit_events_call(start=start, end=end, limit=limit)
+        call = rate_limit_events_call(start=start, end=end, limit=limit)
         async for page in self.iter_pages(call):
             for event in page.data:
                 yield event
 
     async def rate_limit_events_page(self, **query: Any) -> RateLimitEventsPage:
         """One page of rate-limit events, with the range's totals."""
-        return await self.send(wire.rate_limit_events_call(**query))
+        return await self.send(rate_limit_events_call(**query))
 
     async def completions_usage(self, **query: Any) -> AsyncIterator[CompletionsUsageBucket]:
         """Every bucket of OpenAI's completions usage."""
-        async for page in self.iter_pages(wire.completions_usage_call(**query)):
+        async for page in self.iter_pages(completions_usage_call(**query)):
             for bucket in page.data:
                 yield bucket
 
     async def costs(self, **query: Any) -> AsyncIterator[CostsBucket]:
         """Every bucket of OpenAI's costs."""
-        async for page in self.iter_pages(wire.costs_call(**query)):
+        async for page in self.iter_pages(costs_call(**query)):
             for bucket in page.data:
                 yield bucket
 
@@ -749,13 +764,13 @@ class _AsyncRawView:
         self._client = client
 
     async def credit_status(self) -> RawResponse[CreditStatus]:
-        return await self._client.send_raw(wire.credit_status_call())
+        return await self._client.send_raw(credit_status_call())
 
     async def subscription(self) -> RawResponse[Subscription]:
-        return await self._client.send_raw(wire.subscription_call())
+        return await self._client.send_raw(subscription_call())
 
     async def codex_usage_page(self, **query: Any) -> RawResponse[CodexUsagePage]:
-        return await self._client.send_raw(wire.codex_usage_call(**query))
+        return await self._client.send_raw(codex_usage_call(**query))
 
     async def rate_limit_events_page(self, **query: Any) -> RawResponse[RateLimitEventsPage]:
-        return await self._client.send_raw(wire.rate_limit_events_call(**query))
+        return await self._client.send_raw(rate_limit_events_call(**query))

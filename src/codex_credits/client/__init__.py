@@ -10,6 +10,8 @@ httpx; ``import codex_credits`` does not load it. See docs/api-client.md.
 
 from __future__ import annotations
 
+from codex_credits.client._async_usage_client import AsyncUsageClient
+from codex_credits.client._attempts import DEFAULT_TIMEOUT, RawResponse
 from codex_credits.client._bridge import (
     AccountStatus,
     account_status,
@@ -27,7 +29,6 @@ from codex_credits.client._calls import (
     rate_limit_events_call,
     subscription_call,
 )
-from codex_credits.client._client import DEFAULT_TIMEOUT, AsyncUsageClient, RawResponse, UsageClient
 from codex_credits.client._models import (
     Bucket,
     CodexUsageBucket,
@@ -48,6 +49,7 @@ from codex_credits.client._models import (
 )
 from codex_credits.client._retry import DEFAULT_MAX_RETRIES
 from codex_credits.client._secrets import DEFAULT_BASE_URL, check_base_url
+from codex_credits.client._usage_client import UsageClient
 
 __all__ = [
     "DEFAULT_BASE_URL",

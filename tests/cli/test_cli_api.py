@@ -135,7 +135,7 @@ def test_mistakes_and_errors(
     monkeypatch.setenv("CODEX_CREDITS_BASE_URL", "https://unused.example.test/v1")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    import codex_credits.client._client as client_module
+    import codex_credits.client._usage_client as client_module
 
     monkeypatch.setattr(client_module.time, "sleep", lambda seconds: None)
     got, out, err = _run(["usage", *argv])

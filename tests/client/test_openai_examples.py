@@ -14,7 +14,7 @@ from codex_credits.client import (
     completions_usage_call,
     costs_call,
 )
-from codex_credits.client._wire import decode
+from codex_credits.client._calls import decode
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "openai-usage-api"
 

@@ -13,18 +13,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codex_credits.client import CodexUsagePage, codex_usage_call
-from codex_credits.client._wire import (
-    Secret,
-    check_base_url,
-    decode,
+from codex_credits.client._calls import decode, next_cursor
+from codex_credits.client._retry import (
     is_quota_exhausted,
-    next_cursor,
-    redact,
-    resolve_api_key,
-    resolve_base_url,
     retry_after_seconds,
     retry_delay,
     should_retry,
+)
+from codex_credits.client._secrets import (
+    Secret,
+    check_base_url,
+    redact,
+    resolve_api_key,
+    resolve_base_url,
 )
 from codex_credits.errors import ApiDecodeError, ConfigError
 

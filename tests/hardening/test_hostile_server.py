@@ -14,7 +14,7 @@ import pytest
 
 from codex_credits.cli import main
 from codex_credits.client import AsyncUsageClient, UsageClient, codex_usage_call
-from codex_credits.client._wire import check_base_url
+from codex_credits.client._secrets import check_base_url
 from codex_credits.core.usage import UsageEvent
 from codex_credits.errors import (
     ApiDeadlineError,

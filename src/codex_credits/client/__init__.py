@@ -10,6 +10,8 @@ httpx; ``import codex_credits`` does not load it. See docs/api-client.md.
 
 from __future__ import annotations
 
+from codex_credits.client._async_usage_client import AsyncUsageClient
+from codex_credits.client._attempts import DEFAULT_TIMEOUT, RawResponse
 from codex_credits.client._bridge import (
     AccountStatus,
     account_status,
@@ -18,7 +20,15 @@ from codex_credits.client._bridge import (
     usage_events,
     usage_log,
 )
-from codex_credits.client._client import DEFAULT_TIMEOUT, AsyncUsageClient, RawResponse, UsageClient
+from codex_credits.client._calls import (
+    Call,
+    codex_usage_call,
+    completions_usage_call,
+    costs_call,
+    credit_status_call,
+    rate_limit_events_call,
+    subscription_call,
+)
 from codex_credits.client._models import (
     Bucket,
     CodexUsageBucket,
@@ -37,18 +47,9 @@ from codex_credits.client._models import (
     RateLimitEventsPage,
     Subscription,
 )
-from codex_credits.client._wire import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_RETRIES,
-    Call,
-    check_base_url,
-    codex_usage_call,
-    completions_usage_call,
-    costs_call,
-    credit_status_call,
-    rate_limit_events_call,
-    subscription_call,
-)
+from codex_credits.client._retry import DEFAULT_MAX_RETRIES
+from codex_credits.client._secrets import DEFAULT_BASE_URL, check_base_url
+from codex_credits.client._usage_client import UsageClient
 
 __all__ = [
     "DEFAULT_BASE_URL",

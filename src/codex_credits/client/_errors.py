@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from codex_credits.client._wire import Call, Secret, one_line, redact
+from codex_credits.client._calls import Call
+from codex_credits.client._secrets import Secret, one_line, redact
 from codex_credits.errors import ApiConnectionError, ApiTimeoutError
 
 __all__ = ["connection_error", "map_httpx_errors"]

@@ -22,8 +22,9 @@ from typing import Any
 
 import httpx
 
+from codex_credits.client._calls import Call
 from codex_credits.client._errors import connection_error
-from codex_credits.client._wire import Call, Secret, one_line, redact
+from codex_credits.client._secrets import Secret, one_line, redact
 from codex_credits.errors import (
     ApiConnectionError,
     ApiDeadlineError,

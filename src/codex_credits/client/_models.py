@@ -4,7 +4,7 @@ Wire models are tolerant where the style guide's state models are strict:
 unknown fields are ignored (servers add fields without notice), and a count
 sent as ``null`` reads as 0. Required fields stay required, so a payload that
 lacks one is reported with the JSON path of the gap
-(:func:`codex_credits.client._wire.decode`).
+(:func:`codex_credits.client._calls.decode`).
 
 Credit and money figures are :class:`~decimal.Decimal`: the JSON text is
 decoded with ``parse_float=Decimal`` before validation, so no binary float

@@ -11,8 +11,9 @@ See docs/api-client.md, "The fake server".
 
 from __future__ import annotations
 
-from codex_credits.testing._fake import FakeResponse, FakeUsageApi, SeenRequest
+from codex_credits.testing._fake import FakeUsageApi
 from codex_credits.testing._faults import ANY_ROUTE, Fault, FaultPlan
+from codex_credits.testing._responses import FakeResponse, SeenRequest
 from codex_credits.testing._server import FakeServer
 from codex_credits.testing._transport import FakeTransport
 

@@ -21,10 +21,7 @@ is a pure request handler, ``handle(method, target, headers) -> FakeResponse``;
 
 from __future__ import annotations
 
-import base64
 import bisect
-import hashlib
-import json
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,64 +38,27 @@ from codex_credits.core.timeutil import epoch_seconds, from_epoch
 from codex_credits.core.units import ZERO
 from codex_credits.core.usage import UsageEvent
 from codex_credits.testing._faults import Fault, FaultPlan
+from codex_credits.testing._query import (
+    MAX_TIME,
+    BadRequest,
+    Params,
+    page_cursor,
+    query_fingerprint,
+)
+from codex_credits.testing._responses import (
+    FakeResponse,
+    SeenRequest,
+    dumps,
+    error_body,
+    fault_body,
+    key_echo,
+)
 
-__all__ = ["FakeResponse", "FakeUsageApi", "SeenRequest", "dumps"]
+__all__ = ["FakeUsageApi"]
 
 _WIDTHS = {"1h": 3600, "1d": 86_400, "1m": 60}
 _LIMITS = {"1h": (24, 168), "1d": (7, 31), "1m": (60, 1440)}
-_MAX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
 _GROUPS = ("user_id", "project_id", "task_type")
-
-
-def dumps(value: Any) -> str:
-    """JSON text in which every Decimal is written as an exact JSON number."""
-    numbers: list[str] = []
-
-    def mark(obj: Any) -> Any:
-        if isinstance(obj, Decimal):
-            numbers.append(format(obj, "f"))
-            return f"\x00{len(numbers) - 1}\x00"
-        if isinstance(obj, dict):
-            return {k: mark(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [mark(v) for v in obj]
-        return obj
-
-    text = json.dumps(mark(value), separators=(",", ":"))
-    for index, number in enumerate(numbers):
-        text = text.replace(f'"\\u0000{index}\\u0000"', number, 1)
-    return text
-
-
-@dataclass(frozen=True)
-class FakeResponse:
-    """What the fake answers: status, headers, body, and how to misbehave while sending."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    delay: float = 0.0
-    trickle: float = 0.0
-    truncated: bool = False
-
-
-@dataclass(frozen=True)
-class SeenRequest:
-    """A request the fake received (the key itself is never recorded)."""
-
-    method: str
-    path: str
-    query: tuple[tuple[str, str], ...]
-    authorized: bool
-    status: int
-    fault: Fault | None = None
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, param: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.param = param
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -204,19 +164,21 @@ class FakeUsageApi:
         if fault is not None and fault.retry_after_ms is not None:
             headers["retry-after-ms"] = fault.retry_after_ms
         if fault is not None and fault.echo_key is not None:
-            return self._echo(fault, headers, delay)
+            return key_echo(self.api_key, fault, headers, delay)
         if fault is not None and fault.status is not None:
-            return FakeResponse(fault.status, headers, _fault_body(fault), delay)
+            return FakeResponse(fault.status, headers, fault_body(fault), delay)
         if not authorized:
-            body = _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
+            body = error_body(
+                "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
+            )
             return FakeResponse(401, headers, body, delay)
         try:
             if method.upper() != "GET":
-                raise _BadRequest(f"method {method} is not allowed on {path}", status=405)
+                raise BadRequest(f"method {method} is not allowed on {path}", status=405)
             payload = self._route(path, query, fault)
-        except _BadRequest as exc:
+        except BadRequest as exc:
             code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "invalid_value")
-            body = _error(str(exc), "invalid_request_error", code, exc.param)
+            body = error_body(str(exc), "invalid_request_error", code, exc.param)
             if exc.status == 405:
                 headers["allow"] = "GET"
             return FakeResponse(exc.status, headers, body, delay)
@@ -233,28 +195,10 @@ class FakeUsageApi:
         trickle = fault.trickle if fault is not None else 0.0
         return FakeResponse(200, headers, body_text.encode(), delay, trickle=trickle)
 
-    def _echo(self, fault: Fault, headers: dict[str, str], delay: float) -> FakeResponse:
-        """An error that gives the key back, as careless servers do."""
-        key = self.api_key
-        status = fault.status or 400
-        if fault.echo_key == "header":
-            headers["x-request-id"] = f"req_{key}"
-            body = _error("Invalid request.", "invalid_request_error", None)
-        elif fault.echo_key == "code":
-            body = _error("Invalid key.", "invalid_request_error", f"bad_key_{key}")
-        elif fault.echo_key == "unicode":
-            escaped = "".join(f"\\u{ord(c):04x}" for c in key)
-            text = f'{{"error": {{"message": "Incorrect API key provided: {escaped}", '
-            text += '"type": "invalid_request_error", "code": "invalid_api_key", "param": null}}'
-            body = text.encode()
-        else:
-            body = _error(f"Incorrect API key provided: {key}.", "invalid_request_error", None)
-        return FakeResponse(status, headers, body, delay)
-
     def _route(
         self, path: str, query: tuple[tuple[str, str], ...], fault: Fault | None
     ) -> dict[str, Any]:
-        params = _Params(query)
+        params = Params(query)
         if path == "/usage/codex":
             return self._credit_status()
         if path == "/organization/billing/subscription":
@@ -265,7 +209,7 @@ class FakeUsageApi:
             return self._rate_limit_events(params, fault)
         if path in ("/organization/usage/completions", "/organization/costs"):
             return self._empty_buckets(path, params, fault)
-        raise _BadRequest(f"no such route: {path}", status=404)
+        raise BadRequest(f"no such route: {path}", status=404)
 
     # -- routes -----------------------------------------------------------------------------------
 
@@ -298,12 +242,12 @@ class FakeUsageApi:
             "current_period_end": _seconds(a.period_end),
         }
 
-    def _codex_usage(self, params: _Params, fault: Fault | None) -> dict[str, Any]:
+    def _codex_usage(self, params: Params, fault: Fault | None) -> dict[str, Any]:
         start, end, width_name = self._range(params, ("1h", "1d"))
         groups = params.all("group_by")
         for group in groups:
             if group not in _GROUPS:
-                raise _BadRequest(f"group_by must be one of {', '.join(_GROUPS)}", "group_by")
+                raise BadRequest(f"group_by must be one of {', '.join(_GROUPS)}", "group_by")
         bounds, cursor_in, next_offset, total = self._page_bounds(
             params, start, end, width_name, fault
         )
@@ -343,15 +287,15 @@ class FakeUsageApi:
             results.append(result)
         return results
 
-    def _rate_limit_events(self, params: _Params, fault: Fault | None) -> dict[str, Any]:
+    def _rate_limit_events(self, params: Params, fault: Fault | None) -> dict[str, Any]:
         start = params.start_time()
         end = params.time("end_time")
-        end = _MAX_TIME if end is None else end
+        end = MAX_TIME if end is None else end
         if end <= start:
-            raise _BadRequest("end_time must be after start_time", "end_time")
+            raise BadRequest("end_time must be after start_time", "end_time")
         limit = params.limit(100, 1000)
         chosen = [e for e in self._limit_events if start <= e.timestamp < end]
-        offset = params.cursor(_fingerprint(params))
+        offset = params.cursor(query_fingerprint(params))
         page = chosen[offset : offset + limit]
         data = [e.model_dump(mode="python") for e in page]
         next_offset = offset + limit if offset + limit < len(chosen) else None
@@ -361,7 +305,7 @@ class FakeUsageApi:
         result["rollover_ccu_consumed"] = self.rollover_ccu_consumed
         return result
 
-    def _empty_buckets(self, path: str, params: _Params, fault: Fault | None) -> dict[str, Any]:
+    def _empty_buckets(self, path: str, params: Params, fault: Fault | None) -> dict[str, Any]:
         widths = ("1d",) if path == "/organization/costs" else ("1m", "1h", "1d")
         start, end, width_name = self._range(params, widths)
         for name in ("project_ids", "user_ids", "api_key_ids", "models", "group_by"):
@@ -377,27 +321,27 @@ class FakeUsageApi:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _range(self, params: _Params, widths: tuple[str, ...]) -> tuple[int, int, str]:
+    def _range(self, params: Params, widths: tuple[str, ...]) -> tuple[int, int, str]:
         start = params.start_time()
         width_name = params.one("bucket_width") or "1d"
         if width_name not in widths:
-            raise _BadRequest(f"bucket_width must be one of {', '.join(widths)}", "bucket_width")
+            raise BadRequest(f"bucket_width must be one of {', '.join(widths)}", "bucket_width")
         width = _WIDTHS[width_name]
         end = params.time("end_time")
         if end is None:
             last = self._times[-1] if self._times else start
             end = max(start, last) // width * width + width
         if end <= start:
-            raise _BadRequest("end_time must be after start_time", "end_time")
-        return start, min(end, _MAX_TIME), width_name
+            raise BadRequest("end_time must be after start_time", "end_time")
+        return start, min(end, MAX_TIME), width_name
 
     def _page_bounds(
-        self, params: _Params, start: int, end: int, width_name: str, fault: Fault | None
+        self, params: Params, start: int, end: int, width_name: str, fault: Fault | None
     ) -> tuple[list[tuple[int, int]], int, int | None, int]:
         default, maximum = _LIMITS[width_name]
         width = _WIDTHS[width_name]
         limit = params.limit(default, maximum)
-        asked = params.cursor(_fingerprint(params))
+        asked = params.cursor(query_fingerprint(params))
         offset = 0 if fault is not None and fault.replay_first_page else asked
         first = start // width * width
         total = -(-(end - first) // width)
@@ -411,21 +355,23 @@ class FakeUsageApi:
     def _page(
         self,
         data: list[dict[str, Any]],
-        params: _Params,
+        params: Params,
         next_offset: int | None,
         total: int,
         offset: int,
         fault: Fault | None,
     ) -> dict[str, Any]:
-        next_page = None if next_offset is None else _cursor(next_offset, _fingerprint(params))
+        next_page = (
+            None if next_offset is None else page_cursor(next_offset, query_fingerprint(params))
+        )
         if fault is not None and fault.repeat_cursor:
             sent = params.one("page")
-            next_page = sent if sent is not None else _cursor(offset, _fingerprint(params))
+            next_page = sent if sent is not None else page_cursor(offset, query_fingerprint(params))
         if fault is not None and fault.replay_first_page:
             with self._lock:
                 self._counter += 1
                 nonce = self._counter
-            next_page = _cursor(offset, _fingerprint(params), nonce)
+            next_page = page_cursor(offset, query_fingerprint(params), nonce)
         return {
             "object": "page",
             "data": data,
@@ -466,93 +412,5 @@ class FakeUsageApi:
         )
 
 
-class _Params:
-    def __init__(self, query: tuple[tuple[str, str], ...]) -> None:
-        self.query = query
-
-    def all(self, name: str) -> list[str]:
-        return [v for k, v in self.query if k in (name, f"{name}[]")]
-
-    def one(self, name: str) -> str | None:
-        values = self.all(name)
-        if len(values) > 1:
-            raise _BadRequest(f"{name} given more than once", name)
-        return values[0] if values else None
-
-    def start_time(self) -> int:
-        value = self.time("start_time")
-        if value is None:
-            raise _BadRequest("start_time is required", "start_time")
-        return value
-
-    def time(self, name: str) -> int | None:
-        text = self.one(name)
-        if text is None:
-            return None
-        try:
-            value = int(text)
-        except ValueError:
-            raise _BadRequest(f"{name} must be Unix seconds", name) from None
-        if not 0 <= value <= _MAX_TIME:
-            raise _BadRequest(f"{name} is out of range", name)
-        return value
-
-    def limit(self, default: int, maximum: int) -> int:
-        text = self.one("limit")
-        if text is None:
-            return default
-        try:
-            value = int(text)
-        except ValueError:
-            raise _BadRequest("limit must be a whole number", "limit") from None
-        if not 1 <= value <= maximum:
-            raise _BadRequest(f"limit must be between 1 and {maximum}", "limit")
-        return value
-
-    def cursor(self, fingerprint: str) -> int:
-        text = self.one("page")
-        if text is None:
-            return 0
-        try:
-            raw = base64.urlsafe_b64decode(text.removeprefix("page_").encode()).decode()
-            offset_text, mark = raw.split(":", 2)[:2]
-            offset = int(offset_text)
-        except (ValueError, UnicodeDecodeError):
-            raise _BadRequest("page is not a cursor this server issued", "page") from None
-        if mark != fingerprint or offset < 0:
-            raise _BadRequest("page belongs to a different query", "page")
-        return offset
-
-
-def _fingerprint(params: _Params) -> str:
-    kept = sorted((k, v) for k, v in params.query if k not in ("page", "limit"))
-    return hashlib.sha256(json.dumps(kept).encode()).hexdigest()[:8]
-
-
-def _cursor(offset: int, fingerprint: str, nonce: int | None = None) -> str:
-    text = f"{offset}:{fingerprint}" + ("" if nonce is None else f":{nonce}")
-    return "page_" + base64.urlsafe_b64encode(text.encode()).decode()
-
-
 def _seconds(at: datetime | None) -> int | None:
     return None if at is None else epoch_seconds(at)
-
-
-def _error(message: str, type_: str, code: str | None, param: str | None = None) -> bytes:
-    error = {"message": message, "type": type_, "code": code, "param": param}
-    return json.dumps({"error": error}).encode()
-
-
-def _fault_body(fault: Fault) -> bytes:
-    if fault.quota_exhausted:
-        return _error(
-            "You exceeded your current quota, please check your plan and billing details.",
-            "insufficient_quota",
-            "insufficient_quota",
-        )
-    status = fault.status or 500
-    if status == 429:
-        return _error("Rate limit reached; retry later.", "requests", "rate_limit_exceeded")
-    if status >= 500:
-        return _error("The server had an error processing the request.", "server_error", None)
-    return _error(f"injected error {status}", "invalid_request_error", None)

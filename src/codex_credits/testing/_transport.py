@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from codex_credits.testing._fake import FakeResponse, FakeUsageApi
+from codex_credits.testing._fake import FakeUsageApi
+from codex_credits.testing._responses import FakeResponse
 
 __all__ = ["FakeTransport"]
 

@@ -21,11 +21,11 @@ from pydantic import BaseModel
 from codex_credits.client._attempts import (
     OTHER_HTTPX_ERRORS,
     RawResponse,
-    Settings,
     decode_response,
     judge,
     wait,
 )
+from codex_credits.client._base import ClientBase
 from codex_credits.client._bridge import AccountStatus, account_status, usage_log
 from codex_credits.client._calls import (
     CODEX_GROUPS,
@@ -78,7 +78,7 @@ M = TypeVar("M", bound=BaseModel)
 P = TypeVar("P", bound=Page[Any])
 
 
-class UsageClient:
+class UsageClient(ClientBase):
     """A synchronous client of the usage API.
 
     Args:
@@ -124,34 +124,19 @@ class UsageClient:
         max_pages: int = DEFAULT_MAX_PAGES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        limits = Limits(request_deadline, deadline, max_pages, max_response_bytes)
-        self._settings = Settings(
-            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers, limits
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            random=random,
+            clock=clock,
+            environ=environ,
+            default_headers=default_headers,
+            limits=Limits(request_deadline, deadline, max_pages, max_response_bytes),
         )
         self._sleep = sleep or time.sleep
-        LOG_REDACTION.register(self, self._settings.secret)
-        self._http = httpx.Client(
-            transport=transport,
-            timeout=self._settings.timeout,
-            follow_redirects=False,
-            trust_env=self._settings.trust_env,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"UsageClient(base_url={self.base_url!r}, max_retries={self.max_retries}, "
-            "api_key='**********')"
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The base URL every path is appended to."""
-        return self._settings.base_url
-
-    @property
-    def max_retries(self) -> int:
-        """Retries after the first attempt."""
-        return self._settings.max_retries
+        self._http = httpx.Client(transport=transport, **self._http_options())
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -7,14 +7,10 @@ redaction in log records, and their repr never shows it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
-
 from codex_credits.client._attempts import Settings
-from codex_credits.client._guard import LOG_REDACTION, Limits
-from codex_credits.clock import Clock
+from codex_credits.client._guard import LOG_REDACTION
 
 __all__ = ["ClientBase"]
 
@@ -22,23 +18,9 @@ __all__ = ["ClientBase"]
 class ClientBase:
     """The settings of a usage API client (see :class:`UsageClient` for the arguments)."""
 
-    def __init__(
-        self,
-        api_key: str | None,
-        *,
-        base_url: str | None,
-        timeout: float | httpx.Timeout | None,
-        max_retries: int,
-        random: Callable[[], float] | None,
-        clock: Clock | None,
-        environ: Mapping[str, str] | None,
-        default_headers: Mapping[str, str] | None,
-        limits: Limits,
-    ) -> None:
-        self._settings = Settings(
-            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers, limits
-        )
-        LOG_REDACTION.register(self, self._settings.secret)
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        LOG_REDACTION.register(self, settings.secret)
 
     def _http_options(self) -> dict[str, Any]:
         """The options of the httpx client: no redirects, the proxy setting of the base URL."""

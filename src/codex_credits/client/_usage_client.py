@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from codex_credits.client._attempts import (
     OTHER_HTTPX_ERRORS,
     RawResponse,
+    Settings,
     decode_response,
     judge,
     wait,
@@ -124,17 +125,11 @@ class UsageClient(ClientBase):
         max_pages: int = DEFAULT_MAX_PAGES,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            random=random,
-            clock=clock,
-            environ=environ,
-            default_headers=default_headers,
-            limits=Limits(request_deadline, deadline, max_pages, max_response_bytes),
+        limits = Limits(request_deadline, deadline, max_pages, max_response_bytes)
+        settings = Settings(
+            api_key, base_url, timeout, max_retries, environ, random, clock, default_headers, limits
         )
+        super().__init__(settings)
         self._sleep = sleep or time.sleep
         self._http = httpx.Client(transport=transport, **self._http_options())
 

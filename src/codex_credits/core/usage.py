@@ -32,6 +32,7 @@ import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from codex_credits.core.halfeven import div_half_even
+from codex_credits.core.keysort import pack_keys, sort_words
 from codex_credits.core.logpricing import CACHED_CONTEXT, price_log
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.model import Frozen
@@ -434,7 +435,15 @@ class UsageLog(Displayed, Sequence[UsageEvent]):
         return UsageLog(_select(self._columns, order), self._labels, self.summary)
 
     def _ties_in_order(self, order: Int64Array) -> Int64Array:
-        """``order`` (by time) with each run of equal timestamps ordered by content."""
+        """``order`` (by time) with each run of equal timestamps ordered by content.
+
+        The tied rows are sorted by their run (the timestamp), then by the keys of
+        ``_TIE_KEYS``; every key is an offset from its least value among the tied rows,
+        packed most significant first into as few 64-bit words as hold them
+        (:func:`~codex_credits.core.keysort.pack_keys`), so the sort is over a word or two rather than ten keys
+        (:func:`~codex_credits.core.keysort.sort_words`: the rows still tied on the first word are sorted by the
+        next, and so on).
+        """
         ts = self._columns["ts_us"][order]
         same = ts[1:] == ts[:-1]
         if not same.any():
@@ -455,7 +464,10 @@ class UsageLog(Displayed, Sequence[UsageEvent]):
                 keys.append(column[rows])
         if not keys:
             return order
-        within = np.lexsort((*reversed(keys), ts[at]))
+        t = ts[at]
+        run = np.zeros(len(at), dtype=np.int64)  # which run of equal timestamps
+        np.cumsum(t[1:] != t[:-1], out=run[1:])
+        within = sort_words(pack_keys([run, *keys]))
         result = order.copy()
         result[at] = rows[within]
         return result

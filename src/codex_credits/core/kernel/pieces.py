@@ -11,13 +11,14 @@ overage), then the rate limit (request mode: whole or not at all, and a piece la
 than ``L + C`` is too large; fluid mode: the part that fits).
 
 Rooms only shrink within an hour, and only by what is served. So which pieces are
-served follows from rounds (:func:`serve_hour`): assume every candidate is served,
-take the cumulative sums of what each room gives, and find the first candidate that
-would not be served whole; everything before it is served, it is decided on its
-own, the rooms shrink, and candidates that can no longer be served (larger than a
-room in request mode, a room at zero in fluid mode) are dropped before the next
-round. An hour costs a few array passes per refusal among the candidates, not a
-Python step per piece. A final :func:`decide` over every piece, with the rooms at
+served follows from rounds (:func:`serve_hour`, the rounds of
+:func:`~codex_credits.core.kernel.crowd.serve_rounds` with one lane): assume every
+candidate is served, take the cumulative sums of what each room gives, and find the
+first candidate that would not be served whole; everything before it is served, it is
+decided on its own, the rooms shrink, and candidates that can no longer be served
+(larger than a room in request mode, a room at zero in fluid mode) are dropped before
+the next round. An hour costs a few array passes per refusal among the candidates, not
+a Python step per piece. A final :func:`decide` over every piece, with the rooms at
 its visit, gives every outcome.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from codex_credits.core.kernel.crowd import ONE_LANE, serve_rounds
 from codex_credits.core.kernel.rules import LaneRules
 
 __all__ = ["RL", "Decision", "HourRooms", "decide", "serve_hour"]
@@ -37,7 +39,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 # indexes into codex_credits.core.statement.REASON_CODES
 RL, TOO_LARGE, NO_CREDITS, HARD, QUEUED = 1, 2, 3, 4, 5
-_MAX_ROUNDS = 48
 
 
 @dataclass
@@ -118,122 +119,17 @@ def decide(
     return Decision(served, limited, blocked, queued, reason, binding)
 
 
-def _servable(
-    rules: LaneRules, amount: Int64Array, rooms: HourRooms, cand: Int64Array
-) -> Int64Array:
-    """The candidates that may still be served with the current rooms."""
-    a = amount[cand]
-    if rules.fluid:
-        if rooms.rate <= 0 or (rooms.credits is not None and rooms.credits <= 0):
-            return cand[:0]
-        keep = np.ones(len(cand), dtype=np.bool_)
-        for room, mask in zip(rooms.budget_rooms, rooms.masks, strict=True):
-            if room <= 0:
-                keep &= ~mask[cand]
-    else:
-        top = rooms.rate if rooms.credits is None else min(rooms.rate, rooms.credits)
-        keep = a <= top
-        for room, mask in zip(rooms.budget_rooms, rooms.masks, strict=True):
-            keep &= ~mask[cand] | (a <= room)
-    result: Int64Array = cand[keep]
-    return result
-
-
 def serve_hour(rules: LaneRules, amount: Int64Array, rooms: HourRooms) -> Int64Array:
-    """What each piece is served in one hour (see the module docs); ``rooms`` shrink."""
-    served = np.zeros(len(amount), dtype=np.int64)
-    cand = _servable(rules, amount, rooms, np.flatnonzero(amount > 0))
-    rounds = 0
-    while len(cand):
-        rounds += 1
-        if rounds > _MAX_ROUNDS:
-            _one_by_one(rules, amount, rooms, cand, served)
-            break
-        a = amount[cand]
-        cum = np.cumsum(a)
-        ok = cum <= rooms.rate
-        if rooms.credits is not None:
-            ok &= cum <= rooms.credits
-        sums = []
-        for room, mask in zip(rooms.budget_rooms, rooms.masks, strict=True):
-            m = mask[cand]
-            c = np.cumsum(np.where(m, a, 0))
-            ok &= ~m | (c <= room)
-            sums.append(c)
-        k = len(cand) if bool(ok.all()) else int(np.argmin(ok))
-        if k:
-            served[cand[:k]] = a[:k]
-            got = int(cum[k - 1])
-            rooms.rate -= got
-            if rooms.credits is not None:
-                rooms.credits -= got
-            for j, c in enumerate(sums):
-                rooms.budget_rooms[j] -= int(c[k - 1])
-        if k == len(cand):
-            break
-        i = int(cand[k])
-        _one(rules, amount, rooms, i, served)
-        cand = _servable(rules, amount, rooms, cand[k + 1 :])
+    """What each piece is served in one hour: the rounds of one lane
+    (:func:`~codex_credits.core.kernel.crowd.serve_rounds`); ``rooms`` shrink."""
+    fit = rooms.rate if rooms.credits is None else min(rooms.rate, rooms.credits)
+    lane = np.array([fit], dtype=np.int64)
+    budgets = [np.array([room], dtype=np.int64) for room in rooms.budget_rooms]
+    one = np.zeros(len(amount), dtype=np.int64)
+    served = serve_rounds(amount, one, ONE_LANE, lane, rules.fluid, budgets, rooms.masks)
+    got = int(served.sum())
+    rooms.rate -= got
+    if rooms.credits is not None:
+        rooms.credits -= got
+    rooms.budget_rooms = [int(room[0]) for room in budgets]
     return served
-
-
-def _one(
-    rules: LaneRules, amount: Int64Array, rooms: HourRooms, i: int, served: Int64Array
-) -> None:
-    """Decide piece ``i`` (not served whole) alone; fluid mode serves the part that fits."""
-    if not rules.fluid:
-        return  # request mode: a piece that does not fit whole is not served
-    a = int(amount[i])
-    fit = a
-    for room, mask in zip(rooms.budget_rooms, rooms.masks, strict=True):
-        if mask[i]:
-            fit = min(fit, a if a <= room else room)
-    if rooms.credits is not None:
-        fit = min(fit, rooms.credits)
-    s = min(fit, max(rooms.rate, 0))
-    if s <= 0:
-        return
-    served[i] = s
-    rooms.rate -= s
-    if rooms.credits is not None:
-        rooms.credits -= s
-    for j, mask in enumerate(rooms.masks):
-        if mask[i]:
-            rooms.budget_rooms[j] -= s
-
-
-def _one_by_one(
-    rules: LaneRules, amount: Int64Array, rooms: HourRooms, cand: Int64Array, served: Int64Array
-) -> None:
-    """The rest of an hour with many refusals among candidates: piece by piece."""
-    fluid = rules.fluid
-    masks = [m[cand].tolist() for m in rooms.masks]
-    for p, i in enumerate(cand.tolist()):
-        a = int(amount[i])
-        fit = a
-        for j, room in enumerate(rooms.budget_rooms):
-            if masks[j][p]:
-                allowed = a if a <= room else (room if fluid else 0)
-                fit = min(fit, allowed)
-        if fit < a and not fluid:
-            continue
-        pay = fit
-        if rooms.credits is not None and pay > rooms.credits:
-            if not fluid:
-                continue
-            pay = rooms.credits
-        if pay <= 0:
-            continue
-        if pay <= rooms.rate:
-            s = pay
-        elif fluid and rooms.rate > 0:
-            s = rooms.rate
-        else:
-            continue
-        served[i] = s
-        rooms.rate -= s
-        if rooms.credits is not None:
-            rooms.credits -= s
-        for j in range(len(rooms.budget_rooms)):
-            if masks[j][p]:
-                rooms.budget_rooms[j] -= s

@@ -169,6 +169,35 @@ def test_vectorised_pricing_equals_per_event(items: list[UsageEvent]) -> None:
     assert np.array_equal(log.amounts_micro(card), expected)
 
 
+RICH = RateCard.default().model_copy(
+    update={
+        "meters": RateCard.default().meters.model_copy(  # type: ignore[union-attr]
+            update={
+                "reasoning_per_1k_tokens": Decimal(600),
+                "output_per_1k_tokens": Decimal(600),
+                "tool_call": Decimal(600),
+            }
+        )
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "meters",
+    [
+        {"reasoning_tokens": 2**53},  # one category past 64 bits
+        {"tool_calls": 2**53},
+        {"reasoning_tokens": 2**43, "output_tokens": 2**43},  # each within, their sum past
+    ],
+)
+def test_an_event_costing_past_64_bits_is_a_data_error_naming_it(meters: dict[str, int]) -> None:
+    small = UsageEvent(timestamp=datetime(2026, 6, 1, tzinfo=UTC), reasoning_tokens=1000)
+    big = UsageEvent(timestamp=datetime(2026, 6, 2, tzinfo=UTC), **meters)
+    assert big.amount(RICH) * 10**6 > 2**63  # the exact amount is past what a column holds
+    with pytest.raises(UsageDataError, match="2026-06-02T00:00:00"):
+        UsageLog.from_events([small, big]).amounts_micro(RICH)
+
+
 def test_between_and_slicing() -> None:
     log = UsageLog.from_events(
         UsageEvent(timestamp=datetime(2026, 6, d, tzinfo=UTC), ccu=Decimal(d)) for d in range(1, 11)

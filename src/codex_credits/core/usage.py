@@ -31,16 +31,15 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from codex_credits.core.halfeven import div_half_even
 from codex_credits.core.keysort import pack_keys, sort_words
-from codex_credits.core.logpricing import CACHED_CONTEXT, price_log
+from codex_credits.core.logpricing import price_log
 from codex_credits.core.meters import Usage, price_usage
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime, epoch_us, from_epoch_us
-from codex_credits.core.units import MICRO, Ccu, Quantity, from_micro, to_micro
+from codex_credits.core.units import Ccu, Quantity, from_micro, to_micro
 from codex_credits.display import Displayed
-from codex_credits.errors import ConfigError, UsageDataError
+from codex_credits.errors import UsageDataError
 
 __all__ = [
     "DIMENSIONS",
@@ -491,25 +490,21 @@ class UsageLog(Displayed, Sequence[UsageEvent]):
         c = self._columns
         if bool(np.all(c["has_ccu"])):
             return c["ccu_micro"]
-        if card.windows or card.model_tiers or CACHED_CONTEXT in c:
-            return price_log(self, card).total  # time-of-day, model tiers, cached context
         try:
-            priced = _price_vectorised(self, card)
-        except _NotVectorisable:
-            priced = np.array([_fits(to_micro(e.amount(card)), e) for e in self], dtype=np.int64)
-            priced.setflags(write=False)
-            return priced
-        result = np.where(c["has_ccu"], c["ccu_micro"], priced)
-        result.setflags(write=False)
-        return result
+            prices = price_log(self, card)
+        except OverflowError:  # one category of one event is past 64 bits
+            prices = None
+        if prices is None or sum(int(v.max()) for v in prices.categories.values()) > _MAX_INT64:
+            for event in self:  # an event may cost more than a column holds: name it
+                _fits(to_micro(event.amount(card)), event)
+        assert prices is not None
+        priced = prices.total
+        priced.setflags(write=False)
+        return priced
 
     def amounts(self, card: RateCard) -> list[Decimal]:
         """Every event's amount as an exact Decimal."""
         return [from_micro(v) for v in self.amounts_micro(card).tolist()]
-
-
-class _NotVectorisable(Exception):
-    pass
 
 
 _INT16_MAX = 32_767
@@ -580,77 +575,6 @@ def _fits(micro: int, event: UsageEvent) -> int:
             field="amount",
         )
     return micro
-
-
-def _rate_micro(rate: Decimal) -> int:
-    scaled = rate * MICRO
-    if scaled != scaled.to_integral_value():
-        raise _NotVectorisable
-    return int(scaled)
-
-
-def _price_vectorised(log: UsageLog, card: RateCard) -> Int64Array:
-    c = log._columns
-    n = len(log)
-    f_num, f_den = card.options.fast_mode_factor.as_integer_ratio()
-    # Fast events are multiplied by f_num / f_den, other events by f_den / f_den.
-    factor_num = np.where(c["fast"], f_num, f_den).astype(np.int64)
-    total = np.zeros(n, dtype=np.int64)
-
-    def category(qty: Int64Array, rate_micro: int | Int64Array, divisor: int) -> Int64Array:
-        # quantize(qty * rate * factor / divisor) in micro-units, half-even, per event.
-        if isinstance(rate_micro, int) and rate_micro == 0:
-            return np.zeros(n, dtype=np.int64)
-        largest = int(np.max(rate_micro)) * max(f_num, f_den) if n else 0
-        if n and largest and int(qty.max()) > _MAX_INT64 // largest:
-            raise _NotVectorisable  # int64 would overflow: exact Decimal pricing takes over
-        num = qty * rate_micro * factor_num
-        return div_half_even(num, divisor * f_den)
-
-    meters = card.meters
-    if meters is not None:
-        table = log.labels("sandbox_class")
-        codes = c["sandbox_class"]
-        class_rates = np.zeros(len(table), dtype=np.int64)
-        for code, name in enumerate(table):
-            key = name if name is not None else meters.default_sandbox_class
-            if key not in meters.sandbox_per_minute:
-                if np.any(codes == code):
-                    raise ConfigError(
-                        f"unknown sandbox class {key!r}; card {card.name} has "
-                        f"{', '.join(meters.sandbox_per_minute)}"
-                    )
-                continue
-            class_rates[code] = _rate_micro(meters.sandbox_per_minute[key])
-        total += category(c["reasoning_tokens"], _rate_micro(meters.reasoning_per_1k_tokens), 1000)
-        total += category(c["tool_calls"], _rate_micro(meters.tool_call), 1)
-        total += category(c["sandbox_micro_minutes"], class_rates[codes], MICRO)
-        total += category(c["output_tokens"], _rate_micro(meters.output_per_1k_tokens), 1000)
-        if meters.input_per_1k_tokens or meters.cached_input_per_1k_tokens:
-            uncached = c["input_tokens"] - c["cached_input_tokens"]
-            total += category(uncached, _rate_micro(meters.input_per_1k_tokens), 1000)
-            total += category(
-                c["cached_input_tokens"], _rate_micro(meters.cached_input_per_1k_tokens), 1000
-            )
-        return total
-    table = log.labels("model")
-    codes = c["model"]
-    needs = ~c["has_ccu"]
-    in_rate = np.zeros(len(table), dtype=np.int64)
-    cached_rate = np.zeros(len(table), dtype=np.int64)
-    out_rate = np.zeros(len(table), dtype=np.int64)
-    for code, name in enumerate(table):
-        if not np.any((codes == code) & needs):
-            continue
-        _, rates, _ = card.model_rates(name)
-        in_rate[code] = _rate_micro(rates.input_per_1m)
-        cached_rate[code] = _rate_micro(rates.cached_input_per_1m)
-        out_rate[code] = _rate_micro(rates.output_per_1m)
-    uncached = c["input_tokens"] - c["cached_input_tokens"]
-    total += category(uncached, in_rate[codes], MICRO)
-    total += category(c["cached_input_tokens"], cached_rate[codes], MICRO)
-    total += category(c["output_tokens"], out_rate[codes], MICRO)
-    return total
 
 
 def _micro_quantity(micro: int) -> Decimal:

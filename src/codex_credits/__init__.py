@@ -159,7 +159,8 @@ if TYPE_CHECKING:
     from codex_credits.core.timeofday import PricingWindow
     from codex_credits.core.timeutil import require_utc
     from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
-    from codex_credits.core.usage import LogSummary, UsageEvent, UsageLog, UsageLogBuilder
+    from codex_credits.core.usage import UsageLog, UsageLogBuilder
+    from codex_credits.core.usageevent import LogSummary, UsageEvent
     from codex_credits.errors import (
         AmountTypeError,
         ApiConnectionError,
@@ -394,7 +395,7 @@ _EXPORTS: dict[str, str] = {
     "LintRule": "codex_credits.tasks.lint",
     "load_tasks": "codex_credits.tasks.spec",
     "LogPrices": "codex_credits.core.logpricing",
-    "LogSummary": "codex_credits.core.usage",
+    "LogSummary": "codex_credits.core.usageevent",
     "ManualClock": "codex_credits.clock",
     "Metered": "codex_credits.tasks.guard",
     "MeterRates": "codex_credits.core.ratecard",
@@ -520,7 +521,7 @@ _EXPORTS: dict[str, str] = {
     "Usage": "codex_credits.core.meters",
     "usage_report": "codex_credits.core.reports",
     "UsageDataError": "codex_credits.errors",
-    "UsageEvent": "codex_credits.core.usage",
+    "UsageEvent": "codex_credits.core.usageevent",
     "UsageLog": "codex_credits.core.usage",
     "UsageLogBuilder": "codex_credits.core.usage",
     "UsageReport": "codex_credits.core.reports",

@@ -2,10 +2,11 @@
 
 Theory of operation (docs/engine.md, "The kernel"). A lane walks the hours of its
 simulation. From an hour with no work waiting, it looks ahead over a stretch of
-hours (doubling while they stay quiet, never past a period end or an override) and
-decides them together: with every event served whole, the reserve's levels are a
-clamped cumulative sum (:func:`~codex_credits.core.kernel.rules.levels_after`), the
-credits and every budget's spend are cumulative sums, and the stretch is quiet up to
+hours (doubling while they stay quiet, never past a period end, an override or the
+start of a budget's own window) and decides them together: with every event served
+whole, the reserve's levels are a clamped cumulative sum
+(:func:`~codex_credits.core.kernel.rules.levels_after`), the credits and every
+budget's spend are cumulative sums, and the stretch is quiet up to
 the first hour where an hour's demand passes ``L`` plus the reserve at its start, the
 credits run short (a tier without overage), a budget would refuse or waive, or an
 alert threshold is reached. Events too large for any hour are blocked in bulk there
@@ -61,6 +62,8 @@ class LaneInput:
     budget_csum: list[Int64Array] = field(init=False)
     has_sandbox: bool = field(init=False)
     """True when some event has a sandbox part (that a degraded budget may waive)."""
+    resets: Int64Array = field(init=False)
+    """The hours where a budget's own window (a day, week, sprint, month) begins."""
 
     def __post_init__(self) -> None:
         self.has_sandbox = self.sandbox is not None and bool(self.sandbox.any())
@@ -69,6 +72,9 @@ class LaneInput:
         self.lo, self.hi = cut[:-1], cut[1:]
         self.csum = _prefix(self.amounts)
         self.budget_csum = [_prefix(np.where(b.mask, self.amounts, 0)) for b in self.budgets]
+        self.resets = np.unique(
+            np.concatenate([np.zeros(0, dtype=np.int64), *(b.resets for b in self.budgets)])
+        )
 
 
 def _prefix(values: Int64Array) -> Int64Array:
@@ -103,7 +109,7 @@ def run_lane(
     tallies = [PeriodTally(start=p.start, end=p.end) for p in inp.periods]
     tallies[0].micro["granted"] = ledger.pool
     tallies[0].micro["rollover_in"] = ledger.rollover_in
-    budgets = BudgetBook(inp.budgets)
+    budgets = BudgetBook(inp.budgets, state.budgets if inp.budgets else ())
     book = HourBook(rules, inp, budgets, record)
     book.credits = ledger.credits_in
     book.level = to_micro(state.reserve.level)
@@ -128,6 +134,9 @@ def run_lane(
         stop = ends[k]
         if ov_i < len(ov):
             stop = min(stop, ov[ov_i][0])
+        r = int(np.searchsorted(inp.resets, h, side="right"))
+        if r < len(inp.resets):
+            stop = min(stop, int(inp.resets[r]))  # a budget's window starts afresh there
         done = 0
         if not len(book.backlog) and rules.window_hours is None:
             done = _quiet(rules, inp, book, tallies[k], h, min(stop, h + span), k)

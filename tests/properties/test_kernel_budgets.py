@@ -134,6 +134,13 @@ def saturated(draw: st.DrawFn) -> list[UsageEvent]:
 
 
 @st.composite
+def steady(draw: st.DrawFn) -> list[UsageEvent]:
+    """Small requests in many hours over a week: quiet stretches that span window starts."""
+    hours = draw(st.lists(st.integers(0, 24 * 8), min_size=5, max_size=40, unique=True))
+    return draw(labelled(hours, draw(st.integers(10, 80)), 5, False))
+
+
+@st.composite
 def scenarios(draw: st.DrawFn, top: int = 200) -> dict[str, Any]:
     tier = draw(st.sampled_from(TIERS))
     budgets = draw(extended_budgets(top=top))
@@ -171,6 +178,15 @@ def test_kernel_equals_reference_with_extended_budgets_when_saturated(
     events: list[UsageEvent], scenario: dict[str, Any]
 ) -> None:
     """Small limits on packed hours: budgets bind, queue, alert, and windows roll."""
+    _both(events, scenario)
+
+
+@settings(max_examples=60)
+@given(events=steady(), scenario=scenarios(top=20))
+def test_kernel_equals_reference_when_windows_start_inside_quiet_stretches(
+    events: list[UsageEvent], scenario: dict[str, Any]
+) -> None:
+    """Day and week windows restart between quiet hours: spend, alerts and refusals follow."""
     _both(events, scenario)
 
 
@@ -260,3 +276,25 @@ def test_a_sweep_with_extended_budgets_equals_the_state_machine_per_account(
         ref = simulate(mine, tier, start=START, budgets=budgets, engine="reference")
         got = tuple(s.statement for s in sweep.statements if s.account_id == account)
         assert got == ref.periods, account
+
+
+def test_the_first_listed_refusing_budget_decides_in_a_quiet_hour() -> None:
+    """Hand-computed: the user hard stop has no room from the start, but by the second
+    request the project queue listed before it has 0.5 left, so the queue refuses first
+    and holds the request (unserved at the end) rather than the hard stop blocking it."""
+    at = START + timedelta(hours=5)
+    budgets = [
+        Budget(name="q", scope="project", value="a", amount=Decimal(10), control=Control.QUEUE),
+        Budget(name="h", scope="user", value="u1", amount=Decimal(0), control=Control.HARD_STOP),
+    ]
+    events = [
+        UsageEvent(timestamp=at, ccu=Decimal("9.5"), project_id="a", user_id="u2"),
+        UsageEvent(
+            timestamp=at + timedelta(minutes=1), ccu=Decimal(1), project_id="a", user_id="u1"
+        ),
+    ]
+    for engine in ("batch", "reference"):
+        result = simulate(events, "pro", start=START, budgets=budgets, engine=engine)  # type: ignore[arg-type]
+        assert result.outcomes.blocked.tolist() == [0, 0]
+        assert result.outcomes.unserved.tolist() == [0, 1_000_000]
+        assert result.periods[0].blocked_ccu == 0

@@ -219,6 +219,8 @@ def _quiet(
         spent = budgets.spend[b] + np.cumsum(mine)
         if budget.limiting or (budget.control is Control.DEGRADED and inp.has_sandbox):
             ok &= spent <= budgets.limit(b)
+        if budget.limiting and refusals is not None:
+            ok &= spent + refusals.largest_passed(b) <= budgets.limit(b)
         t = budgets.next_threshold(b)
         if t is not None:
             ok &= (spent < t) | (spent == budgets.spend[b])
@@ -237,19 +239,37 @@ class _Refusals:
     shrink. So a stretch can still be quiet for the rest of the work: the pieces
     larger than a budget's room at the stretch start are refused, and the stretch's
     checks (every other piece in a budget's scope served within its limit) make sure
-    no other piece would be.
+    no other piece would be. The budget that refuses a piece is the first listed whose
+    room at the stretch start is too small (``binding``); a limiting budget listed
+    before it must still have room for the piece at its visit, or it would decide
+    instead (:meth:`largest_passed` bounds what that takes).
     """
 
-    def __init__(self, book: HourBook, lo: int, hi: int, near: list[int]) -> None:
+    def __init__(self, book: HourBook, h: int, e: int, near: list[int]) -> None:
         inp, budgets = book.inp, book.budgets
+        lo, hi = int(inp.lo[h]), int(inp.hi[e - 1])
         self.start = lo
-        amounts = inp.amounts[lo:hi]
-        hit = np.zeros(len(amounts), dtype=np.bool_)
+        self.amounts = amounts = inp.amounts[lo:hi]
+        self.binding = np.full(len(amounts), len(inp.budgets), dtype=np.int64)
         for b in near:
-            hit |= inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
-        refused = np.where(hit, amounts, 0)
+            hit = inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
+            self.binding[hit & (self.binding > b)] = b
+        self.hit = self.binding < len(inp.budgets)
+        refused = np.where(self.hit, amounts, 0)
         self.csum = _prefix(refused)
         self.by_budget = [_prefix(np.where(b.mask[lo:hi], refused, 0)) for b in inp.budgets]
+        self.masks = [b.mask[lo:hi] for b in inp.budgets]
+        self.hour_ends = inp.hi[h:e]
+
+    def largest_passed(self, b: int) -> Int64Array:
+        """Per hour, the largest refused piece in budget ``b``'s scope that a budget
+        listed after ``b`` refuses: ``b`` must have room for it at its visit."""
+        out = np.zeros(len(self.hour_ends), dtype=np.int64)
+        pos = np.flatnonzero(self.hit & self.masks[b] & (self.binding > b))
+        if len(pos):
+            hours = np.searchsorted(self.hour_ends, pos + self.start, side="right")
+            np.maximum.at(out, hours, self.amounts[pos])
+        return out
 
     def between(self, lo: int, hi: int) -> int:
         return int(self.csum[hi - self.start] - self.csum[lo - self.start])
@@ -269,5 +289,4 @@ def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | N
         return None
     if book.inp.has_sandbox and any(kb.control is Control.DEGRADED for kb in budgets.budgets):
         return None
-    inp = book.inp
-    return _Refusals(book, int(inp.lo[h]), int(inp.hi[e - 1]), near)
+    return _Refusals(book, h, e, near)

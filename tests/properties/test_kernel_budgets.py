@@ -20,14 +20,17 @@ from hypothesis import strategies as st
 
 from codex_credits import (
     Budget,
+    BudgetState,
     BudgetWindow,
     Control,
     PeriodStatement,
+    RateCard,
     UsageEvent,
     UsageLog,
     simulate,
     simulate_many,
 )
+from codex_credits.core.account import open_account
 from codex_credits.core.compare import compare_prepared, tier_candidates
 from codex_credits.core.kernel.budgets import budget_windows
 from codex_credits.core.periods import period_containing
@@ -298,3 +301,31 @@ def test_the_first_listed_refusing_budget_decides_in_a_quiet_hour() -> None:
         assert result.outcomes.blocked.tolist() == [0, 0]
         assert result.outcomes.unserved.tolist() == [0, 1_000_000]
         assert result.periods[0].blocked_ccu == 0
+
+
+def test_a_hand_made_state_whose_alerts_skip_a_fraction() -> None:
+    """Alerts fire in order in every state the engine makes; a state given by hand with
+    only the larger fraction fired is still decided exactly (by the state machine)."""
+    budget = Budget(
+        name="b",
+        scope="project",
+        value="a",
+        amount=Decimal(100),
+        alert_at=(Decimal("0.5"), Decimal("0.8")),
+        window=BudgetWindow(every="week"),
+    )
+    opened = open_account(RateCard.resolve(None), "pro", 1, START, budgets=[budget])
+    state = opened.with_budgets(
+        (
+            BudgetState(
+                budget=budget,
+                spend=Decimal(10),
+                fired=(Decimal("0.8"),),
+                window=opened.budgets[0].window,
+            ),
+        )
+    )
+    events = [UsageEvent(timestamp=START + timedelta(hours=2), ccu=Decimal(45), project_id="a")]
+    fast = simulate(events, state)
+    _assert_equal(fast, simulate(events, state, engine="reference"))
+    assert [(a.threshold, a.spend) for a in fast.alerts] == [(Decimal("0.5"), Decimal(55))]

@@ -4,8 +4,8 @@ Theory of operation (docs/engine.md, "Budgets" and "The kernel"): the rules of a
 budget are those of :mod:`codex_credits.core.budgets`; the kernel only needs
 
 * the **mask**: which events the budget applies to, any scope (a label, a team's
-  users, a pool's sessions, the whole organisation), from
-  :func:`codex_credits.core.budgetmask.budget_mask`;
+  users, a pool's sessions, the whole organisation):
+  :func:`codex_credits.core.budgetmask.budget_mask`, computed once by ``prepare``;
 * the **window of every hour** (:func:`budget_windows`): the billing period, or the
   budget's own day, week, sprint or month, numbered by
   :func:`codex_credits.core.budgetmask.budget_windows`. Spend, overrides and alerts
@@ -32,18 +32,15 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.budgetmask import budget_mask
 from codex_credits.core.budgetmask import budget_windows as window_numbers
 from codex_credits.core.budgets import Budget, BudgetState, Control
 from codex_credits.core.events import BudgetAlert
 from codex_credits.core.statement import EPOCH
 from codex_credits.core.units import from_micro, quantize_ccu, to_micro
-from codex_credits.core.usage import UsageLog
 
 __all__ = [
     "BudgetBook",
     "KernelBudget",
-    "budget_mask",
     "budget_windows",
     "kernel_budgets",
     "prefix_fired",
@@ -101,17 +98,22 @@ class KernelBudget:
 
 
 def kernel_budgets(
-    log: UsageLog, budgets: tuple[Budget, ...], start_us: int, hours: int, anchor: datetime
+    budgets: tuple[Budget, ...],
+    masks: tuple[BoolArray, ...],
+    start_us: int,
+    hours: int,
+    anchor: datetime,
 ) -> tuple[KernelBudget, ...]:
-    """Every budget of a simulation, as the kernel sees it."""
+    """Every budget of a simulation, as the kernel sees it (``masks``: each budget's
+    :func:`~codex_credits.core.budgetmask.budget_mask` of the log)."""
     return tuple(
         KernelBudget(
             budget=b,
-            mask=budget_mask(log, b),
+            mask=mask,
             amount=to_micro(b.amount),
             windows=budget_windows(b, start_us, hours, anchor),
         )
-        for b in budgets
+        for b, mask in zip(budgets, masks, strict=True)
     )
 
 

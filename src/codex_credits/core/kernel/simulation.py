@@ -39,7 +39,7 @@ def lane_input(setup: Setup) -> LaneInput:
         periods=setup.periods,
         period_first_hour=setup.period_first_hour,
         budgets=kernel_budgets(
-            setup.log, setup.budgets, setup.start_us, setup.hours, setup.plan.anchor
+            setup.budgets, setup.matches, setup.start_us, setup.hours, setup.plan.anchor
         ),
         overrides=overrides,
     )

@@ -248,36 +248,44 @@ class _Refusals:
     def __init__(self, book: HourBook, h: int, e: int, near: list[int]) -> None:
         inp, budgets = book.inp, book.budgets
         lo, hi = int(inp.lo[h]), int(inp.hi[e - 1])
-        self.start = lo
-        self.amounts = amounts = inp.amounts[lo:hi]
-        self.binding = np.full(len(amounts), len(inp.budgets), dtype=np.int64)
+        amounts = inp.amounts[lo:hi]
+        binding = np.full(len(amounts), len(inp.budgets), dtype=np.int64)
         for b in near:
             hit = inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
-            self.binding[hit & (self.binding > b)] = b
-        self.hit = self.binding < len(inp.budgets)
-        refused = np.where(self.hit, amounts, 0)
-        self.csum = _prefix(refused)
-        self.by_budget = [_prefix(np.where(b.mask[lo:hi], refused, 0)) for b in inp.budgets]
-        self.masks = [b.mask[lo:hi] for b in inp.budgets]
+            binding[hit & (binding > b)] = b
+        found = np.flatnonzero(binding < len(inp.budgets))
+        self.pos = found + lo
+        """The refused events (in order), their amounts and the budget refusing each."""
+        self.amount = amounts[found]
+        self.binding = binding[found]
+        self.csum = _prefix(self.amount)
+        self.masks = [b.mask for b in inp.budgets]
         self.hour_ends = inp.hi[h:e]
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+    def between(self, lo: int, hi: int) -> int:
+        i, j = np.searchsorted(self.pos, (lo, hi))
+        return int(self.csum[j] - self.csum[i])
+
+    def per_hour(self, lo: Int64Array, hi: Int64Array, b: int | None = None) -> Int64Array:
+        pos, csum = self.pos, self.csum
+        if b is not None:
+            mine = self.masks[b][pos]
+            pos, csum = pos[mine], _prefix(self.amount[mine])
+        result: Int64Array = csum[np.searchsorted(pos, hi)] - csum[np.searchsorted(pos, lo)]
+        return result
 
     def largest_passed(self, b: int) -> Int64Array:
         """Per hour, the largest refused piece in budget ``b``'s scope that a budget
         listed after ``b`` refuses: ``b`` must have room for it at its visit."""
         out = np.zeros(len(self.hour_ends), dtype=np.int64)
-        pos = np.flatnonzero(self.hit & self.masks[b] & (self.binding > b))
-        if len(pos):
-            hours = np.searchsorted(self.hour_ends, pos + self.start, side="right")
-            np.maximum.at(out, hours, self.amounts[pos])
+        sel = self.masks[b][self.pos] & (self.binding > b)
+        if sel.any():
+            hours = np.searchsorted(self.hour_ends, self.pos[sel], side="right")
+            np.maximum.at(out, hours, self.amount[sel])
         return out
-
-    def between(self, lo: int, hi: int) -> int:
-        return int(self.csum[hi - self.start] - self.csum[lo - self.start])
-
-    def per_hour(self, lo: Int64Array, hi: Int64Array, b: int | None = None) -> Int64Array:
-        c = self.csum if b is None else self.by_budget[b]
-        result: Int64Array = c[hi - self.start] - c[lo - self.start]
-        return result
 
 
 def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | None:
@@ -289,4 +297,5 @@ def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | N
         return None
     if book.inp.has_sandbox and any(kb.control is Control.DEGRADED for kb in budgets.budgets):
         return None
-    return _Refusals(book, h, e, near)
+    refusals = _Refusals(book, h, e, near)
+    return refusals if len(refusals) else None

@@ -16,6 +16,12 @@ printed per case. Cases:
   load at 1,000,000 events, so that a superlinear term shows;
 * ``reference``: the per-event state machine (``engine="reference"``) on the first month
   of the 1M trace, against the kernel on the same events (equal results checked).
+* ``extended`` (``--extended``): budgets with windows of their own and a hierarchy
+  (``EXTENDED``: an organisation budget per week, two team budgets per day and a user
+  budget per 14-day sprint under it, a project queue per billing period) on a year of
+  1,000,000 and 5,000,000 events with ten users: the kernel on the whole year, and the
+  kernel against the state machine on the same first month (equal results checked),
+  with their ratio (the state machine is what such budgets ran on before).
 
     PYTHONPATH=src python3 benchmarks/bench_engine.py [--cases year,month] [--old-src DIR]
 """
@@ -32,11 +38,21 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).parent))
 
-from workloads import PROJECTS, START, busy_year, per_event_load
+from workloads import PROJECTS, START, busy_year, log_from_columns, per_event_load
 
-from codex_credits import Budget, Control, compare_tiers, simulate
+from codex_credits import (
+    Budget,
+    BudgetWindow,
+    Control,
+    SimulationResult,
+    UsageLog,
+    compare_tiers,
+    simulate,
+)
 
 MONTH_LOAD = 12.0
 """Month cases: requests of about 1 CCU, so 40k of them saturate one pro seat."""
@@ -58,6 +74,97 @@ BUDGETS = [
     )
     for p, c in zip(PROJECTS, CONTROLS, strict=True)
 ]
+USERS = tuple(f"u{i}" for i in range(10))
+EXTENDED = [
+    Budget(
+        name="org",
+        scope="organisation",
+        value="acme",
+        amount=Decimal(1500),
+        window=BudgetWindow(every="week"),
+        alert_at=(Decimal("0.5"), Decimal("0.9")),
+    ),
+    Budget(
+        name="team:core",
+        scope="team",
+        value="core",
+        members=USERS[:4],
+        amount=Decimal(120),
+        control=Control.HARD_STOP,
+        parent="org",
+        window=BudgetWindow(every="day"),
+        alert_at=(Decimal("0.8"),),
+    ),
+    Budget(
+        name="team:apps",
+        scope="team",
+        value="apps",
+        members=USERS[4:7],
+        amount=Decimal(80),
+        control=Control.HARD_STOP,
+        parent="org",
+        window=BudgetWindow(every="day"),
+    ),
+    Budget(
+        name="user:u0",
+        scope="user",
+        value="u0",
+        amount=Decimal(300),
+        control=Control.HARD_STOP,
+        parent="team:core",
+        window=BudgetWindow(every="sprint", days=14, start=START),
+    ),
+    Budget(
+        name="web",
+        scope="project",
+        value="web",
+        amount=Decimal(2000),
+        control=Control.QUEUE,
+        parent="org",
+    ),
+]
+
+
+def team_year(events: int) -> UsageLog:
+    """``busy_year(events)`` with one of ten users on every event."""
+    log = busy_year(events, 1.0)
+    users = np.random.default_rng(3).integers(1, len(USERS) + 1, size=events).astype(np.int32)
+    return log_from_columns(
+        log.timestamps_us,
+        log.column("ccu_micro"),
+        {"project_id": (log.column("project_id"), PROJECTS), "user_id": (users, USERS)},
+    )
+
+
+def with_extended(log: UsageLog, months: int, engine: str = "batch") -> SimulationResult:
+    """``simulate`` on one pro seat from ``START`` with the ``EXTENDED`` budgets."""
+    return simulate(log, "pro", start=START, months=months, budgets=EXTENDED, engine=engine)  # type: ignore[arg-type]
+
+
+def extended(repeat: int) -> list[str]:
+    """Extended budgets: the kernel on a year, and against the state machine on a month."""
+    lines = []
+    month_end = int(START.timestamp()) * 1_000_000 + 31 * 86_400_000_000
+    for n in (1_000_000, 5_000_000):
+        log = team_year(n)
+        year = best(lambda log=log: with_extended(log, 12), repeat)  # type: ignore[misc]
+        sample = log[: int(np.searchsorted(log.timestamps_us, month_end))]
+        fast = with_extended(sample, 1)
+        t_new = best(lambda s=sample: with_extended(s, 1), repeat)  # type: ignore[misc]
+        t0 = CLOCK()
+        ref = with_extended(sample, 1, "reference")
+        t_ref = CLOCK() - t0
+        assert ref.periods == fast.periods
+        assert ref.outcomes == fast.outcomes
+        assert ref.alerts == fast.alerts
+        blocked = fast.totals.blocked_ccu / (fast.totals.consumed + fast.totals.blocked_ccu)
+        lines.append(
+            f"extended budgets, {n / 1e6:g}M events: kernel {year:.3f} s for the year; "
+            f"first month ({len(sample):,} events, {blocked:.0%} of its CCU blocked by "
+            f"budgets, {len(fast.alerts)} alerts): kernel {t_new:.4f} s, state machine "
+            f"{t_ref:.2f} s, {t_ref / t_new:,.0f}x (equal results checked)"
+        )
+    return lines
 
 
 CLOCK = time.perf_counter
@@ -150,8 +257,6 @@ def old_times(old_src: str, groups: set[str], limit: float, repeat: int) -> dict
 def reference_ratio() -> str:
     log = busy_year(1_000_000, 1.0)
     month_end = int(START.timestamp()) * 1_000_000 + 31 * 86_400_000_000
-    import numpy as np
-
     sample = log[: int(np.searchsorted(log.timestamps_us, month_end))]
     t0 = time.perf_counter()
     ref = simulate(sample, "pro", start=START, months=1, engine="reference")
@@ -176,6 +281,9 @@ def main() -> None:
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("--reference", action="store_true", help="also time the state machine")
     parser.add_argument("--cpu", action="store_true", help="CPU time instead of wall time")
+    parser.add_argument(
+        "--extended", action="store_true", help="also time budget hierarchies and windows"
+    )
     args = parser.parse_args()
     if args.cpu:
         global CLOCK
@@ -197,6 +305,8 @@ def main() -> None:
         print(f"{name:40} {t:9.3f} {cell:>9} {ratio:>8}")
     if args.reference:
         print(reference_ratio())
+    if args.extended:
+        print("\n".join(extended(args.repeat)))
 
 
 if __name__ == "__main__":

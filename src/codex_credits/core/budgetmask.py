@@ -36,11 +36,10 @@ __all__ = ["budget_mask", "budget_windows", "node_spend"]
 
 def _codes(log: UsageLog, dimension: str, values: Sequence[str]) -> npt.NDArray[np.bool_]:
     table = log.labels(dimension)
-    wanted = [table.index(v) for v in values if v in table]
-    column = log.column(dimension)
-    if len(wanted) == 1:  # one label: a comparison, several times faster than isin
-        return np.asarray(column == wanted[0])
-    return np.isin(column, np.asarray(wanted, dtype=np.int64))
+    wanted = np.zeros(len(table), dtype=np.bool_)  # by label code: one lookup per event
+    wanted[[table.index(v) for v in values if v in table]] = True
+    mask: npt.NDArray[np.bool_] = wanted[log.column(dimension)]
+    return mask
 
 
 def budget_mask(log: UsageLog, budget: Budget) -> npt.NDArray[np.bool_]:

@@ -36,6 +36,7 @@ from codex_credits.core.account import (
 from codex_credits.core.budgetmask import budget_mask
 from codex_credits.core.budgets import Budget, BudgetState, Control, Override
 from codex_credits.core.events import Mode, Policy
+from codex_credits.core.kernel.budgets import prefix_fired
 from codex_credits.core.kernel.simulation import run_kernel
 from codex_credits.core.ratecard import RateCard
 from codex_credits.core.replay import (
@@ -110,9 +111,8 @@ def simulate(
         rollover_balance=rollover_balance,
         reserve=reserve,
     )
-    if engine == "reference" or any(b.extended for b in setup.budgets):
-        # hierarchical and periodic budgets (docs/governance.md) run on the
-        # reference engine, exact, until the batch engine supports them
+    if engine == "reference" or not all(prefix_fired(s) for s in setup.state.budgets):
+        # a hand-made budget state whose alerts skip a fraction only the state machine reads
         return run(setup, ReferenceProcessor(setup))
     if engine != "batch":
         raise ConfigError(f"engine must be 'batch' or 'reference', got {engine!r}")

@@ -3,85 +3,125 @@
 Theory of operation (docs/engine.md, "Budgets" and "The kernel"): the rules of a
 budget are those of :mod:`codex_credits.core.budgets`; the kernel only needs
 
-* :func:`budget_mask`: which events the budget applies to (today one label equal to
-  the budget's value);
-* :func:`budget_windows`: the budget's reset window of every hour (today the billing
-  period: spend, overrides and alerts restart when the window changes). Work counts
-  in the window of the hour in which it is served;
+* the **mask**: which events the budget applies to, any scope (a label, a team's
+  users, a pool's sessions, the whole organisation):
+  :func:`codex_credits.core.budgetmask.budget_mask`, computed once by ``prepare``;
+* the **window of every hour** (:func:`budget_windows`): the billing period, or the
+  budget's own day, week, sprint or month, numbered by
+  :func:`codex_credits.core.budgetmask.budget_windows`. Spend, overrides and alerts
+  restart when the window changes; work counts in the window of the hour in which it
+  is served, and an alert names the start of its window;
 * the limit (amount plus this window's overrides) and the control.
 
+A parent changes nothing in a decision: a request counts in every budget whose mask
+holds it (so a parent's spend includes its children's), and every hard stop and queue
+on the way must let it through, the one leaving the least room deciding.
+
 A :class:`BudgetBook` holds the spend, limits and alerts already raised of every
-budget of one lane, as plain integers.
+budget of one lane, as plain integers; it starts from the budget states of the
+account and gives them back (:meth:`BudgetBook.states`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.budgets import Budget, Control
+from codex_credits.core.budgetmask import budget_windows as window_numbers
+from codex_credits.core.budgets import Budget, BudgetState, Control
 from codex_credits.core.events import BudgetAlert
+from codex_credits.core.statement import EPOCH
 from codex_credits.core.units import from_micro, quantize_ccu, to_micro
-from codex_credits.core.usage import UsageLog
 
-__all__ = ["BudgetBook", "KernelBudget", "budget_mask", "budget_windows", "kernel_budgets"]
+__all__ = [
+    "BudgetBook",
+    "KernelBudget",
+    "budget_windows",
+    "kernel_budgets",
+    "prefix_fired",
+]
 
 BoolArray = npt.NDArray[np.bool_]
 Int64Array = npt.NDArray[np.int64]
+HOUR_US = 3_600_000_000
+_UNSET = -(2**62)
+"""The window of a budget that has not entered one yet: the first hour resets it."""
 
 
-def budget_mask(log: UsageLog, budget: Budget) -> BoolArray:
-    """Which events of ``log`` ``budget`` applies to (its scope's label equals its value)."""
-    table = log.labels(budget.scope)
-    if budget.value not in table:
-        return np.zeros(len(log), dtype=np.bool_)
-    return np.asarray(log.column(budget.scope) == table.index(budget.value))
-
-
-def budget_windows(budget: Budget, period_first_hour: tuple[int, ...], hours: int) -> Int64Array:
-    """The reset window of every hour of a simulation: today, its billing period."""
-    window = np.zeros(hours, dtype=np.int64)
-    for first in period_first_hour[1:]:
-        window[first:] += 1
-    return window
+def budget_windows(budget: Budget, start_us: int, hours: int, anchor: datetime) -> Int64Array:
+    """The number of ``budget``'s window for every hour of a simulation from ``start_us``
+    (the billing period's number from ``anchor`` for a billing budget)."""
+    starts = start_us + np.arange(hours, dtype=np.int64) * HOUR_US
+    return window_numbers(budget, starts, anchor)
 
 
 @dataclass(frozen=True)
 class KernelBudget:
     """A budget as the kernel sees it: mask, limit, control, window per hour, alerts."""
 
-    name: str
+    budget: Budget
     mask: BoolArray
     amount: int
-    control: Control
     windows: Int64Array
-    alert_at: tuple[Decimal, ...]
+
+    @property
+    def name(self) -> str:
+        """The budget's name."""
+        return self.budget.name
+
+    @property
+    def control(self) -> Control:
+        """The budget's control."""
+        return self.budget.control
+
+    @property
+    def alert_at(self) -> tuple[Decimal, ...]:
+        """The budget's alert fractions, in increasing order."""
+        return self.budget.alert_at
 
     @property
     def limiting(self) -> bool:
         """True when the budget refuses work (hard stop or queue)."""
         return self.control in (Control.HARD_STOP, Control.QUEUE)
 
+    @property
+    def resets(self) -> Int64Array:
+        """The hours (after the first) where a window of the budget's own begins."""
+        if self.budget.window.billing:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.diff(self.windows)).astype(np.int64) + 1
+
 
 def kernel_budgets(
-    log: UsageLog, budgets: tuple[Budget, ...], period_first_hour: tuple[int, ...], hours: int
+    budgets: tuple[Budget, ...],
+    masks: tuple[BoolArray, ...],
+    start_us: int,
+    hours: int,
+    anchor: datetime,
 ) -> tuple[KernelBudget, ...]:
-    """Every budget of a simulation, as the kernel sees it."""
+    """Every budget of a simulation, as the kernel sees it (``masks``: each budget's
+    :func:`~codex_credits.core.budgetmask.budget_mask` of the log)."""
     return tuple(
         KernelBudget(
-            name=b.name,
-            mask=budget_mask(log, b),
+            budget=b,
+            mask=mask,
             amount=to_micro(b.amount),
-            control=b.control,
-            windows=budget_windows(b, period_first_hour, hours),
-            alert_at=b.alert_at,
+            windows=budget_windows(b, start_us, hours, anchor),
         )
-        for b in budgets
+        for b, mask in zip(budgets, masks, strict=True)
     )
+
+
+def prefix_fired(state: BudgetState) -> bool:
+    """True when the alerts a budget state has raised are its first fractions (as every
+    state the engine makes: a fraction reached means every smaller one was)."""
+    fired = set(state.fired)
+    return fired == set(state.budget.alert_at[: len(fired)])
 
 
 @dataclass
@@ -89,6 +129,8 @@ class BudgetBook:
     """The budgets of one lane in their current window: spend, limits, alerts raised."""
 
     budgets: tuple[KernelBudget, ...]
+    opening: Sequence[BudgetState] = ()
+    """The account's budget states at the first hour (none: every budget fresh)."""
     spend: list[int] = field(init=False)
     extra: list[int] = field(init=False)
     fired: list[int] = field(init=False)
@@ -100,7 +142,20 @@ class BudgetBook:
         self._thresholds: dict[tuple[int, int, int], int] = {}
         n = len(self.budgets)
         self.spend, self.extra, self.fired = [0] * n, [0] * n, [0] * n
-        self.window = [0] * n
+        self.window = [_UNSET] * n
+        for b, state in enumerate(self.opening):
+            kb = self.budgets[b]
+            assert state.budget == kb.budget
+            assert prefix_fired(state), "the kernel counts alerts fired in order"
+            if kb.budget.window.billing:
+                self.window[b] = int(kb.windows[0]) if len(kb.windows) else _UNSET
+            elif state.window is None:
+                continue  # never rolled: the first hour starts it afresh
+            else:
+                self.window[b] = state.window
+            self.spend[b] = to_micro(state.spend)
+            self.extra[b] = to_micro(state.extra)
+            self.fired[b] = len(state.fired)
 
     def limit(self, b: int) -> int:
         """The amount plus this window's overrides."""
@@ -138,6 +193,35 @@ class BudgetBook:
         """An override: raise budget ``b`` for the rest of its window."""
         self.extra[b] += micro
 
+    def window_start(self, b: int, period_start: datetime) -> datetime:
+        """The start of budget ``b``'s current window (``period_start`` for a billing one)."""
+        window = self.budgets[b].budget.window
+        return period_start if window.billing else window.bounds(self.window[b])[0]
+
+    def states(self, hour: datetime) -> tuple[BudgetState, ...]:
+        """The budget states of the account at ``hour``, the start of a new billing period
+        after the last hour: billing budgets afresh, the others rolled to their window."""
+        states = []
+        for b, kb in enumerate(self.budgets):
+            window = kb.budget.window
+            if window.billing:
+                states.append(BudgetState(budget=kb.budget))
+                continue
+            index = window.index(hour)
+            if index != self.window[b]:
+                states.append(BudgetState(budget=kb.budget, window=index))
+                continue
+            states.append(
+                BudgetState(
+                    budget=kb.budget,
+                    spend=from_micro(self.spend[b]),
+                    extra=from_micro(self.extra[b]),
+                    fired=kb.alert_at[: self.fired[b]],
+                    window=index,
+                )
+            )
+        return tuple(states)
+
     def record(
         self, b: int, served: Int64Array, at_us: Int64Array, period_start: datetime
     ) -> list[tuple[int, int, BudgetAlert]]:
@@ -172,20 +256,12 @@ class BudgetBook:
                     BudgetAlert(
                         budget=budget.name,
                         threshold=budget.alert_at[self.fired[b]],
-                        at=_dt(int(at_us[j])),
+                        at=EPOCH + timedelta(microseconds=int(at_us[j])),
                         spend=from_micro(int(after[j])),
                         amount=from_micro(self.limit(b)),
-                        period_start=period_start,
+                        period_start=self.window_start(b, period_start),
                     ),
                 )
             )
             self.fired[b] += 1
         return raised
-
-
-def _dt(us: int) -> datetime:
-    from datetime import timedelta
-
-    from codex_credits.core.statement import EPOCH
-
-    return EPOCH + timedelta(microseconds=us)

@@ -2,10 +2,11 @@
 
 Theory of operation (docs/engine.md, "The kernel"). A lane walks the hours of its
 simulation. From an hour with no work waiting, it looks ahead over a stretch of
-hours (doubling while they stay quiet, never past a period end or an override) and
-decides them together: with every event served whole, the reserve's levels are a
-clamped cumulative sum (:func:`~codex_credits.core.kernel.rules.levels_after`), the
-credits and every budget's spend are cumulative sums, and the stretch is quiet up to
+hours (doubling while they stay quiet, never past a period end, an override or the
+start of a budget's own window) and decides them together: with every event served
+whole, the reserve's levels are a clamped cumulative sum
+(:func:`~codex_credits.core.kernel.rules.levels_after`), the credits and every
+budget's spend are cumulative sums, and the stretch is quiet up to
 the first hour where an hour's demand passes ``L`` plus the reserve at its start, the
 credits run short (a tier without overage), a budget would refuse or waive, or an
 alert threshold is reached. Events too large for any hour are blocked in bulk there
@@ -61,6 +62,8 @@ class LaneInput:
     budget_csum: list[Int64Array] = field(init=False)
     has_sandbox: bool = field(init=False)
     """True when some event has a sandbox part (that a degraded budget may waive)."""
+    resets: Int64Array = field(init=False)
+    """The hours where a budget's own window (a day, week, sprint, month) begins."""
 
     def __post_init__(self) -> None:
         self.has_sandbox = self.sandbox is not None and bool(self.sandbox.any())
@@ -69,6 +72,9 @@ class LaneInput:
         self.lo, self.hi = cut[:-1], cut[1:]
         self.csum = _prefix(self.amounts)
         self.budget_csum = [_prefix(np.where(b.mask, self.amounts, 0)) for b in self.budgets]
+        self.resets = np.unique(
+            np.concatenate([np.zeros(0, dtype=np.int64), *(b.resets for b in self.budgets)])
+        )
 
 
 def _prefix(values: Int64Array) -> Int64Array:
@@ -103,7 +109,7 @@ def run_lane(
     tallies = [PeriodTally(start=p.start, end=p.end) for p in inp.periods]
     tallies[0].micro["granted"] = ledger.pool
     tallies[0].micro["rollover_in"] = ledger.rollover_in
-    budgets = BudgetBook(inp.budgets)
+    budgets = BudgetBook(inp.budgets, state.budgets if inp.budgets else ())
     book = HourBook(rules, inp, budgets, record)
     book.credits = ledger.credits_in
     book.level = to_micro(state.reserve.level)
@@ -128,6 +134,9 @@ def run_lane(
         stop = ends[k]
         if ov_i < len(ov):
             stop = min(stop, ov[ov_i][0])
+        r = int(np.searchsorted(inp.resets, h, side="right"))
+        if r < len(inp.resets):
+            stop = min(stop, int(inp.resets[r]))  # a budget's window starts afresh there
         done = 0
         if not len(book.backlog) and rules.window_hours is None:
             done = _quiet(rules, inp, book, tallies[k], h, min(stop, h + span), k)
@@ -210,6 +219,8 @@ def _quiet(
         spent = budgets.spend[b] + np.cumsum(mine)
         if budget.limiting or (budget.control is Control.DEGRADED and inp.has_sandbox):
             ok &= spent <= budgets.limit(b)
+        if budget.limiting and refusals is not None:
+            ok &= spent + refusals.largest_passed(b) <= budgets.limit(b)
         t = budgets.next_threshold(b)
         if t is not None:
             ok &= (spent < t) | (spent == budgets.spend[b])
@@ -228,27 +239,53 @@ class _Refusals:
     shrink. So a stretch can still be quiet for the rest of the work: the pieces
     larger than a budget's room at the stretch start are refused, and the stretch's
     checks (every other piece in a budget's scope served within its limit) make sure
-    no other piece would be.
+    no other piece would be. The budget that refuses a piece is the first listed whose
+    room at the stretch start is too small (``binding``); a limiting budget listed
+    before it must still have room for the piece at its visit, or it would decide
+    instead (:meth:`largest_passed` bounds what that takes).
     """
 
-    def __init__(self, book: HourBook, lo: int, hi: int, near: list[int]) -> None:
+    def __init__(self, book: HourBook, h: int, e: int, near: list[int]) -> None:
         inp, budgets = book.inp, book.budgets
-        self.start = lo
+        lo, hi = int(inp.lo[h]), int(inp.hi[e - 1])
         amounts = inp.amounts[lo:hi]
-        hit = np.zeros(len(amounts), dtype=np.bool_)
+        binding = np.full(len(amounts), len(inp.budgets), dtype=np.int64)
         for b in near:
-            hit |= inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
-        refused = np.where(hit, amounts, 0)
-        self.csum = _prefix(refused)
-        self.by_budget = [_prefix(np.where(b.mask[lo:hi], refused, 0)) for b in inp.budgets]
+            hit = inp.budgets[b].mask[lo:hi] & (amounts > budgets.room(b))
+            binding[hit & (binding > b)] = b
+        found = np.flatnonzero(binding < len(inp.budgets))
+        self.pos = found + lo
+        """The refused events (in order), their amounts and the budget refusing each."""
+        self.amount = amounts[found]
+        self.binding = binding[found]
+        self.csum = _prefix(self.amount)
+        self.masks = [b.mask for b in inp.budgets]
+        self.hour_ends = inp.hi[h:e]
+
+    def __len__(self) -> int:
+        return len(self.pos)
 
     def between(self, lo: int, hi: int) -> int:
-        return int(self.csum[hi - self.start] - self.csum[lo - self.start])
+        i, j = np.searchsorted(self.pos, (lo, hi))
+        return int(self.csum[j] - self.csum[i])
 
     def per_hour(self, lo: Int64Array, hi: Int64Array, b: int | None = None) -> Int64Array:
-        c = self.csum if b is None else self.by_budget[b]
-        result: Int64Array = c[hi - self.start] - c[lo - self.start]
+        pos, csum = self.pos, self.csum
+        if b is not None:
+            mine = self.masks[b][pos]
+            pos, csum = pos[mine], _prefix(self.amount[mine])
+        result: Int64Array = csum[np.searchsorted(pos, hi)] - csum[np.searchsorted(pos, lo)]
         return result
+
+    def largest_passed(self, b: int) -> Int64Array:
+        """Per hour, the largest refused piece in budget ``b``'s scope that a budget
+        listed after ``b`` refuses: ``b`` must have room for it at its visit."""
+        out = np.zeros(len(self.hour_ends), dtype=np.int64)
+        sel = self.masks[b][self.pos] & (self.binding > b)
+        if sel.any():
+            hours = np.searchsorted(self.hour_ends, self.pos[sel], side="right")
+            np.maximum.at(out, hours, self.amount[sel])
+        return out
 
 
 def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | None:
@@ -260,5 +297,5 @@ def _refusals(book: HourBook, rules: LaneRules, h: int, e: int) -> _Refusals | N
         return None
     if book.inp.has_sandbox and any(kb.control is Control.DEGRADED for kb in budgets.budgets):
         return None
-    inp = book.inp
-    return _Refusals(book, int(inp.lo[h]), int(inp.hi[e - 1]), near)
+    refusals = _Refusals(book, h, e, near)
+    return refusals if len(refusals) else None

@@ -10,7 +10,6 @@ Theory of operation (docs/engine.md, "The kernel"): :func:`lane_input` turns a
 from __future__ import annotations
 
 from codex_credits.core.account import AccountState
-from codex_credits.core.budgets import BudgetState
 from codex_credits.core.kernel.budgets import kernel_budgets
 from codex_credits.core.kernel.lane import LaneInput, LaneResult, run_lane
 from codex_credits.core.kernel.rules import LaneRules
@@ -39,7 +38,9 @@ def lane_input(setup: Setup) -> LaneInput:
         hours=setup.hours,
         periods=setup.periods,
         period_first_hour=setup.period_first_hour,
-        budgets=kernel_budgets(setup.log, setup.budgets, setup.period_first_hour, setup.hours),
+        budgets=kernel_budgets(
+            setup.budgets, setup.matches, setup.start_us, setup.hours, setup.plan.anchor
+        ),
         overrides=overrides,
     )
 
@@ -89,5 +90,5 @@ def final_state(setup: Setup, lane: LaneResult) -> AccountState:
             level=from_micro(lane.level), recent=tuple(from_micro(x) for x in lane.recent)
         ),
         ledger=lane.ledger.ledger(),
-        budgets=tuple(BudgetState(budget=b) for b in setup.budgets),
+        budgets=lane.budgets.states(nxt.start),
     )

@@ -96,3 +96,25 @@ def test_logs_user_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert code == ExitCode.DATA_ERROR and "no such file" in err
     code, _, err = run(capsys, "logs", str(tmp_path), "--tz", "Mars/Base")
     assert code == ExitCode.USAGE_ERROR and "unknown time zone" in err
+
+
+def test_logs_workers_give_the_same_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    write_rollout_history(tmp_path, sessions=10, seed=7, bad_line_rate=0.02)
+    reports = []
+    for workers in ("1", "2", "auto"):
+        code, out, _ = run(capsys, "logs", str(tmp_path), "--format", "json", "--workers", workers)
+        assert code == ExitCode.OK
+        reports.append(json.loads(out))
+    assert reports[0]["rows"]  # something was read
+    assert reports[1] == reports[0] and reports[2] == reports[0]
+
+
+@pytest.mark.parametrize("workers", ["0", "-1", "two", "1.5"])
+def test_logs_workers_must_be_a_whole_number_or_auto(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, workers: str
+) -> None:
+    code, out, err = run(capsys, "logs", str(tmp_path), "--workers", workers)
+    assert code == ExitCode.USAGE_ERROR and out == ""
+    assert "--workers" in err and repr(workers) in err

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_credits.cli.args import add_format, instant_arg
+from codex_credits.cli.args import add_format, instant_arg, positive_int
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
 from codex_credits.cli.progress import progress_bar
@@ -68,6 +69,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fail (exit 3) when any line, rate limit, file or folder had to be skipped",
     )
+    parser.add_argument(
+        "--workers",
+        type=workers_arg,
+        default=1,
+        metavar="N|auto",
+        help="read files in N processes, this one included (auto: one per CPU; default 1); "
+        "the result is the same for any N",
+    )
+
+
+def workers_arg(text: str) -> int:
+    """``auto`` (one per CPU this process may use) or a whole number >= 1."""
+    if text == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    return positive_int(text)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -80,7 +100,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             text = f"{done}/{total} files, {done_bytes / 1e6:.1f}/{total_bytes / 1e6:.1f} MB"
             update(done_bytes, total_bytes, text)
 
-        result = read_codex_logs(path, since=args.since, progress=progress)
+        result = read_codex_logs(path, since=args.since, progress=progress, workers=args.workers)
     _report_problems(result.summary, err)
     if args.strict and result.summary.skipped:
         raise UsageDataError(

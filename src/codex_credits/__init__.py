@@ -159,7 +159,8 @@ if TYPE_CHECKING:
     from codex_credits.core.timeofday import PricingWindow
     from codex_credits.core.timeutil import require_utc
     from codex_credits.core.units import Ccu, Usd, quantize_ccu, round_cents
-    from codex_credits.core.usage import UsageLog, UsageLogBuilder
+    from codex_credits.core.usage import UsageLog
+    from codex_credits.core.usagebuilder import UsageLogBuilder
     from codex_credits.core.usageevent import LogSummary, UsageEvent
     from codex_credits.errors import (
         AmountTypeError,
@@ -523,7 +524,7 @@ _EXPORTS: dict[str, str] = {
     "UsageDataError": "codex_credits.errors",
     "UsageEvent": "codex_credits.core.usageevent",
     "UsageLog": "codex_credits.core.usage",
-    "UsageLogBuilder": "codex_credits.core.usage",
+    "UsageLogBuilder": "codex_credits.core.usagebuilder",
     "UsageReport": "codex_credits.core.reports",
     "UsageSummary": "codex_credits.io.usagesummary",
     "Usd": "codex_credits.core.units",

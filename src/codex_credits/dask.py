@@ -37,7 +37,8 @@ from codex_credits.core.sweep import ROW_FIELDS, AccountPlan
 from codex_credits.core.sweep import simulate_many as simulate_lanes
 from codex_credits.core.timeutil import epoch_us, parse_instant
 from codex_credits.core.units import amount, to_micro
-from codex_credits.core.usage import UsageLog, UsageLogBuilder
+from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 from codex_credits.errors import ConfigError
 
 __all__ = [

@@ -16,7 +16,8 @@ from datetime import date, datetime
 import numpy as np
 
 from codex_credits.core.timeutil import require_utc
-from codex_credits.core.usage import UsageLog, UsageLogBuilder
+from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 
 __all__ = ["team_usage"]
 

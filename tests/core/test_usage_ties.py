@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codex_credits.core.keysort import pack_keys, sort_words
-from codex_credits.core.usage import _TIE_KEYS, UsageLog, UsageLogBuilder
+from codex_credits.core.usage import _TIE_KEYS, UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 
 BIG = 2**63 - 1
 

@@ -26,7 +26,8 @@ from codex_credits.client._models import CodexUsageBucket, CreditStatus, Subscri
 from codex_credits.core.status import AccountStatus
 from codex_credits.core.timeutil import from_epoch
 from codex_credits.core.units import to_micro
-from codex_credits.core.usage import UsageEvent, UsageLog, UsageLogBuilder
+from codex_credits.core.usage import UsageEvent, UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 
 __all__ = [
     "AccountStatus",

@@ -19,7 +19,7 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.timeutil import UtcDatetime
 from codex_credits.core.units import Ccu, Quantity
 
-__all__ = ["DIMENSIONS", "LogSummary", "UsageEvent"]
+__all__ = ["DIMENSIONS", "INT_METERS", "LogSummary", "UsageEvent"]
 
 DIMENSIONS: tuple[str, ...] = (
     "event_id",
@@ -33,6 +33,16 @@ DIMENSIONS: tuple[str, ...] = (
     "model",
 )
 """Labels an event can carry; reports group by any of them."""
+
+
+INT_METERS = (
+    "reasoning_tokens",
+    "tool_calls",
+    "output_tokens",
+    "input_tokens",
+    "cached_input_tokens",
+)
+"""The whole-number meters of an event, in column order."""
 
 
 @final

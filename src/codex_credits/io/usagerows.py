@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codex_credits.core.units import ZERO, to_micro
-from codex_credits.core.usage import DIMENSIONS, UsageLog, UsageLogBuilder
+from codex_credits.core.usage import DIMENSIONS, UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 from codex_credits.errors import UsageDataError
 from codex_credits.io.bounds import MAX_INT64, in_range_us, surrogate_free
 

@@ -28,7 +28,8 @@ from codex_credits.core.ratecard import RateCard
 from codex_credits.core.simulate import simulate
 from codex_credits.core.statement import PeriodStatement
 from codex_credits.core.units import from_micro, to_micro
-from codex_credits.core.usage import UsageLog, UsageLogBuilder
+from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 
 CARD = RateCard.default()
 HOUR_US = 3_600_000_000

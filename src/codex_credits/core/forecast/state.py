@@ -52,7 +52,8 @@ from codex_credits.core.reserve import ReserveState
 from codex_credits.core.simulate import simulate
 from codex_credits.core.timeutil import epoch_seconds, hour_floor
 from codex_credits.core.units import ZERO, from_micro, to_micro
-from codex_credits.core.usage import UsageLog, UsageLogBuilder
+from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagebuilder import UsageLogBuilder
 from codex_credits.errors import ConfigError
 
 __all__ = [

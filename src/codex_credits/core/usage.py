@@ -56,8 +56,8 @@ class UsageLog(Displayed, Sequence[UsageEvent]):
     """An ordered, immutable collection of usage events, stored as columns.
 
     Build one with :meth:`from_events`, :func:`codex_credits.read_usage` or a
-    :class:`~codex_credits.core.usagebuilder.UsageLogBuilder`. ``summary`` says how many rows were read,
-    skipped and dropped as duplicates.
+    :class:`~codex_credits.core.usagebuilder.UsageLogBuilder`. ``summary`` says how
+    many rows were read, skipped and dropped as duplicates.
     """
 
     __slots__ = ("_columns", "_labels", "summary")

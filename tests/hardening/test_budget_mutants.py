@@ -331,24 +331,3 @@ def test_members_and_parents_are_checked_when_a_budget_is_built() -> None:
     with pytest.raises(ValidationError, match="'web' cannot be its own parent"):
         budget(Control.QUEUE, parent="web")
     assert budget(Control.QUEUE, parent="org").parent == "org"
-
-
-@pytest.mark.parametrize(
-    ("scope", "window", "extended"),
-    [
-        ("project", BudgetWindow(), False),
-        ("user", BudgetWindow(), False),
-        ("task_type", BudgetWindow(), False),
-        ("feature", BudgetWindow(), False),
-        ("project", BudgetWindow(every="day"), True),
-        ("session", BudgetWindow(), True),
-        ("key", BudgetWindow(), True),
-        ("team", BudgetWindow(), True),
-        ("organisation", BudgetWindow(), True),
-        ("pool", BudgetWindow(), True),
-    ],
-)
-def test_which_budgets_need_more_than_a_billing_label_match(
-    scope: str, window: BudgetWindow, extended: bool
-) -> None:
-    assert budget(Control.QUEUE, scope=scope, window=window).extended is extended

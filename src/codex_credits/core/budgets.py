@@ -63,7 +63,6 @@ from codex_credits.core.units import ZERO, Ccu, quantize_ccu
 from codex_credits.errors import ConfigError
 
 __all__ = [
-    "CLASSIC_SCOPES",
     "GROUP_SCOPES",
     "SCOPES",
     "Budget",
@@ -102,7 +101,6 @@ SCOPES: dict[str, str] = {
 the group scopes ``team``, ``organisation`` and ``pool``."""
 
 GROUP_SCOPES = ("team", "organisation", "pool")
-CLASSIC_SCOPES = ("project_id", "user_id", "task_type", "feature")
 
 
 class Control(StrEnum):
@@ -158,12 +156,6 @@ class Budget(Frozen):
             if fraction <= 0:
                 raise ValueError(f"alert_at fractions must be > 0, got {fraction}")
         return tuple(sorted(set(value)))
-
-    @property
-    def extended(self) -> bool:
-        """True when the budget needs more than a billing-period label match
-        (a group or session/key scope, or a window of its own)."""
-        return self.scope not in CLASSIC_SCOPES or not self.window.billing
 
     def matches(self, request: Request) -> bool:
         """True when ``request`` falls in this budget's scope."""

@@ -37,6 +37,7 @@ import numpy.typing as npt
 from codex_credits.core.account import AccountState, Plan, advance, apply, apply_override
 from codex_credits.core.budgets import Budget, Override
 from codex_credits.core.events import (
+    REQUEST_LABELS,
     BudgetAlert,
     HourClosed,
     Mode,
@@ -60,6 +61,7 @@ from codex_credits.core.statement import (
 )
 from codex_credits.core.units import from_micro, to_micro
 from codex_credits.core.usage import UsageLog
+from codex_credits.core.usageevent import DIMENSIONS
 
 __all__ = [
     "HOUR_US",
@@ -74,14 +76,8 @@ __all__ = [
 ]
 
 HOUR_US = 3_600_000_000
-LABEL_DIMENSIONS = (
-    "project_id",
-    "user_id",
-    "task_type",
-    "feature",
-    "session_id",
-    "parent_session_id",
-)
+LABEL_DIMENSIONS = tuple(name for name in REQUEST_LABELS if name in DIMENSIONS)
+"""The request labels a usage log carries (a key id is known only at dispatch)."""
 
 Attempt = tuple[int, int, int, int, int, int, int, int, int, int, int]
 """``(served, from_rollover, from_grant, from_overage, from_reserve, waived,

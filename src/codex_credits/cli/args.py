@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,7 @@ __all__ = [
     "non_negative_int",
     "positive_int",
     "start_as_anchor_note",
+    "workers_arg",
 ]
 
 
@@ -72,6 +74,17 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
     return value
+
+
+def workers_arg(text: str) -> int:
+    """``auto`` (one per CPU this process may use) or a whole number >= 1."""
+    if text == "auto":
+        return (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1
+        )
+    return positive_int(text)
 
 
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from codex_credits.cli.args import add_format, instant_arg, positive_int
+from codex_credits.cli.args import add_format, instant_arg, workers_arg
 from codex_credits.cli.exitcodes import ExitCode
 from codex_credits.cli.output import Table
 from codex_credits.cli.progress import progress_bar
@@ -77,17 +76,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="read files in N processes, this one included (auto: one per CPU; default 1); "
         "the result is the same for any N",
     )
-
-
-def workers_arg(text: str) -> int:
-    """``auto`` (one per CPU this process may use) or a whole number >= 1."""
-    if text == "auto":
-        return (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1
-        )
-    return positive_int(text)
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

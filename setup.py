@@ -2,7 +2,7 @@
 
 The extension is optional: without a working C compiler the install still succeeds and
 the package runs in pure Python. Its sources are every ``.c`` file in ``csrc/rollscan/``.
-Rebuild it in place after editing C with ``python3 setup.py build_ext --inplace``.
+Rebuild it in place after editing C with ``python3 -m pip install -e .``.
 """
 
 from __future__ import annotations

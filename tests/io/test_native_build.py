@@ -17,7 +17,7 @@ import codex_credits
 
 REASON = (
     "the optional C extension codex_credits._rollscan is not built; build it in place "
-    "with `python3 setup.py build_ext --inplace` (or `python3 -m pip install -e .`)"
+    "with `python3 -m pip install -e .` (or `python3 setup.py build_ext --inplace`)"
 )
 
 

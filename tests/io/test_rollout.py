@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from ast import literal_eval
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +20,8 @@ from codex_credits import RateCard, read_codex_logs
 from codex_credits.io.rollout import find_rollout_files
 from codex_credits.synthetic_rollouts import usage_object as usage
 from codex_credits.synthetic_rollouts import write_rollout_history
+
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "codex-rollout"
 HEAD = DATA / "rtchess-cli-0.60.1-head.jsonl"
@@ -440,12 +443,14 @@ def test_record_keys_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> N
     script = (
         "import sys; from pathlib import Path; "
         "from codex_credits.io.rollout_parse import parse_rollout_file; "
-        "r = parse_rollout_file(Path(sys.argv[1])); "
-        "print([(c.key_totals, c.key_full) for c in r.candidates])"
+        "from codex_credits.io.rollout_records import KEY_FULL, KEY_TOTALS; "
+        "print([[(c[KEY_TOTALS], c[KEY_FULL]) for c in "
+        "parse_rollout_file(Path(sys.argv[1]), compiled=compiled).candidates] "
+        "for compiled in (True, False)])"
     )
     seen = set()
     for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(SRC)}
         run = subprocess.run(
             [sys.executable, "-c", script, str(path)],
             env=env,
@@ -453,5 +458,7 @@ def test_record_keys_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> N
             text=True,
             check=True,
         )
+        compiled, python = literal_eval(run.stdout)
+        assert compiled == python  # the compiled scanner keys requests as Python does
         seen.add(run.stdout)
     assert len(seen) == 1

@@ -298,13 +298,16 @@ def read_codex_logs(
     reader = Deduplicator(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
-    with gc_paused():  # also while results come back from worker processes
+    # No garbage collection until the per-request tuples are gone again: they
+    # hold no cycles, and a collection would walk them all.
+    with gc_paused():
         for index, (result, size) in enumerate(zip(_results(files, workers), sizes, strict=True)):
             reader.add_file(result)
             done_bytes += size
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
-    log, counts, sessions = reader.finish()
+        log, counts, sessions = reader.finish()
+        del reader.rows, reader.deferred
     windows = tuple(
         _window(obs)
         for obs in sorted(reader.windows.values(), key=lambda o: (o.limit_id or "", o.minutes))

@@ -3,15 +3,17 @@
 :class:`Deduplicator` takes each file's :class:`~codex_credits.io.rollout_records.FileResult`
 in file order and counts each request once (the rules are stated in
 :mod:`codex_credits.io.rollout`). A counted request is kept as the candidate
-object itself, one list append; the log's columns are made at the end, each
-in one pass over that list (NumPy arrays, labels coded through one
-dictionary), not one builder call per request.
+tuple itself (:data:`~codex_credits.io.rollout_records.Packed`), one list
+append; the log's columns are made at the end from that list turned into
+columns in one step (NumPy arrays, labels coded through one dictionary), not
+one builder call per request.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,26 @@ import numpy.typing as npt
 
 from codex_credits.core.usage import DIMENSIONS, LogSummary, UsageLog
 from codex_credits.io.bounds import MAX_INT64
-from codex_credits.io.rollout_records import Candidate, FileResult, WindowObservation
+from codex_credits.io.rollout_records import (
+    CACHE_WRITE,
+    FAST,
+    KEY_FULL,
+    KEY_TOTALS,
+    LINE,
+    MODEL,
+    PAIRED,
+    PATH,
+    PROJECT,
+    RESPONSE_ID,
+    SESSION,
+    SUSPECT,
+    TOOLS,
+    TS_US,
+    USAGE,
+    FileResult,
+    Packed,
+    WindowObservation,
+)
 
 __all__ = ["COUNTS", "Deduplicator"]
 
@@ -57,12 +78,14 @@ class Deduplicator:
         self.problems: list[str] = []
         self.skipped = 0
         # the counted requests, in the order counted; a row is an index here
-        self.rows: list[Candidate] = []
+        self.rows: list[Packed] = []
+        # row -> more tool calls than its tuple says (a later copy held more)
+        self.tools: dict[int, int] = {}
         # key -> row of the counted event (-1: counted, but before ``since``)
         self.seen_full: dict[int, int] = {}
         self.seen_totals: dict[int, int] = {}
         self.seen_responses: dict[int, int] = {}
-        self.deferred: list[Candidate] = []
+        self.deferred: list[Packed] = []
         self.windows: dict[tuple[str, int], WindowObservation] = {}
         self.counts = dict.fromkeys(COUNTS, 0)
         # running token totals of the counted requests (no total may pass MAX_INT64)
@@ -99,50 +122,53 @@ class Deduplicator:
             if mine is None or mine.observed_us <= seen.observed_us:
                 self.windows[key] = seen
         seen_full = self.seen_full
+        seen_totals = self.seen_totals
         for candidate in result.candidates:
-            if candidate.response_id is not None:
+            if candidate[RESPONSE_ID] is not None:
                 self._record(candidate)
-            elif candidate.suspect:
+            elif candidate[SUSPECT]:
                 self.deferred.append(candidate)
             else:  # the usual request: counted unless its triple was
-                row = seen_full.get(candidate.key_full)
+                key = candidate[KEY_FULL]
+                row = seen_full.get(key)
                 if row is not None:
                     self._copied(row, candidate)
                     continue
                 row = self._emit(candidate)
-                seen_full[candidate.key_full] = row
-                self.seen_totals[candidate.key_totals] = row
+                seen_full[key] = row
+                seen_totals[candidate[KEY_TOTALS]] = row
 
-    def _once(self, candidate: Candidate) -> None:
+    def _once(self, candidate: Packed) -> None:
         """Count a copied-history ``candidate`` unless its triple or its pair was counted."""
-        row = self.seen_full.get(candidate.key_full)
+        row = self.seen_full.get(candidate[KEY_FULL])
         if row is None:
-            row = self.seen_totals.get(candidate.key_totals)
+            row = self.seen_totals.get(candidate[KEY_TOTALS])
         if row is not None:
             self._copied(row, candidate)
             return
         row = self._emit(candidate)
-        self.seen_full[candidate.key_full] = row
-        self.seen_totals[candidate.key_totals] = row
+        self.seen_full[candidate[KEY_FULL]] = row
+        self.seen_totals[candidate[KEY_TOTALS]] = row
 
-    def _record(self, record: Candidate) -> None:
+    def _record(self, record: Packed) -> None:
         """A per-response record: once per response id, and once with its token_count."""
-        row = self.seen_responses.get(record.key_full)
-        paired = record.paired
+        key = record[KEY_FULL]
+        row = self.seen_responses.get(key)
+        paired = record[PAIRED]
         if row is None and paired is not None:
             # a copy of the token_count alone may have been counted already
             row = self.seen_full.get(paired[0])
         if row is not None:
-            self.seen_responses[record.key_full] = row
+            self.seen_responses[key] = row
             self._copied(row, record)
             return
         row = self._emit(record)
-        self.seen_responses[record.key_full] = row
+        self.seen_responses[key] = row
         if paired is not None:
             self.seen_full[paired[0]] = row
             self.seen_totals[paired[1]] = row
 
-    def _copied(self, row: int, candidate: Candidate) -> None:
+    def _copied(self, row: int, candidate: Packed) -> None:
         """A second sighting of a counted request: count it, keep the fuller tool count.
 
         A copy made mid-request holds only the tool calls written before the
@@ -150,26 +176,26 @@ class Deduplicator:
         """
         self.counts["copied_requests"] += 1
         if row >= 0:
-            kept = self.rows[row]
-            if candidate.tools > kept.tools:
-                kept.tools = candidate.tools
+            tools = candidate[TOOLS]
+            if tools > self.tools.get(row, self.rows[row][TOOLS]):
+                self.tools[row] = tools
 
-    def _emit(self, candidate: Candidate) -> int:
+    def _emit(self, candidate: Packed) -> int:
         """Count ``candidate`` as an event; returns its row (-1 when before ``since``)."""
-        if self.since_us is not None and candidate.ts_us < self.since_us:
+        if self.since_us is not None and candidate[TS_US] < self.since_us:
             self.counts["before_since"] += 1
             return -1
-        inp, _, out, reasoning, _ = candidate.usage
+        inp, _, out, reasoning, _ = candidate[USAGE]
         inp += self.inp
         out += self.out
         reasoning += self.reasoning
-        cache_write = self.cache_write + candidate.cache_write
-        if max(inp, out, reasoning, cache_write) > MAX_INT64:
+        cache_write = self.cache_write + candidate[CACHE_WRITE]
+        if inp > MAX_INT64 or out > MAX_INT64 or reasoning > MAX_INT64 or cache_write > MAX_INT64:
             self.counts["bad_lines"] += 1
             self.skipped += 1
             self._note(
                 [
-                    f"{candidate.path}:{candidate.line}: the request would carry the token "
+                    f"{candidate[PATH]}:{candidate[LINE]}: the request would carry the token "
                     f"totals past {MAX_INT64}; it is skipped"
                 ]
             )
@@ -181,7 +207,7 @@ class Deduplicator:
 
     def finish(self) -> tuple[UsageLog, dict[str, int], int]:
         """The log (sorted by time), the counters and the number of sessions."""
-        self.deferred.sort(key=lambda cand: cand.ts_us)
+        self.deferred.sort(key=itemgetter(TS_US))
         for candidate in self.deferred:
             self._once(candidate)
         self.deferred = []
@@ -192,21 +218,23 @@ class Deduplicator:
         c["output_tokens"] = self.out
         c["reasoning_output_tokens"] = self.reasoning
         c["cache_write_input_tokens"] = self.cache_write
-        rows = self.rows
+        fields = list(zip(*self.rows, strict=True)) if n else [()] * (USAGE + 1)
         meters = np.fromiter(
-            chain.from_iterable([r.usage for r in rows]), dtype=np.int64, count=5 * n
+            chain.from_iterable(fields[USAGE]), dtype=np.int64, count=5 * n
         ).reshape(n, 5)
-        tool_calls = np.fromiter([r.tools for r in rows], dtype=np.int64, count=n)
-        session = [r.session for r in rows]
+        tool_calls = np.fromiter(fields[TOOLS], dtype=np.int64, count=n)
+        for row, tools in self.tools.items():
+            tool_calls[row] = tools
+        session = list(fields[SESSION])
         c["cached_input_tokens"] = int(meters[:, 1].sum())
         c["tool_calls"] = int(tool_calls.sum())
         zeros = np.zeros(n, dtype=np.int64)
         columns: dict[str, npt.NDArray[Any]] = {
-            "ts_us": np.fromiter([r.ts_us for r in rows], dtype=np.int64, count=n),
+            "ts_us": np.fromiter(fields[TS_US], dtype=np.int64, count=n),
             "ccu_micro": zeros,
             "has_ccu": np.zeros(n, dtype=np.bool_),
             "sandbox_micro_minutes": zeros.copy(),
-            "fast": np.fromiter([r.fast for r in rows], dtype=np.bool_, count=n),
+            "fast": np.fromiter(fields[FAST], dtype=np.bool_, count=n),
             "reasoning_tokens": meters[:, 3].copy(),
             "tool_calls": tool_calls,
             "output_tokens": meters[:, 2].copy(),
@@ -214,9 +242,9 @@ class Deduplicator:
             "cached_input_tokens": meters[:, 1].copy(),
         }
         given = {
-            "model": [r.model for r in rows],
+            "model": list(fields[MODEL]),
             "session_id": session,
-            "project_id": [r.project for r in rows],
+            "project_id": list(fields[PROJECT]),
         }
         labels: dict[str, tuple[str | None, ...]] = {}
         for name in (*DIMENSIONS, "sandbox_class"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from hashlib import blake2b
 from typing import Any, Final
 
 from codex_credits.io.bounds import in_range_us
@@ -22,6 +23,7 @@ __all__ = [
     "loads",
     "parse_ts",
     "project",
+    "stable_key",
     "timestamp",
     "usage",
 ]
@@ -135,3 +137,12 @@ def parse_ts(stamp: str) -> int:
 def project(cwd: str) -> str | None:
     name = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return name or None
+
+
+def stable_key(text: str) -> int:
+    """A 64-bit key for ``text`` that is the same in every process.
+
+    ``hash(str)`` is salted per process, so keys sent back from worker
+    processes (or compared across runs) must not use it.
+    """
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)

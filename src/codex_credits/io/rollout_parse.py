@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import io
 from collections import defaultdict, deque
-from hashlib import blake2b
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,9 +47,13 @@ from codex_credits.io.rollout_fields import BadLine as _BadLine
 from codex_credits.io.rollout_fields import int_field as _int_field
 from codex_credits.io.rollout_fields import parse_ts as _parse_ts
 from codex_credits.io.rollout_fields import project as _project
+from codex_credits.io.rollout_fields import stable_key as _stable_key
 from codex_credits.io.rollout_fields import timestamp as _timestamp
 from codex_credits.io.rollout_fields import usage as _usage
-from codex_credits.io.rollout_limits import observe_windows, read_rate_limits
+from codex_credits.io.rollout_limits import read_rate_limits
+from codex_credits.io.rollout_native import NOT_JSON as _NOT_JSON
+from codex_credits.io.rollout_native import NOT_OBJECT as _NOT_OBJECT
+from codex_credits.io.rollout_native import finish_file, scan_file
 from codex_credits.io.rollout_records import (
     Candidate,
     FileResult,
@@ -65,18 +68,17 @@ _PROBLEM_LIMIT: Final = 1000
 _REPLAY_SPAN_US: Final = 2_000_000
 
 
-_NOT_JSON: Final = "not valid JSON (a truncated or corrupt line)"
-_NOT_OBJECT: Final = "not a JSON object"
-
-
-def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
+def parse_rollout_file(path: Path, *, reference: bool = False, compiled: bool = True) -> FileResult:
     """Read one rollout file into a :class:`FileResult`; never raises for bad lines.
 
-    Every line is decoded in full, so every broken line is found and counted.
-    The file is read whole and then line by line in memory, and the most frequent
-    record (a ``response_item``) is handled inline. ``reference=True`` reads
-    the file line by line and hands every line to one general function
-    instead: slower, the same result (a property test holds the two together).
+    Every line is checked in full, so every broken line is found and counted.
+    The file is read whole. Where the compiled scanner is built
+    (:mod:`codex_credits.io.rollout_native`) it reads the file, unless the
+    file has a line it leaves to this reader, or ``compiled=False``. This
+    reader decodes each line in memory, handling the most frequent record (a
+    ``response_item``) inline. ``reference=True`` reads the file line by line
+    and hands every line to one general function instead: slower, the same
+    result (property tests hold the three together).
 
     Raises:
         OSError: the file cannot be opened or read.
@@ -92,8 +94,16 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
                     continue
                 _apply(raw, line_no, state, result, records)
         return _finish(state, result, records)
+    data = path.read_bytes()
+    if compiled:
+        scanned = scan_file(state, data)
+        if scanned is not None:
+            result, broken = scanned
+            for line, message in broken:
+                _bad(result, state.path, line, message)
+            return result
     line_no = 0
-    for raw in io.BytesIO(path.read_bytes()):  # splits at b"\n" with memchr, keeps it
+    for raw in io.BytesIO(data):  # splits at b"\n" with memchr, keeps it
         line_no += 1
         if len(raw) < 3 and not raw.strip():
             continue
@@ -127,12 +137,11 @@ def parse_rollout_file(path: Path, *, reference: bool = False) -> FileResult:
 
 
 def _finish(state: FileState, result: FileResult, records: list[Candidate]) -> FileResult:
-    result.unattributed_tools = state.pending_tools
-    result.duplicate_records = state.duplicate_records
-    observe_windows(state, result)
+    found = state.candidates
     if records:
-        _pair_records(result.candidates, records)
-    return result
+        _pair_records(found, records)
+    result.candidates = [candidate.pack() for candidate in found]
+    return finish_file(state, result)
 
 
 def _apply(
@@ -268,7 +277,7 @@ def _token_count(
     key_full = hash((ts_us, *same))
     cache_write = _int_field(raw_last, "cache_write_input_tokens")
     candidate = Candidate(ts_us, last, key_totals, key_full, state, line, None, cache_write)
-    _add(state, result.candidates, candidate)
+    _add(state, candidate)
 
 
 def _usage_record(
@@ -303,11 +312,11 @@ def _usage_record(
     return candidate
 
 
-def _add(state: FileState, candidates: list[Candidate], candidate: Candidate) -> None:
+def _add(state: FileState, candidate: Candidate) -> None:
     if state.pending_tools:
         candidate.tools += state.pending_tools
         state.pending_tools = 0
-    candidates.append(candidate)
+    state.candidates.append(candidate)
     state.last = candidate
 
 
@@ -397,15 +406,6 @@ def _pair_records(candidates: list[Candidate], records: list[Candidate]) -> None
     kept.extend(records)
     kept.sort(key=lambda c: c.line)
     candidates[:] = kept
-
-
-def _stable_key(text: str) -> int:
-    """A 64-bit key for ``text`` that is the same in every process.
-
-    ``hash(str)`` is salted per process, so keys sent back from worker
-    processes (or compared across runs) must not use it.
-    """
-    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little", signed=True)
 
 
 def _bad(result: FileResult, path: Path | str, line: int, message: str) -> None:

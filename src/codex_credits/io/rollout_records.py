@@ -14,7 +14,15 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Candidate", "FileResult", "FileState", "Usage", "Window", "WindowObservation"]
+__all__ = [
+    "Candidate",
+    "FileResult",
+    "FileState",
+    "Packed",
+    "Usage",
+    "Window",
+    "WindowObservation",
+]
 
 Usage = tuple[int, int, int, int, int]
 """input, cached input, output, reasoning output, total tokens."""
@@ -22,6 +30,14 @@ Usage = tuple[int, int, int, int, int]
 
 Window = tuple[int, int | float, int | None]
 """A checked window: minutes, used percent, reset time (Unix seconds) or None."""
+
+
+Packed = tuple[Any, ...]
+"""A :class:`Candidate` as a tuple of its fields, in slot order (:meth:`Candidate.pack`).
+
+A file's candidates are kept and handed on in this form: cheap to make (the
+compiled scanner makes them directly), to send between processes and to read.
+The positions are named below (``TOOLS``, ``TS_US``, ...)."""
 
 
 class Candidate:
@@ -73,35 +89,29 @@ class Candidate:
         self.paired: tuple[int, int] | None = None
         """``(key_full, key_totals)`` of the token_count this record stands for."""
 
-    def pack(self) -> tuple[Any, ...]:
+    def pack(self) -> Packed:
         """The fields as one tuple, in slot order (cheap to send between processes)."""
         return _pack(self)
 
-    @classmethod
-    def unpack(cls, packed: tuple[Any, ...]) -> Candidate:
-        """The candidate :meth:`pack` gave."""
-        self = cls.__new__(cls)
-        (
-            self.cache_write,
-            self.fast,
-            self.key_full,
-            self.key_totals,
-            self.line,
-            self.model,
-            self.paired,
-            self.path,
-            self.project,
-            self.response_id,
-            self.session,
-            self.suspect,
-            self.tools,
-            self.ts_us,
-            self.usage,
-        ) = packed
-        return self
-
 
 _pack = attrgetter(*Candidate.__slots__)
+(
+    CACHE_WRITE,
+    FAST,
+    KEY_FULL,
+    KEY_TOTALS,
+    LINE,
+    MODEL,
+    PAIRED,
+    PATH,
+    PROJECT,
+    RESPONSE_ID,
+    SESSION,
+    SUSPECT,
+    TOOLS,
+    TS_US,
+    USAGE,
+) = range(len(Candidate.__slots__))
 
 
 class WindowObservation:
@@ -158,7 +168,7 @@ class FileResult:
     )
 
     def __init__(self) -> None:
-        self.candidates: list[Candidate] = []
+        self.candidates: list[Packed] = []
         self.bad_rate_limits = 0
         self.unreadable = 0
         self.duplicate_records = 0
@@ -174,9 +184,9 @@ class FileResult:
         self.windows: dict[tuple[str, int], WindowObservation] = {}
 
     def __getstate__(self) -> tuple[Any, ...]:
-        """Candidates as tuples: a worker hands back plain data, quick to pickle and load."""
+        """Plain data: a worker hands back tuples, quick to pickle and load."""
         return (
-            [c.pack() for c in self.candidates],
+            self.candidates,
             [(key, obs.pack()) for key, obs in self.windows.items()],
             _counts(self),
         )
@@ -185,8 +195,7 @@ class FileResult:
         packed, windows, counts = state
         for name, value in zip(_COUNTS, counts, strict=True):
             setattr(self, name, value)
-        unpack = Candidate.unpack
-        self.candidates = [unpack(p) for p in packed]
+        self.candidates = packed
         self.windows = {key: WindowObservation(*obs) for key, obs in windows}
 
 
@@ -198,6 +207,7 @@ class FileState:
     """What one file's reading carries from line to line."""
 
     __slots__ = (
+        "candidates",
         "duplicate_records",
         "fast",
         "forked",
@@ -231,6 +241,8 @@ class FileState:
         self.start_us = -(2**62)
         self.prev_total: Usage | None = None
         self.last: Candidate | None = None
+        self.candidates: list[Candidate] = []
+        """The requests found so far, but for per-response records."""
         self.pending_tools = 0
         self.responses: dict[str, Candidate] = {}
         self.duplicate_records = 0

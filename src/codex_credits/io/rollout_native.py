@@ -1,0 +1,100 @@
+"""One rollout file read by the compiled scanner, when it is built.
+
+``codex_credits._rollscan`` is an optional C extension (built on install where
+a C compiler is found; the package works without it). It reads a whole file
+with the rules of :mod:`codex_credits.io.rollout_parse`, in one pass over the
+bytes: a strict JSON scanner checks every line in full (so every broken line
+is still found) and picks out only the fields the rules read. It handles the
+usual shapes of every record; a file with a line it does not handle the same
+way (a field the Python reader would report as a problem, an unusual shape, a
+line it is not sure is valid JSON that the decoder accepts) is declined as a
+whole and read by the Python reader instead. Lines it is not sure of are
+handed to the same JSON decoder as the Python reader uses, so both agree on
+what a broken line is. A property test holds the two readers together.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from types import ModuleType
+from typing import Any, Final
+
+from codex_credits.io.bounds import MAX_SECONDS, MIN_SECONDS
+from codex_credits.io.rollout_fields import MAX_TOKENS, BadLine, loads, parse_ts, stable_key
+from codex_credits.io.rollout_limits import observe_windows
+from codex_credits.io.rollout_records import FileResult, FileState
+
+__all__ = ["AVAILABLE", "NOT_JSON", "NOT_OBJECT", "finish_file", "scan_file"]
+
+NOT_JSON: Final = "not valid JSON (a truncated or corrupt line)"
+NOT_OBJECT: Final = "not a JSON object"
+_MESSAGES: Final = (NOT_JSON, NOT_OBJECT)
+
+
+def _load() -> ModuleType | None:
+    try:
+        _rollscan = import_module("codex_credits._rollscan")
+    except ImportError:
+        return None
+    # The compiled keys restate Python's hash of tuples of ints; use them only
+    # where they agree with this interpreter's.
+    last = (7, 3, 2, 1, 9)
+    for ts_us, total in ((1_764_000_000_123_456, (70, 30, 20, 10, 90)), (-5, None), (-1, last)):
+        same = (total or (), last)
+        if _rollscan.keys(ts_us, total, last) != (hash(same), hash((ts_us, *same))):
+            return None
+    return _rollscan
+
+
+_native: Final = _load()
+AVAILABLE: Final = _native is not None
+"""Whether the compiled scanner is built and agrees with this interpreter."""
+
+
+def scan_file(state: FileState, data: bytes) -> tuple[FileResult, list[tuple[int, str]]] | None:
+    """The file's result and its broken lines (line, problem); None if declined.
+
+    ``state`` is the fresh state of the file (its path and the session its
+    name gives).
+    """
+    if _native is None:
+        return None
+    scanned: Any = _native.scan(
+        data,
+        state.path,
+        state.session,
+        loads,
+        parse_ts,
+        stable_key,
+        BadLine,
+        MAX_TOKENS,
+        MIN_SECONDS,
+        MAX_SECONDS,
+    )
+    if scanned is None:
+        return None
+    result = FileResult()
+    (
+        result.lines,
+        result.token_counts,
+        result.repeats,
+        result.resets,
+        result.records,
+        result.unknown,
+        state.duplicate_records,
+        state.pending_tools,
+        bad,
+        result.candidates,
+        limits,
+    ) = scanned
+    state.limits = dict(limits)
+    broken = [(line, _MESSAGES[code]) for line, code in bad]
+    return finish_file(state, result), broken
+
+
+def finish_file(state: FileState, result: FileResult) -> FileResult:
+    """Move what the file's state holds at its end into its result."""
+    result.unattributed_tools = state.pending_tools
+    result.duplicate_records = state.duplicate_records
+    observe_windows(state, result)
+    return result

@@ -1,8 +1,8 @@
 """The fast rollout reader equals its reference, on random logs full of traps.
 
-The fast path reads a file whole, splits it at newlines in memory and handles
-response items inline; worker processes hand
-back compact tuples. The reference reads the file line by line and sends
+The fast paths read a file whole: the compiled scanner (where it is built)
+and the Python reader that splits it at newlines in memory and handles
+response items inline; worker processes hand back compact tuples. The reference reads the file line by line and sends
 every line through one general function. Random
 files mix real-shaped records with torn lines, repeated lines, junk, blank
 lines, CRLF endings, byte-order marks, bytes that are not UTF-8 and a last
@@ -180,10 +180,11 @@ def test_the_fast_path_equals_the_reference(tmp_path_factory: Any, files: list[b
     for index, data in enumerate(files):
         path = folder / f"rollout-{index}.jsonl"
         path.write_bytes(data)
-        fast = parse_rollout_file(path)
-        assert fast.__getstate__() == reference(path)
-        # what a worker process hands back is the same result
-        assert pickle.loads(pickle.dumps(fast)).__getstate__() == fast.__getstate__()
+        for compiled in (True, False):  # the compiled scanner (where built), and Python
+            fast = parse_rollout_file(path, compiled=compiled)
+            assert fast.__getstate__() == reference(path)
+            # what a worker process hands back is the same result
+            assert pickle.loads(pickle.dumps(fast)).__getstate__() == fast.__getstate__()
 
 
 def view(folder: Path, workers: int) -> tuple[Any, ...]:

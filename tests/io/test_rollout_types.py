@@ -85,8 +85,9 @@ def test_a_value_of_any_type_in_any_field_never_fails_the_reader(
 ) -> None:
     path = tmp_path_factory.mktemp("types") / "rollout.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    fast = parse_rollout_file(path)
-    assert fast.__getstate__() == parse_rollout_file(path, reference=True).__getstate__()
+    expected = parse_rollout_file(path, reference=True).__getstate__()
+    for compiled in (True, False):
+        assert parse_rollout_file(path, compiled=compiled).__getstate__() == expected
 
 
 SETTINGS_LINE = {
@@ -132,5 +133,6 @@ def test_every_field_of_every_record_holding_every_type(tmp_path: Path, kind: An
     ]
     path = tmp_path / "rollout.jsonl"
     path.write_text("\n".join([json.dumps(base), *lines, json.dumps(base)]) + "\n")
-    fast = parse_rollout_file(path)
-    assert fast.__getstate__() == parse_rollout_file(path, reference=True).__getstate__()
+    expected = parse_rollout_file(path, reference=True).__getstate__()
+    for compiled in (True, False):
+        assert parse_rollout_file(path, compiled=compiled).__getstate__() == expected

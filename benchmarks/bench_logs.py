@@ -12,6 +12,8 @@ rate-limit fields, torn lines). It prints:
 * the plain baseline in this process: read every line and parse it with orjson;
 * our import (read_codex_logs) with 1 worker and with one per CPU: MB/s and the
   ratio to the baseline, and whether the totals equal the generator's truth;
+  where the compiled scanner is built, also the Python reader alone (1 worker),
+  whose summary must equal the scanner's;
 * ccusage from the npm registry on the same files (``ccusage codex daily
   --json --offline`` with CODEX_HOME pointing at them): MB/s, token totals, and
   the ratio of our MB/s to its MB/s. With ``--with-js`` also the last JavaScript
@@ -42,6 +44,7 @@ from typing import Any
 
 import orjson
 
+from codex_credits.io import rollout_native
 from codex_credits.io.rollout import find_rollout_files, read_codex_logs
 from codex_credits.synthetic_rollouts import write_rollout_history
 
@@ -107,11 +110,18 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def ours(root: Path, workers: int) -> tuple[float, float, Any]:
-    cpu = cpu_seconds()
-    started = time.perf_counter()
-    result = read_codex_logs(root, workers=workers)
-    return time.perf_counter() - started, cpu_seconds() - cpu, result
+def ours(root: Path, workers: int, *, compiled: bool = True) -> tuple[float, float, Any]:
+    """Our import; ``compiled=False`` reads every file with the Python reader."""
+    scanner = rollout_native._native
+    if not compiled:
+        rollout_native._native = None  # type: ignore[misc]
+    try:
+        cpu = cpu_seconds()
+        started = time.perf_counter()
+        result = read_codex_logs(root, workers=workers)
+        return time.perf_counter() - started, cpu_seconds() - cpu, result
+    finally:
+        rollout_native._native = scanner  # type: ignore[misc]
 
 
 def install(spec: str, binary: str, npm_prefix: Path) -> tuple[Path | None, str]:
@@ -201,6 +211,11 @@ def main() -> int:
             wall, spent, result = ours(root, workers)
             _keep(best, cpu, _ours(workers), wall, spent)
             outputs["ours"] = result
+        if rollout_native.AVAILABLE:
+            wall, spent, result = ours(root, 1, compiled=False)
+            _keep(best, cpu, PYTHON_READER, wall, spent)
+            if result.summary != outputs["ours"].summary:
+                raise SystemExit("the Python reader and the compiled scanner disagree")
         for spec, _, argv in tools:
             exe, why = exes[spec]
             if exe is None:
@@ -233,6 +248,8 @@ def main() -> int:
         f"{s.copied_requests} copied requests counted once, {s.total_resets} resets, "
         f"{s.bad_lines} bad lines reported"
     )
+    built = "built" if rollout_native.AVAILABLE else "not built: the Python reader reads every file"
+    print(f"compiled scanner (codex_credits._rollscan): {built}")
     title = f"reader (best of {args.repeat})"
     print(f"\n{title:34} {'seconds':>8} {'MB/s':>8} {'x baseline':>10} {'CPU s':>8}")
     for name, wall in best.items():
@@ -278,6 +295,9 @@ def _keep(
     """Keep the best wall time of ``name`` and the least CPU time (each its own best)."""
     best[name] = min(best.get(name, 1e9), wall)
     cpu[name] = min(cpu.get(name, 1e9), spent)
+
+
+PYTHON_READER = "codex-credits, Python reader (1)"
 
 
 def _ours(workers: int) -> str:

@@ -40,6 +40,9 @@ typedef struct {
     unsigned char lens[32]; /* filled by jkeys_init */
 } jkeys;
 
+/* Choose the widest string search the processor has (once, when loading). */
+void jscan_init(void);
+
 /* Fill the lengths of the names (once, before the keys are used). */
 void jkeys_init(jkeys *keys);
 

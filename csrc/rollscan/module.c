@@ -3,6 +3,7 @@
  * scan() returns what codex_credits/io/rollout_native.py turns into a FileResult,
  * or None when the file has a line this code leaves to the Python reader.
  */
+#include "dedupe.h"
 #include "rollstate.h"
 
 #include <string.h>
@@ -27,25 +28,42 @@ static void free_state(st_t *st) {
 static PyObject *none_or(PyObject *obj) { return obj ? Py_NewRef(obj) : Py_NewRef(Py_None); }
 
 static PyObject *usage_tuple(const long long *u) {
-    return Py_BuildValue("(LLLLL)", u[0], u[1], u[2], u[3], u[4]);
+    PyObject *t = PyTuple_New(5);
+    if (!t) return NULL;
+    for (int i = 0; i < 5; i++) {
+        PyObject *v = PyLong_FromLongLong(u[i]);
+        if (!v) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
+static PyObject *hash_pair(const cand_t *c) {
+    if (!c->has_paired) return Py_NewRef(Py_None);
+    return Py_BuildValue("(nn)", (Py_ssize_t)c->paired_full, (Py_ssize_t)c->paired_totals);
 }
 
 /* The candidate in the slot order of rollout_records.Candidate (its pack()). */
 static PyObject *pack(const st_t *st, const cand_t *c) {
-    PyObject *use = usage_tuple(c->usage);
-    if (!use) return NULL;
-    PyObject *paired = c->has_paired ? Py_BuildValue("(nn)", (Py_ssize_t)c->paired_full,
-                                                     (Py_ssize_t)c->paired_totals)
-                                     : Py_NewRef(Py_None);
-    if (!paired) {
-        Py_DECREF(use);
-        return NULL;
+    PyObject *t = PyTuple_New(15);
+    if (!t) return NULL;
+    PyObject *items[15] = {
+        PyLong_FromLongLong(c->cache_write), PyBool_FromLong(c->fast),
+        PyLong_FromSsize_t((Py_ssize_t)c->key_full), PyLong_FromSsize_t((Py_ssize_t)c->key_totals),
+        PyLong_FromLongLong(c->line), none_or(c->model), hash_pair(c), Py_NewRef(st->path),
+        none_or(c->project), none_or(c->response_id), none_or(c->session),
+        PyBool_FromLong(c->suspect), PyLong_FromLongLong(c->tools), PyLong_FromLongLong(c->ts_us),
+        usage_tuple(c->usage)};
+    int ok = 1;
+    for (int i = 0; i < 15; i++) {
+        if (!items[i]) ok = 0;
+        PyTuple_SET_ITEM(t, i, items[i] ? items[i] : Py_NewRef(Py_None));
     }
-    return Py_BuildValue("(LOnnLNNONNNOLLN)", c->cache_write, c->fast ? Py_True : Py_False,
-                         (Py_ssize_t)c->key_full, (Py_ssize_t)c->key_totals, c->line,
-                         none_or(c->model), paired, st->path, none_or(c->project),
-                         none_or(c->response_id), none_or(c->session),
-                         c->suspect ? Py_True : Py_False, c->tools, c->ts_us, use);
+    if (!ok) Py_CLEAR(t);
+    return t;
 }
 
 static PyObject *text_or_none(int has, const char *s, Py_ssize_t n) {
@@ -104,17 +122,16 @@ fail:
 }
 
 static PyObject *scan(PyObject *self, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {"data",        "path",      "session",   "loads",
-                            "parse_ts",    "stable_key", "bad_line", "max_tokens",
-                            "min_seconds", "max_seconds", NULL};
+    static char *names[] = {"data",       "path",        "session",     "loads",
+                            "parse_ts",   "bad_line",    "max_tokens", "min_seconds",
+                            "max_seconds", NULL};
     Py_buffer data;
     st_t st;
     memset(&st, 0, sizeof st);
     PyObject *session;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*UOOOOOLLL", names, &data, &st.path,
-                                     &session, &st.loads, &st.parse_ts, &st.stable_key,
-                                     &st.bad_line_error, &st.max_tokens, &st.min_seconds,
-                                     &st.max_seconds))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*UOOOOLLL", names, &data, &st.path,
+                                     &session, &st.loads, &st.parse_ts, &st.bad_line_error,
+                                     &st.max_tokens, &st.min_seconds, &st.max_seconds))
         return NULL;
     (void)self;
     st.session = session == Py_None ? NULL : Py_NewRef(session);
@@ -147,6 +164,13 @@ done:
     return out;
 }
 
+static PyObject *stable_key(PyObject *self, PyObject *text) {
+    Py_ssize_t n;
+    (void)self;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &n);
+    return utf8 ? PyLong_FromLongLong(roll_stable_key(utf8, (size_t)n)) : NULL;
+}
+
 static PyObject *keys(PyObject *self, PyObject *args) {
     long long ts_us, t[5], l[5];
     PyObject *total;
@@ -173,6 +197,9 @@ static PyObject *keys(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_VARARGS | METH_KEYWORDS,
      "Read one rollout file's bytes; None when the Python reader must read it."},
+    {"stable_key", stable_key, METH_O,
+     "rollout_fields.stable_key(text): BLAKE2b of the UTF-8 text, 8 bytes, little-endian, "
+     "signed."},
     {"keys", keys, METH_VARARGS,
      "(hash((total or (), last)), hash((ts_us, total or (), last))), as the reader keys a "
      "request."},
@@ -184,5 +211,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rollscan",
 
 PyMODINIT_FUNC PyInit__rollscan(void) {
     roll_init();
-    return PyModule_Create(&module);
+    if (PyType_Ready(&DedupeType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddObjectRef(m, "Dedupe", (PyObject *)&DedupeType) < 0) Py_CLEAR(m);
+    return m;
 }

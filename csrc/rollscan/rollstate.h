@@ -40,7 +40,7 @@ typedef struct {
 
 typedef struct {
     /* given */
-    PyObject *path, *loads, *parse_ts, *stable_key, *bad_line_error;
+    PyObject *path, *loads, *parse_ts, *bad_line_error;
     long long max_tokens, min_seconds, max_seconds;
     /* FileState */
     PyObject *session, *root_id, *project, *model; /* new references or NULL (None) */
@@ -74,6 +74,9 @@ int roll_apply(st_t *st, const roll_block *block);
 /* Replace each token_count by the per-response record of the same usage, as
  * rollout_parse._pair_records does; RAISED when out of memory. */
 int roll_pair_records(st_t *st);
+
+/* rollout_fields.stable_key: BLAKE2b of the UTF-8 text, 8 bytes, as a signed int. */
+long long roll_stable_key(const char *text, size_t n);
 
 /* Python's hash of an int of 64 bits, and of a tuple whose items hash to `lanes`. */
 Py_uhash_t roll_hash_int(long long v);

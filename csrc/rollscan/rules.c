@@ -42,6 +42,7 @@ static jkeys TOP_KEYS = KEYS(TOP_NAMES), PAY_KEYS = KEYS(PAY_NAMES),
                    TIER_KEYS = KEYS(TIER_NAMES), SUBAGENT_KEYS = KEYS(SUBAGENT_NAMES);
 
 void roll_init(void) {
+    jscan_init();
     jkeys *all[] = {&TOP_KEYS,    &PAY_KEYS,   &INFO_KEYS, &USAGE_KEYS,
                     &LIMIT_KEYS,  &WINDOW_KEYS, &TIER_KEYS, &SUBAGENT_KEYS};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) jkeys_init(all[i]);
@@ -455,11 +456,10 @@ static int usage_record(st_t *st, const jval *top, const jval *pay, long long li
             return GO;
         }
         if (PyErr_Occurred()) goto raised;
-        PyObject *k = PyObject_CallOneArg(st->stable_key, response_id);
-        if (!k) goto raised;
-        key = (Py_hash_t)PyLong_AsLongLong(k);
-        Py_DECREF(k);
-        if (key == -1 && PyErr_Occurred()) goto raised;
+        Py_ssize_t len;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(response_id, &len);
+        if (!utf8) goto raised;
+        key = (Py_hash_t)roll_stable_key(utf8, (size_t)len);
     } else {
         Py_uhash_t lanes[3] = {roll_hash_int(ts_us), hash_usage(use), roll_hash_int(-1)};
         key = (Py_hash_t)roll_hash_tuple(lanes, 3);

@@ -9,7 +9,6 @@ def scan(
     session: str | None,
     loads: Callable[[bytes], Any],
     parse_ts: Callable[[str], int],
-    stable_key: Callable[[str], int],
     bad_line: type[BaseException],
     max_tokens: int,
     min_seconds: int,
@@ -17,5 +16,18 @@ def scan(
 ) -> tuple[Any, ...] | None:
     """One file's lines read with the reader's rules; None when the Python reader must read it."""
 
+def stable_key(text: str) -> int:
+    """``rollout_fields.stable_key``: BLAKE2b of the UTF-8 text, 8 bytes, little-endian, signed."""
+
 def keys(ts_us: int, total: tuple[int, ...] | None, last: tuple[int, ...]) -> tuple[int, int]:
     """``(hash((total or (), last)), hash((ts_us, total or (), last)))``."""
+
+class Dedupe:
+    """Requests de-duplicated across rollout files (see ``rollout_dedupe.Deduplicator``)."""
+
+    def __init__(self, since_us: int | None, limit: int) -> None: ...
+    def add(self, candidates: list[tuple[Any, ...]]) -> list[str]:
+        """Count one file's candidates (files in file order); the problems it found."""
+
+    def finish(self) -> dict[str, Any]:
+        """Count the copied history, earliest first; the log's columns and the counters."""

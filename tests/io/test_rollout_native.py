@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_credits.io import rollout_native
-from codex_credits.io.rollout_fields import MAX_TOKENS
+from codex_credits.io.rollout_fields import MAX_TOKENS, stable_key
 from codex_credits.io.rollout_parse import parse_rollout_file
 from codex_credits.io.rollout_records import FileState
 from tests.hardening.test_fuzz_parsers import _paths
@@ -296,3 +296,10 @@ def test_request_keys_are_pythons_hashes(ts_us: int, total: Any, last: Any) -> N
     assert native is not None
     same = (total or (), last)
     assert native.keys(ts_us, total, last) == (hash(same), hash((ts_us, *same)))
+
+
+@given(text=st.text())
+def test_record_keys_are_the_python_stable_key(text: str) -> None:
+    native = rollout_native._native
+    assert native is not None
+    assert native.stable_key(text) == stable_key(text)

@@ -51,7 +51,7 @@ from codex_credits.core.timeutil import UtcDatetime, epoch_seconds, from_epoch, 
 from codex_credits.core.usage import DIMENSIONS, UsageLog
 from codex_credits.display import Displayed
 from codex_credits.errors import UsageDataError
-from codex_credits.io.rollout_dedupe import Deduplicator
+from codex_credits.io.rollout_native import deduplicator
 from codex_credits.io.rollout_parse import parse_rollout_file
 from codex_credits.io.rollout_records import FileResult, WindowObservation
 from codex_credits.io.usagecolumns import gc_paused
@@ -295,7 +295,7 @@ def read_codex_logs(
     sizes = [_size(f) for f in files]
     total = sum(sizes)
     workers = 1 if workers is None else workers
-    reader = Deduplicator(since_us)
+    reader = deduplicator(since_us)
     reader.unreadable(unreadable)
     done_bytes = 0
     # No garbage collection until the per-request tuples are gone again: they
@@ -307,7 +307,6 @@ def read_codex_logs(
             if progress is not None:
                 progress(index + 1, len(files), done_bytes, total)
         log, counts, sessions = reader.finish()
-        del reader.rows, reader.deferred
     windows = tuple(
         _window(obs)
         for obs in sorted(reader.windows.values(), key=lambda o: (o.limit_id or "", o.minutes))

@@ -42,7 +42,7 @@ from codex_credits.io.rollout_records import (
     WindowObservation,
 )
 
-__all__ = ["COUNTS", "Deduplicator"]
+__all__ = ["COUNTS", "MAX_INT64", "Coded", "Deduplicator"]
 
 PROBLEM_LIMIT = 1000
 
@@ -121,9 +121,13 @@ class Deduplicator:
             mine = self.windows.get(key)
             if mine is None or mine.observed_us <= seen.observed_us:
                 self.windows[key] = seen
+        self._count(result.candidates)
+
+    def _count(self, candidates: list[Packed]) -> None:
+        """Count each of one file's candidates once, or hold it back (copied history)."""
         seen_full = self.seen_full
         seen_totals = self.seen_totals
-        for candidate in result.candidates:
+        for candidate in candidates:
             if candidate[RESPONSE_ID] is not None:
                 self._record(candidate)
             elif candidate[SUSPECT]:
@@ -207,33 +211,47 @@ class Deduplicator:
 
     def finish(self) -> tuple[UsageLog, dict[str, int], int]:
         """The log (sorted by time), the counters and the number of sessions."""
-        self.deferred.sort(key=itemgetter(TS_US))
-        for candidate in self.deferred:
-            self._once(candidate)
-        self.deferred = []
+        numbers, labelled = self._columns()
         c = self.counts
-        n = len(self.rows)
+        n = len(numbers["ts_us"])
         c["requests"] = n
         c["input_tokens"] = self.inp
         c["output_tokens"] = self.out
         c["reasoning_output_tokens"] = self.reasoning
         c["cache_write_input_tokens"] = self.cache_write
-        fields = list(zip(*self.rows, strict=True)) if n else [()] * (USAGE + 1)
-        meters = np.fromiter(
-            chain.from_iterable(fields[USAGE]), dtype=np.int64, count=5 * n
-        ).reshape(n, 5)
-        tool_calls = np.fromiter(fields[TOOLS], dtype=np.int64, count=n)
-        for row, tools in self.tools.items():
-            tool_calls[row] = tools
-        session = list(fields[SESSION])
-        c["cached_input_tokens"] = int(meters[:, 1].sum())
-        c["tool_calls"] = int(tool_calls.sum())
+        c["cached_input_tokens"] = int(numbers["cached_input_tokens"].sum())
+        c["tool_calls"] = int(numbers["tool_calls"].sum())
         zeros = np.zeros(n, dtype=np.int64)
         columns: dict[str, npt.NDArray[Any]] = {
-            "ts_us": np.fromiter(fields[TS_US], dtype=np.int64, count=n),
             "ccu_micro": zeros,
             "has_ccu": np.zeros(n, dtype=np.bool_),
             "sandbox_micro_minutes": zeros.copy(),
+            **numbers,
+        }
+        labels: dict[str, tuple[str | None, ...]] = {}
+        for name in (*DIMENSIONS, "sandbox_class"):
+            columns[name], labels[name] = labelled.get(name) or _coded([], n)
+        summary = LogSummary(rows=n, events=n, skipped=self.skipped, problems=tuple(self.problems))
+        log = UsageLog(columns, labels, summary).sorted()
+        sessions = len(np.unique(columns["session_id"]))
+        return log, c, sessions
+
+    def _columns(self) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Coded]]:
+        """Count the held-back copied history, earliest first; the counted rows as columns."""
+        self.deferred.sort(key=itemgetter(TS_US))
+        for candidate in self.deferred:
+            self._once(candidate)
+        self.deferred = []
+        n = len(self.rows)
+        fields = list(zip(*self.rows, strict=True)) if n else [()] * (USAGE + 1)
+        self.rows = []
+        meters = np.fromiter(chain.from_iterable(fields[USAGE]), dtype=np.int64, count=5 * n)
+        meters = meters.reshape(n, 5)
+        tool_calls = np.fromiter(fields[TOOLS], dtype=np.int64, count=n)
+        for row, tools in self.tools.items():
+            tool_calls[row] = tools
+        numbers = {
+            "ts_us": np.fromiter(fields[TS_US], dtype=np.int64, count=n),
             "fast": np.fromiter(fields[FAST], dtype=np.bool_, count=n),
             "reasoning_tokens": meters[:, 3].copy(),
             "tool_calls": tool_calls,
@@ -241,20 +259,19 @@ class Deduplicator:
             "input_tokens": meters[:, 0].copy(),
             "cached_input_tokens": meters[:, 1].copy(),
         }
-        given = {
-            "model": list(fields[MODEL]),
-            "session_id": session,
-            "project_id": list(fields[PROJECT]),
+        labelled = {
+            "model": _coded(list(fields[MODEL]), n),
+            "session_id": _coded(list(fields[SESSION]), n),
+            "project_id": _coded(list(fields[PROJECT]), n),
         }
-        labels: dict[str, tuple[str | None, ...]] = {}
-        for name in (*DIMENSIONS, "sandbox_class"):
-            columns[name], labels[name] = _coded(given.get(name, []), n)
-        summary = LogSummary(rows=n, events=n, skipped=self.skipped, problems=tuple(self.problems))
-        log = UsageLog(columns, labels, summary).sorted()
-        return log, c, len(set(session))
+        return numbers, labelled
 
 
-def _coded(values: list[str | None], n: int) -> tuple[npt.NDArray[Any], tuple[str | None, ...]]:
+Coded = tuple[npt.NDArray[Any], tuple[str | None, ...]]
+"""A label column: codes (0 is None) and the labels they stand for."""
+
+
+def _coded(values: list[str | None], n: int) -> Coded:
     """A label column as codes (in order of first appearance, 0 is None) and its labels."""
     if not values:
         return np.zeros(n, dtype=np.int32), (None,)

@@ -19,12 +19,25 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
+from codex_credits.io import rollout_dedupe
 from codex_credits.io.bounds import MAX_SECONDS, MIN_SECONDS
+from codex_credits.io.rollout_dedupe import Coded, Deduplicator
 from codex_credits.io.rollout_fields import MAX_TOKENS, BadLine, loads, parse_ts, stable_key
 from codex_credits.io.rollout_limits import observe_windows
-from codex_credits.io.rollout_records import FileResult, FileState
+from codex_credits.io.rollout_records import FileResult, FileState, Packed
 
-__all__ = ["AVAILABLE", "NOT_JSON", "NOT_OBJECT", "finish_file", "scan_file"]
+__all__ = [
+    "AVAILABLE",
+    "NOT_JSON",
+    "NOT_OBJECT",
+    "CompiledDeduplicator",
+    "deduplicator",
+    "finish_file",
+    "scan_file",
+]
 
 NOT_JSON: Final = "not valid JSON (a truncated or corrupt line)"
 NOT_OBJECT: Final = "not a JSON object"
@@ -36,12 +49,15 @@ def _load() -> ModuleType | None:
         _rollscan = import_module("codex_credits._rollscan")
     except ImportError:
         return None
-    # The compiled keys restate Python's hash of tuples of ints; use them only
-    # where they agree with this interpreter's.
+    # The compiled keys restate Python's hash of tuples of ints and the record
+    # key; use them only where they agree with this interpreter's.
     last = (7, 3, 2, 1, 9)
     for ts_us, total in ((1_764_000_000_123_456, (70, 30, 20, 10, 90)), (-5, None), (-1, last)):
         same = (total or (), last)
         if _rollscan.keys(ts_us, total, last) != (hash(same), hash((ts_us, *same))):
+            return None
+    for text in ("", "resp_0199e5c27a3b", "é" * 200):
+        if _rollscan.stable_key(text) != stable_key(text):
             return None
     return _rollscan
 
@@ -65,7 +81,6 @@ def scan_file(state: FileState, data: bytes) -> tuple[FileResult, list[tuple[int
         state.session,
         loads,
         parse_ts,
-        stable_key,
         BadLine,
         MAX_TOKENS,
         MIN_SECONDS,
@@ -98,3 +113,62 @@ def finish_file(state: FileState, result: FileResult) -> FileResult:
     result.duplicate_records = state.duplicate_records
     observe_windows(state, result)
     return result
+
+
+class CompiledDeduplicator(Deduplicator):
+    """:class:`~codex_credits.io.rollout_dedupe.Deduplicator` with its rows kept in C.
+
+    The candidates of each file are counted by ``codex_credits._rollscan.Dedupe``
+    as :class:`Deduplicator` counts them (a property test holds the two equal);
+    the counted rows are plain C values until :meth:`finish` makes the columns.
+    """
+
+    def __init__(self, since_us: int | None) -> None:
+        super().__init__(since_us)
+        assert _native is not None
+        self._rows: Any = _native.Dedupe(since_us, rollout_dedupe.MAX_INT64)
+
+    def _count(self, candidates: list[Packed]) -> None:
+        problems = self._rows.add(candidates)
+        if problems:
+            self._overflowed(problems)
+
+    def _overflowed(self, problems: list[str]) -> None:
+        self.counts["bad_lines"] += len(problems)
+        self.skipped += len(problems)
+        self._note(problems)
+
+    def _columns(self) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Coded]]:
+        done: dict[str, Any] = self._rows.finish()
+        self._rows = None
+        self._overflowed(done["problems"])
+        c = self.counts
+        c["copied_requests"] += done["copied_requests"]
+        c["before_since"] += done["before_since"]
+        self.inp = done["input_tokens"]
+        self.out = done["output_tokens"]
+        self.reasoning = done["reasoning_output_tokens"]
+        self.cache_write = done["cache_write_input_tokens"]
+        table = np.frombuffer(done["numbers"], dtype=np.int64).reshape(6, -1)
+        numbers = {
+            "ts_us": table[0],
+            "fast": np.frombuffer(done["fast"], dtype=np.bool_),
+            "reasoning_tokens": table[4],
+            "tool_calls": table[5],
+            "output_tokens": table[3],
+            "input_tokens": table[1],
+            "cached_input_tokens": table[2],
+        }
+        labelled = {
+            name: (
+                np.frombuffer(done[name][0], dtype=np.intc).astype(np.int32),
+                tuple(done[name][1]),
+            )
+            for name in ("model", "session_id", "project_id")
+        }
+        return numbers, labelled
+
+
+def deduplicator(since_us: int | None) -> Deduplicator:
+    """The compiled de-duplication where the scanner is built, else the Python one."""
+    return Deduplicator(since_us) if _native is None else CompiledDeduplicator(since_us)

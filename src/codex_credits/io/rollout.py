@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import final
 
@@ -236,7 +237,7 @@ def _discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
             files.extend(_walk(root, "rollout-*.jsonl", problems))
         if not files:
             files = _walk(path, "*.jsonl", problems)
-        for file in sorted(files):
+        for file in sorted(files, key=_parts):  # the order of paths, one key each
             found[file] = None
     return list(found), list(problems)
 
@@ -301,7 +302,8 @@ def read_codex_logs(
     # No garbage collection until the per-request tuples are gone again: they
     # hold no cycles, and a collection would walk them all.
     with gc_paused():
-        for index, (result, size) in enumerate(zip(_results(files, workers), sizes, strict=True)):
+        results = _results(files, sizes, workers)
+        for index, (result, size) in enumerate(zip(results, sizes, strict=True)):
             reader.add_file(result)
             done_bytes += size
             if progress is not None:
@@ -325,7 +327,7 @@ def read_codex_logs(
 _CHUNK_BYTES = 8 << 20
 
 
-def _results(files: list[Path], workers: int) -> Iterator[FileResult]:
+def _results(files: list[Path], sizes: list[int], workers: int) -> Iterator[FileResult]:
     """Each file's result, in file order, parsed here and in ``workers - 1`` processes.
 
     Files are grouped into chunks of about 8 MB. The chunks go to the pool
@@ -339,12 +341,12 @@ def _results(files: list[Path], workers: int) -> Iterator[FileResult]:
         return
     chunks: list[list[Path]] = [[]]
     size = 0
-    for file in files:
+    for file, bytes_ in zip(files, sizes, strict=True):
         if size >= _CHUNK_BYTES:
             chunks.append([])
             size = 0
         chunks[-1].append(file)
-        size += _size(file)
+        size += bytes_
     with ProcessPoolExecutor(max_workers=workers - 1) as pool:
         futures = [pool.submit(_parse_all, chunk) for chunk in reversed(chunks)]
         futures.reverse()
@@ -379,6 +381,9 @@ def _window(obs: WindowObservation) -> PlanWindow:
         limit_id=obs.limit_id,
         plan_type=obs.plan_type,
     )
+
+
+_parts = attrgetter("parts")
 
 
 def _size(path: Path) -> int:

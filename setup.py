@@ -16,7 +16,7 @@ ROLLSCAN = Extension(
     sources=sorted(glob("csrc/rollscan/*.c")),
     depends=sorted(glob("csrc/rollscan/*.h")),
     optional=True,
-    extra_compile_args=["-O2", "-std=c11"],
+    extra_compile_args=["-O2", "-std=c11", "-fvisibility=hidden"],
 )
 
 setup(ext_modules=[ROLLSCAN])

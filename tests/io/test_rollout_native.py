@@ -25,7 +25,7 @@ from codex_credits.io.rollout_fields import MAX_TOKENS, stable_key
 from codex_credits.io.rollout_parse import parse_rollout_file
 from codex_credits.io.rollout_records import FileState
 from tests.hardening.test_fuzz_parsers import _paths
-from tests.io.test_rollout_types import KINDS, TYPES, _replace
+from tests.io.test_rollout_types import DATA, KINDS, TYPES, _replace
 
 pytestmark = pytest.mark.skipif(
     not rollout_native.AVAILABLE, reason="the compiled scanner is not built"
@@ -303,3 +303,10 @@ def test_record_keys_are_the_python_stable_key(text: str) -> None:
     native = rollout_native._native
     assert native is not None
     assert native.stable_key(text) == stable_key(text)
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.jsonl")), ids=lambda path: path.name)
+def test_real_codex_cli_files_are_read_by_the_scanner(path: Path) -> None:
+    assert rollout_native.scan_file(FileState(path), path.read_bytes()) is not None
+    expected = parse_rollout_file(path, reference=True).__getstate__()
+    assert parse_rollout_file(path).__getstate__() == expected

@@ -161,13 +161,12 @@ int timestamp(st_t *st, const jval *v, long long *us) {
 
 /* usage(value): GO with *present (0 for None), DECLINE for anything the Python reader
  * would report or that this file does not read. */
-int usage(st_t *st, const jval *v, long long out[5], long long *cache_write,
-                 int *present) {
-    jval f[N_USAGE];
+int usage(st_t *st, const jval *v, const jval *f, long long out[5], long long *cache_write,
+          int *present) {
     *present = 0;
     *cache_write = 0;
     if (is_none(v)) return GO;
-    if (v->t != J_OBJ || !jscan_fields(v, &USAGE_KEYS, f)) return DECLINE;
+    if (v->t != J_OBJ) return DECLINE;
     for (int k = U_IN; k <= U_REASONING; k++) {
         if (is_none(&f[k]))
             out[k] = 0;

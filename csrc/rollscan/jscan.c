@@ -19,8 +19,7 @@
 
 static const char *scan_value(const char *p, const char *end, int depth, jval *out);
 static const char *scan_obj(const char *p, const char *end, int depth, const jkeys *keys,
-                            jval *vals, const char *nested_key, const jkeys *nested,
-                            jval *nested_vals);
+                            jval *all, jval *self);
 
 /* Whitespace within a line: an end of line is not whitespace here, it ends the
  * line (the scanner never reads past one). */
@@ -274,7 +273,7 @@ static const char *scan_array(const char *p, const char *end, int depth, jval *o
 static const char *scan_value(const char *p, const char *end, int depth, jval *out) {
     if (depth > MAX_DEPTH || p >= end) return NULL;
     switch (*p) {
-    case '{': return scan_obj(p, end, depth, NULL, out, NULL, NULL, NULL);
+    case '{': return scan_obj(p, end, depth, NULL, NULL, out);
     case '[': return scan_array(p, end, depth, out);
     case '"': return scan_string(p, end, out);
     case 't':
@@ -311,14 +310,19 @@ static int find_key(const jkeys *keys, const char *s, size_t n) {
     return -1;
 }
 
-/* An object at p ('{'). With `keys`, the values of those keys go to vals; with
- * keys == NULL and vals != NULL, vals[0] receives the object's own span. */
+/* An object at p ('{'). With `keys`, the values of those keys go to all[keys->base
+ * + k] (an object value asked into further, by keys->children[k], in the same pass);
+ * `self`, when given, receives the object's own span. */
 static const char *scan_obj(const char *p, const char *end, int depth, const jkeys *keys,
-                            jval *vals, const char *nested_key, const jkeys *nested,
-                            jval *nested_vals) {
+                            jval *all, jval *self) {
     const char *start = p;
     int empty = 1;
     if (depth > MAX_DEPTH) return NULL;
+    jval *vals = NULL;
+    if (keys) {
+        vals = all + keys->base;
+        memset(vals, 0, sizeof(jval) * (size_t)keys->count);
+    }
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}') {
         p++;
@@ -339,19 +343,11 @@ static const char *scan_obj(const char *p, const char *end, int depth, const jke
             }
             if (k >= 0) {
                 if (vals[k].t != J_MISSING) return NULL; /* repeated: not sure which wins */
-                if (nested_key && p < end && *p == '{' &&
-                    strcmp(keys->names[k], nested_key) == 0) {
-                    const char *q = scan_obj(p, end, depth + 1, nested, nested_vals, NULL, NULL,
-                                             NULL);
-                    if (!q) return NULL;
-                    vals[k].t = J_OBJ;
-                    vals[k].s = p;
-                    vals[k].e = q;
-                    vals[k].empty = (skip_ws(p + 1, q) == q - 1);
-                    p = q;
-                } else {
+                const jkeys *child = keys->children ? keys->children[k] : NULL;
+                if (child && p < end && *p == '{')
+                    p = scan_obj(p, end, depth + 1, child, all, &vals[k]);
+                else
                     p = scan_value(p, end, depth + 1, &vals[k]);
-                }
             } else {
                 p = scan_value(p, end, depth + 1, NULL);
             }
@@ -367,28 +363,19 @@ static const char *scan_obj(const char *p, const char *end, int depth, const jke
             break;
         }
     }
-    if (!keys && vals) {
-        vals[0].t = J_OBJ;
-        vals[0].s = start;
-        vals[0].e = p;
-        vals[0].empty = empty;
+    if (self) {
+        self->t = J_OBJ;
+        self->s = start;
+        self->e = p;
+        self->empty = empty;
     }
     return p;
 }
 
-const char *jscan_object(const char *p, const char *end, const jkeys *keys, jval *vals,
-                         const char *nested_key, const jkeys *nested, jval *nested_vals) {
-    memset(vals, 0, sizeof(jval) * (size_t)keys->count);
-    if (nested) memset(nested_vals, 0, sizeof(jval) * (size_t)nested->count);
+const char *jscan_object(const char *p, const char *end, const jkeys *keys, jval *all) {
     p = skip_ws(p, end);
     if (p >= end || *p != '{') return NULL;
-    return scan_obj(p, end, 0, keys, vals, nested_key, nested, nested_vals);
-}
-
-int jscan_fields(const jval *obj, const jkeys *keys, jval *vals) {
-    memset(vals, 0, sizeof(jval) * (size_t)keys->count);
-    if (obj->t != J_OBJ) return 1;
-    return scan_obj(obj->s, obj->e, 0, keys, vals, NULL, NULL, NULL) != NULL;
+    return scan_obj(p, end, 0, keys, all, NULL);
 }
 
 static void put_utf8(char **q, unsigned code) {

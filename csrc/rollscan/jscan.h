@@ -33,10 +33,13 @@ typedef struct {
     int empty;     /* J_OBJ, J_ARR: no member */
 } jval;
 
-/* A set of keys to record at one level: names and their lengths. */
-typedef struct {
+/* The keys to record at one level of a line: their names, where their values go in
+ * the line's array of values (base + k), and for each key the keys to record inside
+ * its value when that is an object (NULL: none). */
+typedef struct jkeys {
     const char *const *names;
-    int count;
+    int count, base;
+    const struct jkeys *const *children;
     unsigned char lens[32]; /* filled by jkeys_init */
 } jkeys;
 
@@ -48,15 +51,12 @@ void jkeys_init(jkeys *keys);
 
 /* Scan one object at p (leading whitespace allowed), never past an end of line
  * (a line is one JSON text, and an end of line is not whitespace within it); on
- * success return the end of the object and fill vals[k] for each key of `keys` present. A nested object
- * under key `nested_key` is scanned with `nested` into `nested_vals` (one level
- * of nesting resolved in the same pass). Returns NULL when the scanner is not
- * sure the text is valid JSON with those values. */
-const char *jscan_object(const char *p, const char *end, const jkeys *keys, jval *vals,
-                         const char *nested_key, const jkeys *nested, jval *nested_vals);
-
-/* Scan the object of a recorded J_OBJ value; 0 when not sure. */
-int jscan_fields(const jval *obj, const jkeys *keys, jval *vals);
+ * success return the end of the object, with the values of `keys` (and of their
+ * children, where the value is an object) in `all`. The values of a level are set
+ * only when its object was found: read a child level only when its parent's value
+ * is a J_OBJ. Returns NULL when the scanner is not sure the text is valid JSON with
+ * those values (an escaped or repeated key among those asked for included). */
+const char *jscan_object(const char *p, const char *end, const jkeys *keys, jval *all);
 
 /* After a line's value: the position after the line's end of line (or end) when
  * only whitespace comes before it; NULL otherwise. */

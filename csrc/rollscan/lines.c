@@ -13,8 +13,7 @@ typedef struct {
     int kind;
     long long line, tools_before;
     const char *p, *raw_end;
-    jval top[N_TOP];
-    jval pay[N_PAY];
+    jval v[N_VALS];
 } entry_t;
 
 #define BLOCK 128
@@ -40,12 +39,12 @@ static int blank(const char *p, const char *end) {
  * is set when the scanner found the line's end, else left NULL. */
 static int classify(st_t *st, roll_block *b, entry_t *e, const char *p, const char *end,
                     const char **line_end) {
-    const char *q = jscan_object(p, end, &TOP_KEYS, e->top, "payload", &PAY_KEYS, e->pay);
+    const char *q = jscan_object(p, end, &TOP_KEYS, e->v);
     if (q) q = jscan_line_end(q, end);
     if (!q) return K_UNDECIDED;
     *line_end = q;
-    const jval *kind = &e->top[T_TYPE], *sub = &e->pay[P_TYPE];
-    int has_payload = e->top[T_PAYLOAD].t == J_OBJ;
+    const jval *kind = &e->v[B_TOP + T_TYPE], *sub = &e->v[B_PAY + P_TYPE];
+    int has_payload = e->v[B_TOP + T_PAYLOAD].t == J_OBJ;
     if (kind->t != J_STR) {
         st->unknown++;
         return 0;
@@ -111,11 +110,11 @@ int roll_apply(st_t *st, const roll_block *b) {
         tool_calls(st, e->tools_before);
         switch (e->kind) {
         case K_UNDECIDED: PROPAGATE(undecided(st, e->p, e->raw_end, e->line)); break;
-        case K_TOKEN: PROPAGATE(token_count(st, e->top, e->pay, e->line)); break;
-        case K_SETTINGS: PROPAGATE(thread_settings(st, e->pay)); break;
-        case K_TURN: PROPAGATE(turn_context(st, e->top, e->pay)); break;
-        case K_SESSION: PROPAGATE(session_meta(st, e->top, e->pay)); break;
-        case K_RECORD: PROPAGATE(usage_record(st, e->top, e->pay, e->line)); break;
+        case K_TOKEN: PROPAGATE(token_count(st, e->v, e->line)); break;
+        case K_SETTINGS: PROPAGATE(thread_settings(st, e->v)); break;
+        case K_TURN: PROPAGATE(turn_context(st, e->v)); break;
+        case K_SESSION: PROPAGATE(session_meta(st, e->v)); break;
+        case K_RECORD: PROPAGATE(usage_record(st, e->v, e->line)); break;
         }
     }
     tool_calls(st, b->tools);

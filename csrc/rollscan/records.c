@@ -48,10 +48,9 @@ static int new_candidate(st_t *st, long long ts_us, const long long *use, Py_has
 
 /* -- plan windows ------------------------------------------------------------------ */
 
-static int window(st_t *st, const jval *w, long long ts_us, const jval *id, const jval *plan,
-                  int which) {
-    jval f[N_WINDOW];
-    if (w->t != J_OBJ || !jscan_fields(w, &WINDOW_KEYS, f)) return DECLINE;
+static int window(st_t *st, const jval *w, const jval *f, long long ts_us, const jval *id,
+                  const jval *plan, int which) {
+    if (w->t != J_OBJ) return DECLINE;
     const jval *minutes = &f[W_MINUTES], *used = &f[W_USED], *at = &f[W_RESETS_AT];
     if (minutes->t != J_INT || minutes->i <= 0 || minutes->i > MAX_WINDOW_MINUTES)
         return DECLINE;
@@ -130,40 +129,41 @@ static int window(st_t *st, const jval *w, long long ts_us, const jval *id, cons
     return GO;
 }
 
-static int rate_limits(st_t *st, const jval *limits, long long ts_us) {
-    jval f[N_LIMIT];
-    if (limits->t != J_OBJ) return GO; /* tolerated: never decides token usage */
-    if (!jscan_fields(limits, &LIMIT_KEYS, f)) return DECLINE;
+static int rate_limits(st_t *st, const jval *v, long long ts_us) {
+    if (v[B_PAY + P_LIMITS].t != J_OBJ) return GO; /* tolerated: never decides token usage */
+    const jval *f = v + B_LIMITS;
     for (int which = 0; which < 2; which++) {
         const jval *w = &f[L_PRIMARY + which];
         if (is_none(w)) {
             if (!is_none(&f[L_PRIMARY_FLAT + which])) return DECLINE; /* the oldest shape */
             continue;
         }
-        PROPAGATE(window(st, w, ts_us, &f[L_ID], &f[L_PLAN], which));
+        const jval *fields = v + (which ? B_SECONDARY : B_PRIMARY);
+        PROPAGATE(window(st, w, fields, ts_us, &f[L_ID], &f[L_PLAN], which));
     }
     return GO;
 }
 
 /* -- records ------------------------------------------------------------------------ */
 
-int token_count(st_t *st, const jval *top, const jval *pay, long long line) {
+int token_count(st_t *st, const jval *v, long long line) {
+    const jval *top = v + B_TOP, *pay = v + B_PAY;
     long long ts_us = 0;
     int have_ts = 0;
     if (!is_none(&pay[P_LIMITS])) {
         if (top[T_TS].t != J_STR) return DECLINE;
         PROPAGATE(timestamp(st, &top[T_TS], &ts_us));
         have_ts = 1;
-        if (st->observing && ts_us >= st->start_us) PROPAGATE(rate_limits(st, &pay[P_LIMITS], ts_us));
+        if (st->observing && ts_us >= st->start_us) PROPAGATE(rate_limits(st, v, ts_us));
     }
     const jval *info_v = &pay[P_INFO];
     if (is_none(info_v)) return GO;
-    jval info[N_INFO];
-    if (info_v->t != J_OBJ || !jscan_fields(info_v, &INFO_KEYS, info)) return DECLINE;
+    if (info_v->t != J_OBJ) return DECLINE;
+    const jval *info = v + B_INFO;
     long long total[5], last[5], cache_write, ignored;
     int has_total, has_last;
-    PROPAGATE(usage(st, &info[I_TOTAL], total, &ignored, &has_total));
-    PROPAGATE(usage(st, &info[I_LAST], last, &cache_write, &has_last));
+    PROPAGATE(usage(st, &info[I_TOTAL], v + B_TOTAL, total, &ignored, &has_total));
+    PROPAGATE(usage(st, &info[I_LAST], v + B_LAST, last, &cache_write, &has_last));
     if (!has_total && !has_last) return GO;
     st->token_counts++;
     if (!have_ts) {
@@ -200,10 +200,11 @@ int token_count(st_t *st, const jval *top, const jval *pay, long long line) {
     return new_candidate(st, ts_us, last, totals, full, line, NULL, cache_write, 0);
 }
 
-int usage_record(st_t *st, const jval *top, const jval *pay, long long line) {
+int usage_record(st_t *st, const jval *v, long long line) {
+    const jval *top = v + B_TOP, *pay = v + B_PAY;
     long long use[5], cache_write, ts_us;
     int present;
-    PROPAGATE(usage(st, &pay[P_USAGE], use, &cache_write, &present));
+    PROPAGATE(usage(st, &pay[P_USAGE], v + B_RECORD, use, &cache_write, &present));
     if (!present) return GO;
     if (top[T_TS].t != J_STR) return DECLINE;
     PROPAGATE(timestamp(st, &top[T_TS], &ts_us));
@@ -248,7 +249,8 @@ raised:
     return RAISED;
 }
 
-int turn_context(st_t *st, const jval *top, const jval *pay) {
+int turn_context(st_t *st, const jval *v) {
+    const jval *top = v + B_TOP, *pay = v + B_PAY;
     if (!st->observing && top[T_TS].t == J_STR) {
         long long us;
         PROPAGATE(timestamp(st, &top[T_TS], &us));
@@ -262,27 +264,20 @@ int turn_context(st_t *st, const jval *top, const jval *pay) {
     return GO;
 }
 
-static int names_parent(const jval *pay) {
+static int names_parent(const jval *v) {
+    const jval *pay = v + B_PAY;
     if (jval_truthy(&pay[P_FORKED]) || jval_truthy(&pay[P_PARENT])) return 1;
     if (jstr_eq(&pay[P_THREAD_SOURCE], "subagent")) return 1;
-    if (pay[P_SOURCE].t == J_OBJ) {
-        jval sub[1];
-        if (!jscan_fields(&pay[P_SOURCE], &SUBAGENT_KEYS, sub)) return -1;
-        return jval_truthy(&sub[0]);
-    }
-    return 0;
+    return pay[P_SOURCE].t == J_OBJ && jval_truthy(&v[B_SOURCE]);
 }
 
-int session_meta(st_t *st, const jval *top, const jval *pay) {
+int session_meta(st_t *st, const jval *v) {
+    const jval *top = v + B_TOP, *pay = v + B_PAY;
     PyObject *sid = NULL;
     const jval *id = &pay[P_ID];
     if (id->t == J_STR && id->e > id->s) PROPAGATE(set_jtext(&sid, id));
     if (!st->root_id) {
-        int parent = names_parent(pay);
-        if (parent < 0) {
-            Py_XDECREF(sid);
-            return DECLINE;
-        }
+        int parent = names_parent(v);
         st->root_id = sid; /* stays NULL (None) without an id */
         if (sid) Py_XSETREF(st->session, Py_NewRef(sid));
         const jval *cwd = &pay[P_CWD];
@@ -312,11 +307,10 @@ int session_meta(st_t *st, const jval *top, const jval *pay) {
     return GO;
 }
 
-int thread_settings(st_t *st, const jval *pay) {
-    jval tier[1];
-    if (pay[P_SETTINGS].t != J_OBJ) return GO;
-    if (!jscan_fields(&pay[P_SETTINGS], &TIER_KEYS, tier)) return DECLINE;
-    if (tier[0].t != J_MISSING) st->fast = is_fast_tier(&tier[0]);
+int thread_settings(st_t *st, const jval *v) {
+    if (v[B_PAY + P_SETTINGS].t != J_OBJ) return GO;
+    const jval *tier = &v[B_SETTINGS];
+    if (tier->t != J_MISSING) st->fast = is_fast_tier(tier);
     return GO;
 }
 

@@ -10,7 +10,7 @@ resumes that copy lines verbatim, per-response records, fast mode, old and new
 rate-limit fields, torn lines). It prints:
 
 * the plain baseline in this process: read every line and parse it with orjson;
-* our import (read_codex_logs) with 1 worker and with one per CPU: MB/s and the
+* our import (read_codex_logs), each run in a fresh process, with 1 worker and with one per CPU: MB/s and the
   ratio to the baseline, and whether the totals equal the generator's truth;
   where the compiled scanner is built, also the Python reader alone (1 worker),
   whose summary must equal the scanner's;
@@ -110,18 +110,37 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def ours(root: Path, workers: int, *, compiled: bool = True) -> tuple[float, float, Any]:
-    """Our import; ``compiled=False`` reads every file with the Python reader."""
-    scanner = rollout_native._native
-    if not compiled:
-        rollout_native._native = None  # type: ignore[misc]
-    try:
-        cpu = cpu_seconds()
-        started = time.perf_counter()
-        result = read_codex_logs(root, workers=workers)
-        return time.perf_counter() - started, cpu_seconds() - cpu, result
-    finally:
-        rollout_native._native = scanner  # type: ignore[misc]
+TIMED = """
+import json, resource, sys, time
+from codex_credits.io import rollout_native
+from codex_credits.io.rollout import read_codex_logs
+
+def cpu():
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+root, workers, compiled = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+if not compiled:
+    rollout_native._native = None
+spent, started = cpu(), time.perf_counter()
+result = read_codex_logs(root, workers=workers)
+wall, spent = time.perf_counter() - started, cpu() - spent
+print(json.dumps({"wall": wall, "cpu": spent, "summary": repr(result.summary)}))
+"""
+
+
+def ours(root: Path, workers: int, *, compiled: bool = True) -> tuple[float, float, str]:
+    """Our import timed in a fresh process (wall and CPU seconds of the import alone).
+
+    A fresh process for each run, as ccusage gets: the memory this benchmark
+    has used before (the baseline, earlier runs) would otherwise slow the
+    forking of worker processes. ``compiled=False`` reads every file with the
+    Python reader. Returns the summary's repr too, to compare readers.
+    """
+    argv = [sys.executable, "-c", TIMED, str(root), str(workers), "1" if compiled else "0"]
+    proc = subprocess.run(argv, capture_output=True, text=True, check=True)
+    data = json.loads(proc.stdout)
+    return data["wall"], data["cpu"], data["summary"]
 
 
 def install(spec: str, binary: str, npm_prefix: Path) -> tuple[Path | None, str]:
@@ -207,15 +226,17 @@ def main() -> int:
         spent = cpu_seconds()
         wall = baseline(root)
         _keep(best, cpu, "baseline", wall, cpu_seconds() - spent)
+        summaries = set()
         for workers in sorted({1, cpus}):
-            wall, spent, result = ours(root, workers)
+            wall, spent, summary = ours(root, workers)
             _keep(best, cpu, _ours(workers), wall, spent)
-            outputs["ours"] = result
+            summaries.add(summary)
         if rollout_native.AVAILABLE:
-            wall, spent, result = ours(root, 1, compiled=False)
+            wall, spent, summary = ours(root, 1, compiled=False)
             _keep(best, cpu, PYTHON_READER, wall, spent)
-            if result.summary != outputs["ours"].summary:
-                raise SystemExit("the Python reader and the compiled scanner disagree")
+            summaries.add(summary)
+        if len(summaries) != 1:
+            raise SystemExit("the readers (workers, compiled or not) disagree on the summary")
         for spec, _, argv in tools:
             exe, why = exes[spec]
             if exe is None:
@@ -230,7 +251,7 @@ def main() -> int:
             _keep(best, cpu, spec, wall, spent)
             outputs[spec] = data
 
-    result = outputs["ours"]
+    result = read_codex_logs(root)  # once more here, for the totals and the days
     s = result.summary
     mine = (s.input_tokens, s.cached_input_tokens, s.output_tokens, s.reasoning_output_tokens)
     true = (

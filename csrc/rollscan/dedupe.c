@@ -7,14 +7,10 @@
  */
 #include "dedupe.h"
 
+#include "candidates.h"
+
 #include <stddef.h>
 #include <string.h>
-
-/* Slot order of rollout_records.Candidate (its pack()). */
-enum {
-    C_CACHE_WRITE, C_FAST, C_KEY_FULL, C_KEY_TOTALS, C_LINE, C_MODEL, C_PAIRED, C_PATH,
-    C_PROJECT, C_RESPONSE_ID, C_SESSION, C_SUSPECT, C_TOOLS, C_TS_US, C_USAGE, C_SLOTS
-};
 
 /* -- a table of 64-bit keys to rows ------------------------------------------------ */
 
@@ -91,43 +87,29 @@ typedef struct {
     table_t full, totals, responses;
     row_t *rows;
     Py_ssize_t nrows, cap;
-    PyObject *deferred; /* the copied-history candidates, as given */
+    cin_t *deferred; /* the copied-history candidates, with their own references */
+    Py_ssize_t ndeferred, deferred_cap;
     long long copied, before_since, skipped;
 } Dedupe;
 
-static int as_ll(PyObject *obj, long long *out) {
-    *out = PyLong_AsLongLong(obj);
-    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
-}
-
 /* Count a candidate as a row; *row is -1 when it is before `since` or would carry a
  * total past the limit (then a problem is appended to `problems`). */
-static int emit(Dedupe *self, PyObject *cand, PyObject *problems, long long *row) {
-    long long ts_us, use[5], cache_write;
-    if (as_ll(PyTuple_GET_ITEM(cand, C_TS_US), &ts_us) < 0) return -1;
-    if (self->has_since && ts_us < self->since_us) {
+static int emit(Dedupe *self, const cin_t *c, PyObject *problems, long long *row) {
+    if (self->has_since && c->ts_us < self->since_us) {
         self->before_since++;
         *row = -1;
         return 0;
     }
-    PyObject *usage = PyTuple_GET_ITEM(cand, C_USAGE);
-    if (!PyTuple_Check(usage) || PyTuple_GET_SIZE(usage) != 5) {
-        PyErr_SetString(PyExc_TypeError, "a candidate's usage is not five numbers");
-        return -1;
-    }
-    for (int i = 0; i < 5; i++)
-        if (as_ll(PyTuple_GET_ITEM(usage, i), &use[i]) < 0) return -1;
-    if (as_ll(PyTuple_GET_ITEM(cand, C_CACHE_WRITE), &cache_write) < 0) return -1;
     /* every count is within 0..10**15, every total within 0..limit: no wrap */
-    unsigned long long inp = self->inp + (unsigned long long)use[0];
-    unsigned long long out = self->out + (unsigned long long)use[2];
-    unsigned long long reasoning = self->reasoning + (unsigned long long)use[3];
-    unsigned long long cw = self->cache_write + (unsigned long long)cache_write;
+    unsigned long long inp = self->inp + (unsigned long long)c->usage[0];
+    unsigned long long out = self->out + (unsigned long long)c->usage[2];
+    unsigned long long reasoning = self->reasoning + (unsigned long long)c->usage[3];
+    unsigned long long cw = self->cache_write + (unsigned long long)c->cache_write;
     if (inp > self->limit || out > self->limit || reasoning > self->limit || cw > self->limit) {
         self->skipped++;
         PyObject *msg = PyUnicode_FromFormat(
-            "%S:%S: the request would carry the token totals past %llu; it is skipped",
-            PyTuple_GET_ITEM(cand, C_PATH), PyTuple_GET_ITEM(cand, C_LINE), self->limit);
+            "%S:%lld: the request would carry the token totals past %llu; it is skipped",
+            c->path, c->line, self->limit);
         if (!msg || PyList_Append(problems, msg) < 0) {
             Py_XDECREF(msg);
             return -1;
@@ -146,102 +128,118 @@ static int emit(Dedupe *self, PyObject *cand, PyObject *problems, long long *row
         self->rows = grown;
         self->cap = cap;
     }
-    long long tools;
-    if (as_ll(PyTuple_GET_ITEM(cand, C_TOOLS), &tools) < 0) return -1;
-    int fast = PyObject_IsTrue(PyTuple_GET_ITEM(cand, C_FAST));
-    if (fast < 0) return -1;
     self->inp = inp;
     self->out = out;
     self->reasoning = reasoning;
     self->cache_write = cw;
     row_t *r = &self->rows[self->nrows];
-    r->ts_us = ts_us;
-    memcpy(r->usage, use, sizeof use);
-    r->tools = tools;
-    r->fast = fast;
-    r->model = Py_NewRef(PyTuple_GET_ITEM(cand, C_MODEL));
-    r->session = Py_NewRef(PyTuple_GET_ITEM(cand, C_SESSION));
-    r->project = Py_NewRef(PyTuple_GET_ITEM(cand, C_PROJECT));
+    r->ts_us = c->ts_us;
+    memcpy(r->usage, c->usage, sizeof r->usage);
+    r->tools = c->tools;
+    r->fast = c->fast;
+    r->model = Py_NewRef(c->model);
+    r->session = Py_NewRef(c->session);
+    r->project = Py_NewRef(c->project);
     *row = self->nrows++;
     return 0;
 }
 
 /* A second sighting of a counted request: keep the fuller tool count. */
-static int copied(Dedupe *self, long long row, PyObject *cand) {
+static void copied(Dedupe *self, long long row, const cin_t *c) {
     self->copied++;
-    if (row < 0) return 0;
-    long long tools;
-    if (as_ll(PyTuple_GET_ITEM(cand, C_TOOLS), &tools) < 0) return -1;
-    if (tools > self->rows[row].tools) self->rows[row].tools = tools;
-    return 0;
+    if (row >= 0 && c->tools > self->rows[row].tools) self->rows[row].tools = c->tools;
 }
 
-static int key_of(PyObject *cand, int slot, long long *key) {
-    return as_ll(PyTuple_GET_ITEM(cand, slot), key);
-}
-
-/* Count `cand` unless its triple (or, for copied history, its pair) was counted. */
-static int once(Dedupe *self, PyObject *cand, int by_pair, PyObject *problems) {
-    long long full, totals, row;
-    if (key_of(cand, C_KEY_FULL, &full) < 0 || key_of(cand, C_KEY_TOTALS, &totals) < 0)
-        return -1;
-    long long *seen = table_find(&self->full, full);
-    if (!seen && by_pair) seen = table_find(&self->totals, totals);
-    if (seen) return copied(self, *seen, cand);
-    if (emit(self, cand, problems, &row) < 0) return -1;
-    if (table_put(&self->full, full, row) < 0) return -1;
-    return table_put(&self->totals, totals, row);
-}
-
-static int record(Dedupe *self, PyObject *cand, PyObject *problems) {
-    long long key, row, paired_full = 0, paired_totals = 0;
-    if (key_of(cand, C_KEY_FULL, &key) < 0) return -1;
-    PyObject *paired = PyTuple_GET_ITEM(cand, C_PAIRED);
-    int has_paired = paired != Py_None;
-    if (has_paired && (!PyTuple_Check(paired) || PyTuple_GET_SIZE(paired) != 2 ||
-                       as_ll(PyTuple_GET_ITEM(paired, 0), &paired_full) < 0 ||
-                       as_ll(PyTuple_GET_ITEM(paired, 1), &paired_totals) < 0)) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "a record's pair is not two keys");
-        return -1;
+/* Count `c` unless its triple (or, for copied history, its pair) was counted. */
+static int once(Dedupe *self, const cin_t *c, int by_pair, PyObject *problems) {
+    long long row;
+    long long *seen = table_find(&self->full, c->key_full);
+    if (!seen && by_pair) seen = table_find(&self->totals, c->key_totals);
+    if (seen) {
+        copied(self, *seen, c);
+        return 0;
     }
-    long long *seen = table_find(&self->responses, key);
-    if (!seen && has_paired) seen = table_find(&self->full, paired_full);
+    if (emit(self, c, problems, &row) < 0) return -1;
+    if (table_put(&self->full, c->key_full, row) < 0) return -1;
+    return table_put(&self->totals, c->key_totals, row);
+}
+
+static int record(Dedupe *self, const cin_t *c, PyObject *problems) {
+    long long row;
+    long long *seen = table_find(&self->responses, c->key_full);
+    if (!seen && c->has_paired) seen = table_find(&self->full, c->paired_full);
     if (seen) {
         row = *seen;
-        if (table_put(&self->responses, key, row) < 0) return -1;
-        return copied(self, row, cand);
+        if (table_put(&self->responses, c->key_full, row) < 0) return -1;
+        copied(self, row, c);
+        return 0;
     }
-    if (emit(self, cand, problems, &row) < 0) return -1;
-    if (table_put(&self->responses, key, row) < 0) return -1;
-    if (has_paired) {
-        if (table_put(&self->full, paired_full, row) < 0) return -1;
-        if (table_put(&self->totals, paired_totals, row) < 0) return -1;
+    if (emit(self, c, problems, &row) < 0) return -1;
+    if (table_put(&self->responses, c->key_full, row) < 0) return -1;
+    if (c->has_paired) {
+        if (table_put(&self->full, c->paired_full, row) < 0) return -1;
+        if (table_put(&self->totals, c->paired_totals, row) < 0) return -1;
     }
     return 0;
+}
+
+/* Hold back a copied-history candidate until every file is read. */
+static int defer(Dedupe *self, const cin_t *c) {
+    if (self->ndeferred == self->deferred_cap) {
+        Py_ssize_t cap = self->deferred_cap ? 2 * self->deferred_cap : 256;
+        cin_t *grown = PyMem_Realloc(self->deferred, (size_t)cap * sizeof(cin_t));
+        if (!grown) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->deferred = grown;
+        self->deferred_cap = cap;
+    }
+    cin_t *d = &self->deferred[self->ndeferred++];
+    *d = *c;
+    Py_INCREF(d->model);
+    Py_INCREF(d->session);
+    Py_INCREF(d->project);
+    Py_INCREF(d->path);
+    return 0;
+}
+
+static void clear_deferred(Dedupe *self) {
+    for (Py_ssize_t i = 0; i < self->ndeferred; i++) {
+        cin_t *d = &self->deferred[i];
+        Py_DECREF(d->model);
+        Py_DECREF(d->session);
+        Py_DECREF(d->project);
+        Py_DECREF(d->path);
+    }
+    PyMem_Free(self->deferred);
+    self->deferred = NULL;
+    self->ndeferred = self->deferred_cap = 0;
+}
+
+static int count(Dedupe *self, const cin_t *c, PyObject *problems) {
+    if (c->has_response) return record(self, c, problems);
+    return c->suspect ? defer(self, c) : once(self, c, 0, problems);
 }
 
 static PyObject *Dedupe_add(Dedupe *self, PyObject *candidates) {
-    if (!PyList_Check(candidates)) {
-        PyErr_SetString(PyExc_TypeError, "candidates must be a list");
-        return NULL;
-    }
     PyObject *problems = PyList_New(0);
     if (!problems) return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(candidates); i++) {
-        PyObject *cand = PyList_GET_ITEM(candidates, i);
-        if (!PyTuple_Check(cand) || PyTuple_GET_SIZE(cand) != C_SLOTS) {
-            PyErr_SetString(PyExc_TypeError, "a candidate is not a packed Candidate");
-            goto fail;
+    cin_t c;
+    if (Py_IS_TYPE(candidates, &CandidatesType)) {
+        const Candidates *given = (const Candidates *)candidates;
+        for (Py_ssize_t i = 0; i < given->n; i++) {
+            cin_from_cand(&given->items[i], given->path, &c);
+            if (count(self, &c, problems) < 0) goto fail;
         }
-        int rc;
-        if (PyTuple_GET_ITEM(cand, C_RESPONSE_ID) != Py_None) {
-            rc = record(self, cand, problems);
-        } else {
-            int suspect = PyObject_IsTrue(PyTuple_GET_ITEM(cand, C_SUSPECT));
-            if (suspect < 0) goto fail;
-            rc = suspect ? PyList_Append(self->deferred, cand) : once(self, cand, 0, problems);
-        }
-        if (rc < 0) goto fail;
+    } else if (PyList_Check(candidates)) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(candidates); i++)
+            if (cin_from_tuple(PyList_GET_ITEM(candidates, i), &c) < 0 ||
+                count(self, &c, problems) < 0)
+                goto fail;
+    } else {
+        PyErr_SetString(PyExc_TypeError, "candidates must be a list or a Candidates");
+        goto fail;
     }
     return problems;
 fail:
@@ -297,7 +295,7 @@ fail:
 static PyObject *Dedupe_finish(Dedupe *self, PyObject *Py_UNUSED(ignored)) {
     PyObject *problems = PyList_New(0);
     if (!problems) return NULL;
-    Py_ssize_t nd = PyList_GET_SIZE(self->deferred);
+    Py_ssize_t nd = self->ndeferred;
     order_t *order = PyMem_Malloc((size_t)(nd ? nd : 1) * sizeof(order_t));
     if (!order) {
         Py_DECREF(problems);
@@ -305,16 +303,14 @@ static PyObject *Dedupe_finish(Dedupe *self, PyObject *Py_UNUSED(ignored)) {
     }
     for (Py_ssize_t i = 0; i < nd; i++) {
         order[i].index = i;
-        if (as_ll(PyTuple_GET_ITEM(PyList_GET_ITEM(self->deferred, i), C_TS_US), &order[i].ts_us) < 0)
-            goto fail;
+        order[i].ts_us = self->deferred[i].ts_us;
     }
     qsort(order, (size_t)nd, sizeof(order_t), by_time);
     for (Py_ssize_t i = 0; i < nd; i++)
-        if (once(self, PyList_GET_ITEM(self->deferred, order[i].index), 1, problems) < 0) goto fail;
+        if (once(self, &self->deferred[order[i].index], 1, problems) < 0) goto fail;
     PyMem_Free(order);
     order = NULL;
-    Py_SETREF(self->deferred, PyList_New(0));
-    if (!self->deferred) goto fail;
+    clear_deferred(self);
     Py_ssize_t n = self->nrows;
     PyObject *numbers = PyByteArray_FromStringAndSize(NULL, 6 * n * (Py_ssize_t)sizeof(long long));
     PyObject *fast = PyByteArray_FromStringAndSize(NULL, n);
@@ -374,7 +370,7 @@ static void Dedupe_dealloc(Dedupe *self) {
     table_free(&self->full);
     table_free(&self->totals);
     table_free(&self->responses);
-    Py_XDECREF(self->deferred);
+    clear_deferred(self);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -388,10 +384,12 @@ static int Dedupe_init(Dedupe *self, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     self->has_since = since != Py_None;
-    if (self->has_since && as_ll(since, &self->since_us) < 0) return -1;
+    if (self->has_since) {
+        self->since_us = PyLong_AsLongLong(since);
+        if (self->since_us == -1 && PyErr_Occurred()) return -1;
+    }
     self->limit = limit;
-    Py_XSETREF(self->deferred, PyList_New(0));
-    return self->deferred ? 0 : -1;
+    return 0;
 }
 
 static PyMethodDef Dedupe_methods[] = {

@@ -3,6 +3,7 @@
  * scan() returns what codex_credits/io/rollout_native.py turns into a FileResult,
  * or None when the file has a line this code leaves to the Python reader.
  */
+#include "candidates.h"
 #include "dedupe.h"
 #include "rollstate.h"
 
@@ -23,47 +24,6 @@ static void free_state(st_t *st) {
     Py_XDECREF(st->model);
     Py_XDECREF(st->responses);
     Py_XDECREF(st->bad);
-}
-
-static PyObject *none_or(PyObject *obj) { return obj ? Py_NewRef(obj) : Py_NewRef(Py_None); }
-
-static PyObject *usage_tuple(const long long *u) {
-    PyObject *t = PyTuple_New(5);
-    if (!t) return NULL;
-    for (int i = 0; i < 5; i++) {
-        PyObject *v = PyLong_FromLongLong(u[i]);
-        if (!v) {
-            Py_DECREF(t);
-            return NULL;
-        }
-        PyTuple_SET_ITEM(t, i, v);
-    }
-    return t;
-}
-
-static PyObject *hash_pair(const cand_t *c) {
-    if (!c->has_paired) return Py_NewRef(Py_None);
-    return Py_BuildValue("(nn)", (Py_ssize_t)c->paired_full, (Py_ssize_t)c->paired_totals);
-}
-
-/* The candidate in the slot order of rollout_records.Candidate (its pack()). */
-static PyObject *pack(const st_t *st, const cand_t *c) {
-    PyObject *t = PyTuple_New(15);
-    if (!t) return NULL;
-    PyObject *items[15] = {
-        PyLong_FromLongLong(c->cache_write), PyBool_FromLong(c->fast),
-        PyLong_FromSsize_t((Py_ssize_t)c->key_full), PyLong_FromSsize_t((Py_ssize_t)c->key_totals),
-        PyLong_FromLongLong(c->line), none_or(c->model), hash_pair(c), Py_NewRef(st->path),
-        none_or(c->project), none_or(c->response_id), none_or(c->session),
-        PyBool_FromLong(c->suspect), PyLong_FromLongLong(c->tools), PyLong_FromLongLong(c->ts_us),
-        usage_tuple(c->usage)};
-    int ok = 1;
-    for (int i = 0; i < 15; i++) {
-        if (!items[i]) ok = 0;
-        PyTuple_SET_ITEM(t, i, items[i] ? items[i] : Py_NewRef(Py_None));
-    }
-    if (!ok) Py_CLEAR(t);
-    return t;
 }
 
 static PyObject *text_or_none(int has, const char *s, Py_ssize_t n) {
@@ -94,16 +54,8 @@ static PyObject *limit_item(const limit_t *l) {
 
 static PyObject *result(st_t *st) {
     if (roll_pair_records(st) != GO) return NULL;
-    PyObject *cands = PyList_New(0), *limits = PyList_New(0);
+    PyObject *cands = candidates_take(st), *limits = PyList_New(0);
     if (!cands || !limits) goto fail;
-    for (Py_ssize_t i = 0; i < st->ncands; i++) {
-        if (st->cands[i].dropped) continue;
-        PyObject *packed = pack(st, &st->cands[i]);
-        if (!packed) goto fail;
-        int rc = PyList_Append(cands, packed);
-        Py_DECREF(packed);
-        if (rc < 0) goto fail;
-    }
     for (int i = 0; i < st->nlimits; i++) {
         PyObject *item = limit_item(&st->limits[i]);
         if (!item || PyList_Append(limits, item) < 0) {
@@ -211,8 +163,10 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_rollscan",
 
 PyMODINIT_FUNC PyInit__rollscan(void) {
     roll_init();
-    if (PyType_Ready(&DedupeType) < 0) return NULL;
+    if (PyType_Ready(&DedupeType) < 0 || PyType_Ready(&CandidatesType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddObjectRef(m, "Dedupe", (PyObject *)&DedupeType) < 0) Py_CLEAR(m);
+    if (m && (PyModule_AddObjectRef(m, "Dedupe", (PyObject *)&DedupeType) < 0 ||
+              PyModule_AddObjectRef(m, "Candidates", (PyObject *)&CandidatesType) < 0))
+        Py_CLEAR(m);
     return m;
 }

@@ -1,7 +1,7 @@
 """Codex rollout files read in compiled code (see codex_credits.io.rollout_native)."""
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 def scan(
     data: bytes,
@@ -22,11 +22,20 @@ def stable_key(text: str) -> int:
 def keys(ts_us: int, total: tuple[int, ...] | None, last: tuple[int, ...]) -> tuple[int, int]:
     """``(hash((total or (), last)), hash((ts_us, total or (), last)))``."""
 
+class Candidates(Sequence[tuple[Any, ...]]):
+    """A file's candidates as C values: a read-only sequence of packed candidates."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, index: int) -> tuple[Any, ...]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[Any, ...]]: ...
+
 class Dedupe:
     """Requests de-duplicated across rollout files (see ``rollout_dedupe.Deduplicator``)."""
 
     def __init__(self, since_us: int | None, limit: int) -> None: ...
-    def add(self, candidates: list[tuple[Any, ...]]) -> list[str]:
+    def add(self, candidates: list[tuple[Any, ...]] | Candidates) -> list[str]:
         """Count one file's candidates (files in file order); the problems it found."""
 
     def finish(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from codex_credits.io import rollout, rollout_dedupe, rollout_native
 from codex_credits.io.rollout_dedupe import Deduplicator
 from codex_credits.io.rollout_records import Candidate, FileResult
 from codex_credits.synthetic_rollouts import write_rollout_history
+from tests.io.test_rollout_native import rec, usage
 
 pytestmark = pytest.mark.skipif(
     not rollout_native.AVAILABLE, reason="the compiled scanner is not built"
@@ -45,7 +46,7 @@ def candidate(draw: st.DrawFn) -> tuple[Any, ...]:
         "paired": draw(st.none() | st.tuples(KEY, KEY)) if record else None,
         "path": "rollout.jsonl",
         "project": draw(LABEL),
-        "response_id": draw(st.sampled_from(["r1", "r2"])) if record else None,
+        "response_id": draw(st.sampled_from([None, "r1", "r2"])) if record else None,
         "session": draw(LABEL),
         "suspect": draw(st.booleans()),
         "tools": draw(st.integers(0, 4)),
@@ -58,7 +59,7 @@ def candidate(draw: st.DrawFn) -> tuple[Any, ...]:
 def outcome(reader: Deduplicator, files: list[list[tuple[Any, ...]]]) -> Any:
     for candidates in files:
         result = FileResult()
-        result.candidates = list(candidates)
+        result.candidates = candidates
         reader.add_file(result)
     log, counts, sessions = reader.finish()
     columns = {name: (array.dtype.str, array.tolist()) for name, array in log._columns.items()}
@@ -96,3 +97,35 @@ def test_generated_histories_are_read_alike(tmp_path: Path, seed: int) -> None:
             rollout_native.CompiledDeduplicator(since), [r.candidates for r in results]
         )
         assert compiled == python
+
+
+def test_records_without_a_response_id_in_copied_history(tmp_path: Path) -> None:
+    """A per-response record without an id is paired with its token count, then copied."""
+
+    def token_count(second: int, total: Any, last: Any) -> bytes:
+        info = {"total_token_usage": total, "last_token_usage": last}
+        return rec(second, "event_msg", {"type": "token_count", "info": info})
+
+    own = [
+        rec(0, "session_meta", {"id": "parent", "timestamp": "2026-06-01T10:00:00.000Z"}),
+        rec(1, "turn_context", {"model": "gpt-5.4"}),
+        token_count(2, usage(100, 10, 5), usage(100, 10, 5)),
+        rec(2, "token_usage_record", {"usage": usage(100, 10, 5)}),
+        token_count(3, usage(160, 10, 8), usage(60, 0, 3)),
+    ]
+    fork = [
+        rec(4, "session_meta", {"id": "child", "timestamp": "2026-06-01T10:00:04.000Z"}),
+        rec(4, "session_meta", {"id": "parent"}),
+        token_count(4, usage(100, 10, 5), usage(100, 10, 5)),
+        token_count(4, usage(160, 10, 8), usage(60, 0, 3)),
+        rec(4, "session_meta", {"id": "child"}),
+        token_count(7, usage(170, 10, 9), usage(10, 0, 1)),
+    ]
+    for name, lines in (("a", own), ("b", fork)):
+        (tmp_path / f"rollout-{name}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    files = rollout.find_rollout_files([tmp_path])
+    results = [rollout._parse(path) for path in files]
+    assert any(not isinstance(r.candidates, list) for r in results)  # compiled candidates
+    python = outcome(Deduplicator(None), [r.candidates for r in results])
+    compiled = outcome(rollout_native.CompiledDeduplicator(None), [r.candidates for r in results])
+    assert compiled == python

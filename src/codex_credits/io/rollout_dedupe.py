@@ -11,7 +11,7 @@ one builder call per request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import chain, islice
 from operator import itemgetter
 from typing import Any
@@ -123,7 +123,7 @@ class Deduplicator:
                 self.windows[key] = seen
         self._count(result.candidates)
 
-    def _count(self, candidates: list[Packed]) -> None:
+    def _count(self, candidates: Sequence[Packed]) -> None:
         """Count each of one file's candidates once, or hold it back (copied history)."""
         seen_full = self.seen_full
         seen_totals = self.seen_totals

@@ -15,6 +15,7 @@ what a broken line is. A property test holds the two readers together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 from types import ModuleType
 from typing import Any, Final
@@ -128,7 +129,7 @@ class CompiledDeduplicator(Deduplicator):
         assert _native is not None
         self._rows: Any = _native.Dedupe(since_us, rollout_dedupe.MAX_INT64)
 
-    def _count(self, candidates: list[Packed]) -> None:
+    def _count(self, candidates: Sequence[Packed]) -> None:
         problems = self._rows.add(candidates)
         if problems:
             self._overflowed(problems)

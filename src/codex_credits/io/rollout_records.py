@@ -10,6 +10,7 @@ data that is quick to send and to load.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -168,7 +169,8 @@ class FileResult:
     )
 
     def __init__(self) -> None:
-        self.candidates: list[Packed] = []
+        self.candidates: Sequence[Packed] = []
+        """Packed candidates: a list, or the compiled scanner's sequence of them."""
         self.bad_rate_limits = 0
         self.unreadable = 0
         self.duplicate_records = 0
@@ -186,7 +188,7 @@ class FileResult:
     def __getstate__(self) -> tuple[Any, ...]:
         """Plain data: a worker hands back tuples, quick to pickle and load."""
         return (
-            self.candidates,
+            list(self.candidates),
             [(key, obs.pack()) for key, obs in self.windows.items()],
             _counts(self),
         )

@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from decimal import Decimal
-from operator import attrgetter
 from pathlib import Path
+from stat import S_ISREG
 from typing import final
 
 import numpy as np
@@ -219,40 +219,49 @@ def find_rollout_files(paths: Iterable[str | Path]) -> list[Path]:
     return _discover(paths)[0]
 
 
-def _discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str]]:
-    """The rollout files under ``paths`` and a problem for each folder that cannot be read."""
-    found: dict[Path, None] = {}
+def _discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[str], list[int]]:
+    """The rollout files under ``paths``, a problem for each folder that cannot be
+    read, and each file's size (0 if it cannot be found again)."""
+    found: dict[Path, int] = {}
     problems: dict[str, None] = {}
     for item in paths:
         path = Path(item).expanduser()
         if path.is_file():
-            found[path] = None
+            found[path] = _size(path)
             continue
         if not path.is_dir():
             raise UsageDataError(f"{path}: no such file or folder", path=str(path))
         roots = [path / "sessions", path / "archived_sessions"]
         roots = [r for r in roots if r.is_dir()] or [path]
-        files: list[Path] = []
+        files: list[tuple[Path, int]] = []
         for root in roots:
             files.extend(_walk(root, "rollout-*.jsonl", problems))
         if not files:
             files = _walk(path, "*.jsonl", problems)
-        for file in sorted(files, key=_parts):  # the order of paths, one key each
-            found[file] = None
-    return list(found), list(problems)
+        files.sort(key=_parts)  # the order of paths, one key each
+        for file, size in files:
+            found.setdefault(file, size)
+    return list(found), list(problems), list(found.values())
 
 
-def _walk(root: Path, pattern: str, problems: dict[str, None]) -> list[Path]:
-    """Files named like ``pattern`` under ``root``; unreadable folders go to ``problems``."""
+def _walk(root: Path, pattern: str, problems: dict[str, None]) -> list[tuple[Path, int]]:
+    """Files named like ``pattern`` under ``root``, with their sizes (one ``stat``
+    each); unreadable folders go to ``problems``."""
 
     def unreadable(exc: OSError) -> None:
         problems[f"{exc.filename}: cannot read folder: {exc.strerror}"] = None
 
-    files: list[Path] = []
+    files: list[tuple[Path, int]] = []
     for folder, _, names in os.walk(root, onerror=unreadable):
-        base = Path(folder)
-        files.extend(base / name for name in fnmatch.filter(names, pattern))
-    return [f for f in files if f.is_file()]
+        for name in fnmatch.filter(names, pattern):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue  # gone, or a link to nothing: not a file
+            if S_ISREG(info.st_mode):
+                files.append((Path(path), info.st_size))
+    return files
 
 
 def read_codex_logs(
@@ -291,9 +300,8 @@ def read_codex_logs(
         paths = [codex_home()]
     elif isinstance(paths, str | Path):
         paths = [paths]
-    files, unreadable = _discover(paths)
+    files, unreadable, sizes = _discover(paths)
     since_us = None if since is None else _to_us(require_utc(since, "since"))
-    sizes = [_size(f) for f in files]
     total = sum(sizes)
     workers = 1 if workers is None else workers
     reader = deduplicator(since_us)
@@ -383,7 +391,8 @@ def _window(obs: WindowObservation) -> PlanWindow:
     )
 
 
-_parts = attrgetter("parts")
+def _parts(item: tuple[Path, int]) -> tuple[str, ...]:
+    return item[0].parts
 
 
 def _size(path: Path) -> int:

@@ -94,7 +94,8 @@ def parse_rollout_file(path: Path, *, reference: bool = False, compiled: bool = 
                     continue
                 _apply(raw, line_no, state, result, records)
         return _finish(state, result, records)
-    data = path.read_bytes()
+    with open(path, "rb", buffering=0) as handle:  # one read of the whole file
+        data = handle.readall()
     if compiled:
         scanned = scan_file(state, data)
         if scanned is not None:

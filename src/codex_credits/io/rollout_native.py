@@ -1,16 +1,19 @@
-"""One rollout file read by the compiled scanner, when it is built.
+"""Rollout files read, and their requests de-duplicated, by compiled code when it is built.
 
 ``codex_credits._rollscan`` is an optional C extension (built on install where
-a C compiler is found; the package works without it). It reads a whole file
-with the rules of :mod:`codex_credits.io.rollout_parse`, in one pass over the
-bytes: a strict JSON scanner checks every line in full (so every broken line
-is still found) and picks out only the fields the rules read. It handles the
-usual shapes of every record; a file with a line it does not handle the same
-way (a field the Python reader would report as a problem, an unusual shape, a
-line it is not sure is valid JSON that the decoder accepts) is declined as a
-whole and read by the Python reader instead. Lines it is not sure of are
-handed to the same JSON decoder as the Python reader uses, so both agree on
-what a broken line is. A property test holds the two readers together.
+a C compiler is found; the package works without it). :func:`scan_file` reads
+a whole file with the rules of :mod:`codex_credits.io.rollout_parse`: a strict
+JSON scanner checks every line in full (so every broken line is still found)
+and picks out only the fields the rules read. It handles the usual shapes of
+every record; a file with a line it does not handle the same way (a field the
+Python reader would report as a problem, an unusual shape, a line it is not
+sure is valid JSON that the decoder accepts) is declined as a whole and read
+by the Python reader instead. Lines it is not sure of are handed to the same
+JSON decoder as the Python reader uses, so both agree on what a broken line
+is. :class:`CompiledDeduplicator` counts the requests of all files with the
+rules of :class:`~codex_credits.io.rollout_dedupe.Deduplicator`. Property
+tests hold the compiled and the Python code equal (docs/logs.md, "How a
+rollout is read").
 """
 
 from __future__ import annotations

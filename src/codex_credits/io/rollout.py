@@ -273,6 +273,10 @@ def read_codex_logs(
 ) -> CodexLogs:
     """Read Codex CLI rollout files into usage events, one per model request.
 
+    Where the optional compiled scanner is built (``codex_credits._rollscan``),
+    it reads the files and de-duplicates their requests, with the same result
+    as the Python reader (docs/logs.md, "How a rollout is read").
+
     Args:
         paths: files or folders (a Codex home, its ``sessions`` folder, or any
             folder of rollout files). ``None`` reads :func:`codex_home`.

@@ -73,6 +73,9 @@ fail:
     return NULL;
 }
 
+/* A block of lines kept between calls (taken and given back with the GIL held). */
+static roll_block *spare;
+
 static PyObject *scan(PyObject *self, PyObject *args, PyObject *kwargs) {
     static char *names[] = {"data",       "path",        "session",     "loads",
                             "parse_ts",   "bad_line",    "max_tokens", "min_seconds",
@@ -94,7 +97,8 @@ static PyObject *scan(PyObject *self, PyObject *args, PyObject *kwargs) {
     st.bad = PyList_New(0);
     PyObject *out = NULL;
     if (!st.responses || !st.bad) goto done;
-    roll_block *block = roll_block_new();
+    roll_block *block = spare ? spare : roll_block_new(); /* spare: taken with the GIL */
+    spare = NULL;
     if (!block) {
         PyErr_NoMemory();
         goto done;
@@ -105,7 +109,10 @@ static PyObject *scan(PyObject *self, PyObject *args, PyObject *kwargs) {
         Py_BEGIN_ALLOW_THREADS p = roll_scan(&st, block, p, end);
         Py_END_ALLOW_THREADS rc = roll_apply(&st, block);
     }
-    roll_block_free(block);
+    if (spare)
+        roll_block_free(block);
+    else
+        spare = block; /* kept for the next file: its pages are already mapped */
     if (rc == GO)
         out = result(&st);
     else if (rc == DECLINE)

@@ -130,6 +130,12 @@ if TYPE_CHECKING:
     )
     from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
     from codex_credits.core.simulate import simulate
+    from codex_credits.core.statefromstatus import (
+        account_from_status,
+        opening_state,
+        split_status,
+        state_from_status,
+    )
     from codex_credits.core.statement import (
         EventOutcome,
         EventOutcomes,
@@ -140,12 +146,8 @@ if TYPE_CHECKING:
     from codex_credits.core.status import (
         AccountStatus,
         StatusSplit,
-        account_from_status,
-        opening_state,
         period_anchor,
         period_spending,
-        split_status,
-        state_from_status,
         status_from_state,
     )
     from codex_credits.core.sweep import (
@@ -278,7 +280,7 @@ _EXPORTS: dict[str, str] = {
     "AccessReason": "codex_credits.governance",
     "AccessRequest": "codex_credits.governance",
     "Account": "codex_credits.core.account",
-    "account_from_status": "codex_credits.core.status",
+    "account_from_status": "codex_credits.core.statefromstatus",
     "account_state_at": "codex_credits.tasks.state",
     "AccountPlan": "codex_credits.core.sweep",
     "AccountState": "codex_credits.core.accountstate",
@@ -410,7 +412,7 @@ _EXPORTS: dict[str, str] = {
     "NodeStatement": "codex_credits.core.budgetreport",
     "NotFoundError": "codex_credits.errors",
     "open_account": "codex_credits.core.accountstate",
-    "opening_state": "codex_credits.core.status",
+    "opening_state": "codex_credits.core.statefromstatus",
     "OpeningBlock": "codex_credits.core.accountstate",
     "Options": "codex_credits.core.ratecard",
     "Organisation": "codex_credits.governance",
@@ -485,8 +487,8 @@ _EXPORTS: dict[str, str] = {
     "spend": "codex_credits.core.ledger",
     "SpendSplit": "codex_credits.core.ledger",
     "split_by_account": "codex_credits.core.sweep",
-    "split_status": "codex_credits.core.status",
-    "state_from_status": "codex_credits.core.status",
+    "split_status": "codex_credits.core.statefromstatus",
+    "state_from_status": "codex_credits.core.statefromstatus",
     "Status": "codex_credits.core.events",
     "status_from_state": "codex_credits.core.status",
     "StatusSplit": "codex_credits.core.status",

@@ -123,10 +123,8 @@ if TYPE_CHECKING:
     from codex_credits.core.reports import (
         Report,
         ReportRow,
-        UsageReport,
         build_report,
         largest_remainder,
-        usage_report,
     )
     from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
     from codex_credits.core.simulate import simulate
@@ -164,6 +162,7 @@ if TYPE_CHECKING:
     from codex_credits.core.usage import UsageLog
     from codex_credits.core.usagebuilder import UsageLogBuilder
     from codex_credits.core.usageevent import LogSummary, UsageEvent
+    from codex_credits.core.usagereport import UsageReport, usage_report
     from codex_credits.errors import (
         AmountTypeError,
         ApiConnectionError,
@@ -522,12 +521,12 @@ _EXPORTS: dict[str, str] = {
     "Transition": "codex_credits.core.accountstate",
     "UnknownModelError": "codex_credits.errors",
     "Usage": "codex_credits.core.meters",
-    "usage_report": "codex_credits.core.reports",
+    "usage_report": "codex_credits.core.usagereport",
     "UsageDataError": "codex_credits.errors",
     "UsageEvent": "codex_credits.core.usageevent",
     "UsageLog": "codex_credits.core.usage",
     "UsageLogBuilder": "codex_credits.core.usagebuilder",
-    "UsageReport": "codex_credits.core.reports",
+    "UsageReport": "codex_credits.core.usagereport",
     "UsageSummary": "codex_credits.io.usagesummary",
     "Usd": "codex_credits.core.units",
     "verify_log": "codex_credits.governance",

@@ -123,13 +123,17 @@ if TYPE_CHECKING:
     from codex_credits.core.reports import (
         Report,
         ReportRow,
-        UsageReport,
         build_report,
         largest_remainder,
-        usage_report,
     )
     from codex_credits.core.reserve import ReserveState, ReserveTerms, close_hour, draw
     from codex_credits.core.simulate import simulate
+    from codex_credits.core.statefromstatus import (
+        account_from_status,
+        opening_state,
+        split_status,
+        state_from_status,
+    )
     from codex_credits.core.statement import (
         EventOutcome,
         EventOutcomes,
@@ -140,12 +144,8 @@ if TYPE_CHECKING:
     from codex_credits.core.status import (
         AccountStatus,
         StatusSplit,
-        account_from_status,
-        opening_state,
         period_anchor,
         period_spending,
-        split_status,
-        state_from_status,
         status_from_state,
     )
     from codex_credits.core.sweep import (
@@ -162,6 +162,7 @@ if TYPE_CHECKING:
     from codex_credits.core.usage import UsageLog
     from codex_credits.core.usagebuilder import UsageLogBuilder
     from codex_credits.core.usageevent import LogSummary, UsageEvent
+    from codex_credits.core.usagereport import UsageReport, usage_report
     from codex_credits.errors import (
         AmountTypeError,
         ApiConnectionError,
@@ -278,7 +279,7 @@ _EXPORTS: dict[str, str] = {
     "AccessReason": "codex_credits.governance",
     "AccessRequest": "codex_credits.governance",
     "Account": "codex_credits.core.account",
-    "account_from_status": "codex_credits.core.status",
+    "account_from_status": "codex_credits.core.statefromstatus",
     "account_state_at": "codex_credits.tasks.state",
     "AccountPlan": "codex_credits.core.sweep",
     "AccountState": "codex_credits.core.accountstate",
@@ -410,7 +411,7 @@ _EXPORTS: dict[str, str] = {
     "NodeStatement": "codex_credits.core.budgetreport",
     "NotFoundError": "codex_credits.errors",
     "open_account": "codex_credits.core.accountstate",
-    "opening_state": "codex_credits.core.status",
+    "opening_state": "codex_credits.core.statefromstatus",
     "OpeningBlock": "codex_credits.core.accountstate",
     "Options": "codex_credits.core.ratecard",
     "Organisation": "codex_credits.governance",
@@ -485,8 +486,8 @@ _EXPORTS: dict[str, str] = {
     "spend": "codex_credits.core.ledger",
     "SpendSplit": "codex_credits.core.ledger",
     "split_by_account": "codex_credits.core.sweep",
-    "split_status": "codex_credits.core.status",
-    "state_from_status": "codex_credits.core.status",
+    "split_status": "codex_credits.core.statefromstatus",
+    "state_from_status": "codex_credits.core.statefromstatus",
     "Status": "codex_credits.core.events",
     "status_from_state": "codex_credits.core.status",
     "StatusSplit": "codex_credits.core.status",
@@ -520,12 +521,12 @@ _EXPORTS: dict[str, str] = {
     "Transition": "codex_credits.core.accountstate",
     "UnknownModelError": "codex_credits.errors",
     "Usage": "codex_credits.core.meters",
-    "usage_report": "codex_credits.core.reports",
+    "usage_report": "codex_credits.core.usagereport",
     "UsageDataError": "codex_credits.errors",
     "UsageEvent": "codex_credits.core.usageevent",
     "UsageLog": "codex_credits.core.usage",
     "UsageLogBuilder": "codex_credits.core.usagebuilder",
-    "UsageReport": "codex_credits.core.reports",
+    "UsageReport": "codex_credits.core.usagereport",
     "UsageSummary": "codex_credits.io.usagesummary",
     "Usd": "codex_credits.core.units",
     "verify_log": "codex_credits.governance",

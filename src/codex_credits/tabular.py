@@ -27,7 +27,7 @@ from codex_credits.core.compare import TierComparison
 from codex_credits.core.forecast.backtest import BacktestReport
 from codex_credits.core.meters import CostBreakdown
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.reports import Report, UsageReport
+from codex_credits.core.reports import Report
 from codex_credits.core.statement import (
     REASON_CODES,
     STATEMENT_FIELDS,
@@ -40,6 +40,7 @@ from codex_credits.core.statement import (
 from codex_credits.core.timeutil import from_epoch_us
 from codex_credits.core.units import from_micro
 from codex_credits.core.usage import DIMENSIONS, UsageLog
+from codex_credits.core.usagereport import UsageReport
 from codex_credits.io.rollout import CodexLogs
 from codex_credits.records import from_dicts, is_record, rows_of
 

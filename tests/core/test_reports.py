@@ -14,8 +14,8 @@ from codex_credits.core.reports import (
     allocate_cents,
     build_report,
     largest_remainder,
-    usage_report,
 )
+from codex_credits.core.usagereport import usage_report
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 

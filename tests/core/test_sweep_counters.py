@@ -20,7 +20,7 @@ from codex_credits import RateCard, UsageEvent, compare_tiers_many, simulate_man
 from codex_credits.core.account import Plan, open_account
 from codex_credits.core.compare import tier_candidates
 from codex_credits.core.periods import BillingPeriod
-from codex_credits.core.replay import periods_between
+from codex_credits.core.replaysetup import periods_between
 from codex_credits.core.statement import (
     MICRO_FIELDS,
     STATEMENT_FIELDS,

@@ -4,7 +4,7 @@ A command that simulates or forecasts an account can take the account from the
 usage API instead of from ``--tier``/``--seats``/``--start``: it reads the
 subscription and the credit status (``GET /organization/billing/subscription``
 and ``GET /usage/codex``) and turns them into an engine state with
-:mod:`codex_credits.core.status` (see docs/api-client.md, "Starting a
+:mod:`codex_credits.core.statefromstatus` (see docs/api-client.md, "Starting a
 simulation from the real account"). The key and the server come from the same
 environment as ``--from-api``.
 
@@ -22,7 +22,8 @@ from decimal import Decimal
 from codex_credits.cli.args import decimal_arg
 from codex_credits.core.account import AccountState
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.status import AccountStatus, opening_state, state_from_status
+from codex_credits.core.statefromstatus import opening_state, state_from_status
+from codex_credits.core.status import AccountStatus
 from codex_credits.errors import ConfigError, UsageDataError
 
 __all__ = ["FromApi", "add_state_source", "check_plan_options", "fetch_state"]

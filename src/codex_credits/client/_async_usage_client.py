@@ -65,7 +65,7 @@ from codex_credits.client._retry import DEFAULT_MAX_RETRIES
 from codex_credits.clock import Clock
 from codex_credits.core.account import Account
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.status import account_from_status
+from codex_credits.core.statefromstatus import account_from_status
 from codex_credits.core.usage import UsageLog
 
 __all__ = ["AsyncUsageClient"]

@@ -11,7 +11,8 @@ Theory of operation (docs/api-client.md, "Into the core"):
   one bucket are told apart by their order (``#2``, ``#3``...).
 * :func:`account_status` joins ``GET /usage/codex`` and the subscription into
   one frozen :class:`AccountStatus` (defined in the core, in
-  :mod:`codex_credits.core.status`, which turns it into an engine state): tier,
+  :mod:`codex_credits.core.status`; :mod:`codex_credits.core.statefromstatus`
+  turns it into an engine state): tier,
   seats, current period, consumed, remaining, rollover balance and savings reserve.
 
 Pure: no I/O, no httpx.

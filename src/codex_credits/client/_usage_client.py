@@ -69,7 +69,7 @@ from codex_credits.client._retry import DEFAULT_MAX_RETRIES
 from codex_credits.clock import Clock
 from codex_credits.core.account import Account
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.status import account_from_status
+from codex_credits.core.statefromstatus import account_from_status
 from codex_credits.core.usage import UsageLog
 from codex_credits.errors import ApiError
 
@@ -241,7 +241,7 @@ class UsageClient(ClientBase):
 
         Fetches :meth:`account_status` and builds the engine state at ``at``
         (default: the client's clock after the fetch) with
-        :func:`~codex_credits.core.status.account_from_status`; the account keeps
+        :func:`~codex_credits.core.statefromstatus.account_from_status`; the account keeps
         the client's clock.
 
         Raises:

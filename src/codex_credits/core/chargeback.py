@@ -43,18 +43,12 @@ from typing import Final
 import numpy as np
 
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.reports import (
-    USAGE_REPORT_DIMENSIONS,
-    Report,
-    ReportRow,
-    UsageReport,
-    build_report,
-    usage_report,
-)
+from codex_credits.core.reports import Report, ReportRow, build_report
 from codex_credits.core.statement import SimulationResult
 from codex_credits.core.timeutil import epoch_us
 from codex_credits.core.units import ZERO
 from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagereport import USAGE_REPORT_DIMENSIONS, UsageReport, usage_report
 from codex_credits.errors import ConfigError
 
 __all__ = ["NO_USAGE_KEY", "chargeback", "period_usage_report"]

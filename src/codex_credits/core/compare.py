@@ -26,7 +26,7 @@ from codex_credits.core.events import Mode, Policy
 from codex_credits.core.kernel.simulation import lane_input, lane_statements
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.replay import Setup
+from codex_credits.core.replaysetup import Setup
 from codex_credits.core.simulate import prepare
 from codex_credits.core.statement import PeriodStatement
 from codex_credits.core.units import ZERO, Ccu, amount, from_micro

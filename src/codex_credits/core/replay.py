@@ -16,7 +16,8 @@ request at a time; a simulation adds what happens around it.
 * A refused part is retried as an amount-only piece: a degraded budget's
   waiver is decided when the event is first seen.
 
-The driver (:func:`run`) replays piece by piece with
+The driver (:func:`run`) replays a
+:class:`~codex_credits.core.replaysetup.Setup` piece by piece with
 :class:`ReferenceProcessor`, which calls :func:`~codex_credits.core.account.apply`
 on a frozen :class:`~codex_credits.core.account.AccountState`: the readable
 reference (``simulate(..., engine="reference")``). The kernel
@@ -34,21 +35,17 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from codex_credits.core.account import AccountState, Plan, advance, apply, apply_override
-from codex_credits.core.budgets import Budget, Override
+from codex_credits.core.account import AccountState, advance, apply, apply_override
 from codex_credits.core.events import (
-    REQUEST_LABELS,
     BudgetAlert,
     HourClosed,
-    Mode,
     PeriodClosed,
     Policy,
     Reason,
     Request,
     Status,
 )
-from codex_credits.core.periods import BillingPeriod, period_at
-from codex_credits.core.ratecard import RateCard
+from codex_credits.core.replaysetup import HOUR_US, Setup
 from codex_credits.core.statement import (
     EPOCH,
     REASON_CODES,
@@ -60,24 +57,15 @@ from codex_credits.core.statement import (
     Timeline,
 )
 from codex_credits.core.units import from_micro, to_micro
-from codex_credits.core.usage import UsageLog
-from codex_credits.core.usageevent import DIMENSIONS
 
 __all__ = [
-    "HOUR_US",
     "Attempt",
     "Piece",
     "Processor",
     "ReferenceProcessor",
-    "Setup",
-    "hour_bounds",
-    "periods_between",
     "run",
 ]
 
-HOUR_US = 3_600_000_000
-LABEL_DIMENSIONS = tuple(name for name in REQUEST_LABELS if name in DIMENSIONS)
-"""The request labels a usage log carries (a key id is known only at dispatch)."""
 
 Attempt = tuple[int, int, int, int, int, int, int, int, int, int, int]
 """``(served, from_rollover, from_grant, from_overage, from_reserve, waived,
@@ -89,47 +77,6 @@ Piece = tuple[int, int, int, bool]
 _REASON_INDEX = {reason: code for code, reason in enumerate(REASON_CODES)}
 _RATE_LIMITED = _REASON_INDEX[Reason.RATE_LIMITED]
 _QUEUED = _REASON_INDEX[Reason.BUDGET_QUEUED]
-
-
-@dataclass
-class Setup:
-    """Everything both processors need, prepared once."""
-
-    card: RateCard
-    state: AccountState
-    log: UsageLog
-    amounts: npt.NDArray[np.int64]
-    sandbox: npt.NDArray[np.int64] | None
-    mode: Mode
-    policy: Policy
-    budgets: tuple[Budget, ...]
-    overrides: tuple[Override, ...]
-    periods: tuple[BillingPeriod, ...]
-    start_us: int
-    hours: int
-    lo: npt.NDArray[np.int64]
-    hi: npt.NDArray[np.int64]
-    period_first_hour: tuple[int, ...]
-    override_hours: tuple[int, ...]
-    matches: tuple[npt.NDArray[np.bool_], ...]
-
-    @property
-    def plan(self) -> Plan:
-        """The account's terms."""
-        return self.state.plan
-
-    @property
-    def start(self) -> datetime:
-        """The first hour."""
-        return self.periods[0].start
-
-    def hour_start(self, h: int) -> datetime:
-        """The start of hour ``h``."""
-        return self.start + timedelta(hours=h)
-
-    def labels(self) -> dict[str, list[str | None]]:
-        """Every event's budget labels (only needed when there are budgets)."""
-        return {dim: self.log.dimension_values(dim) for dim in LABEL_DIMENSIONS}
 
 
 class Processor(Protocol):
@@ -410,22 +357,6 @@ class ReferenceProcessor:
 
     def finish(self, out: _Out, tallies: list[PeriodTally]) -> AccountState:
         return self.state
-
-
-def hour_bounds(
-    ts: npt.NDArray[np.int64], start_us: int, hours: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """``(lo, hi)``: the events of hour ``h`` are ``lo[h]..hi[h]`` (a sorted log)."""
-    edges = start_us + np.arange(hours + 1, dtype=np.int64) * HOUR_US
-    cut = np.searchsorted(ts, edges, side="left").astype(np.int64)
-    return cut[:-1], cut[1:]
-
-
-def periods_between(
-    first: BillingPeriod, months: int, anchor: datetime
-) -> tuple[BillingPeriod, ...]:
-    """``months`` consecutive periods from ``first``."""
-    return tuple(period_at(anchor, first.index + j) for j in range(months))
 
 
 def _from_us(us: int) -> datetime:

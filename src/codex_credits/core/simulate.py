@@ -39,14 +39,8 @@ from codex_credits.core.events import Mode, Policy
 from codex_credits.core.kernel.budgets import prefix_fired
 from codex_credits.core.kernel.simulation import run_kernel
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.replay import (
-    HOUR_US,
-    ReferenceProcessor,
-    Setup,
-    hour_bounds,
-    periods_between,
-    run,
-)
+from codex_credits.core.replay import ReferenceProcessor, run
+from codex_credits.core.replaysetup import HOUR_US, Setup, hour_bounds, periods_between
 from codex_credits.core.statement import EPOCH, SimulationResult
 from codex_credits.core.timeutil import require_utc
 from codex_credits.core.units import from_micro, to_micro

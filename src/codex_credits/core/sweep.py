@@ -50,7 +50,7 @@ from codex_credits.core.kernel.rules import Int64Array, LaneRules
 from codex_credits.core.kernel.simulation import lane_input, lane_statements
 from codex_credits.core.model import Frozen
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.replay import periods_between
+from codex_credits.core.replaysetup import periods_between
 from codex_credits.core.simulate import prepare
 from codex_credits.core.statement import PeriodStatement
 from codex_credits.core.sweeptable import (

@@ -31,9 +31,10 @@ from codex_credits.cli.usage_source import add_usage_source, load_usage
 from codex_credits.core.chargeback import chargeback, period_usage_report
 from codex_credits.core.periods import period_containing
 from codex_credits.core.ratecard import RateCard
-from codex_credits.core.reports import GROUPINGS, Report, UsageReport, build_report
+from codex_credits.core.reports import GROUPINGS, Report, build_report
 from codex_credits.core.simulate import simulate
 from codex_credits.core.usage import UsageLog
+from codex_credits.core.usagereport import UsageReport
 
 NAME = "report"
 HELP = "usage report: totals by period or dimension, shares, allocated subscription and overage"

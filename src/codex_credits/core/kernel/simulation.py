@@ -1,7 +1,7 @@
 """A prepared simulation through the kernel: one lane, its result as ``simulate`` gives it.
 
 Theory of operation (docs/engine.md, "The kernel"): :func:`lane_input` turns a
-:class:`~codex_credits.core.replay.Setup` into what lanes over the same events share
+:class:`~codex_credits.core.replaysetup.Setup` into what lanes over the same events share
 (hour cuts, prefix sums, budgets as masks and windows, overrides by hour);
 :func:`run_kernel` runs the account's lane and assembles the
 :class:`~codex_credits.core.statement.SimulationResult`.
@@ -14,7 +14,8 @@ from codex_credits.core.kernel.budgets import kernel_budgets
 from codex_credits.core.kernel.lane import LaneInput, LaneResult, run_lane
 from codex_credits.core.kernel.rules import LaneRules
 from codex_credits.core.periods import period_at
-from codex_credits.core.replay import Setup, result_from
+from codex_credits.core.replay import result_from
+from codex_credits.core.replaysetup import Setup
 from codex_credits.core.reserve import ReserveState
 from codex_credits.core.statement import PeriodStatement, SimulationResult
 from codex_credits.core.units import from_micro, to_micro

@@ -36,6 +36,16 @@ Py_uhash_t hash_usage(const long long *u) {
     return roll_hash_tuple(lanes, 5);
 }
 
+void roll_request_keys(long long ts_us, const long long *total, const long long *last,
+                       Py_hash_t *totals, Py_hash_t *full) {
+    Py_uhash_t lanes[3];
+    lanes[0] = roll_hash_int(ts_us);
+    lanes[1] = total ? hash_usage(total) : roll_hash_tuple(NULL, 0);
+    lanes[2] = hash_usage(last);
+    *totals = (Py_hash_t)roll_hash_tuple(lanes + 1, 2);
+    *full = (Py_hash_t)roll_hash_tuple(lanes, 3);
+}
+
 /* -- values ---------------------------------------------------------------------- */
 
 int is_none(const jval *v) { return v->t == J_MISSING || v->t == J_NULL; }

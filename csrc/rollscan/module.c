@@ -136,21 +136,12 @@ static PyObject *keys(PyObject *self, PyObject *args) {
     (void)self;
     if (!PyArg_ParseTuple(args, "LO(LLLLL)", &ts_us, &total, &l[0], &l[1], &l[2], &l[3], &l[4]))
         return NULL;
-    Py_uhash_t lanes[5];
-    lanes[0] = roll_hash_int(ts_us);
-    if (total == Py_None) {
-        lanes[1] = roll_hash_tuple(NULL, 0);
-    } else {
-        if (!PyArg_ParseTuple(total, "LLLLL", &t[0], &t[1], &t[2], &t[3], &t[4])) return NULL;
-        for (int i = 0; i < 5; i++) lanes[i] = roll_hash_int(t[i]);
-        lanes[1] = roll_hash_tuple(lanes, 5);
-        lanes[0] = roll_hash_int(ts_us);
-    }
-    Py_uhash_t u[5];
-    for (int i = 0; i < 5; i++) u[i] = roll_hash_int(l[i]);
-    lanes[2] = roll_hash_tuple(u, 5);
-    return Py_BuildValue("(nn)", (Py_ssize_t)roll_hash_tuple(lanes + 1, 2),
-                         (Py_ssize_t)roll_hash_tuple(lanes, 3));
+    if (total != Py_None &&
+        !PyArg_ParseTuple(total, "LLLLL", &t[0], &t[1], &t[2], &t[3], &t[4]))
+        return NULL;
+    Py_hash_t totals, full;
+    roll_request_keys(ts_us, total == Py_None ? NULL : t, l, &totals, &full);
+    return Py_BuildValue("(nn)", (Py_ssize_t)totals, (Py_ssize_t)full);
 }
 
 static PyMethodDef methods[] = {

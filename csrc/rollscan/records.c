@@ -191,12 +191,8 @@ int token_count(st_t *st, const jval *v, long long line) {
             cache_write = 0;
         }
     }
-    Py_uhash_t lanes[3];
-    lanes[0] = roll_hash_int(ts_us);
-    lanes[1] = has_total ? hash_usage(total) : roll_hash_tuple(NULL, 0);
-    lanes[2] = hash_usage(last);
-    Py_hash_t totals = (Py_hash_t)roll_hash_tuple(lanes + 1, 2);
-    Py_hash_t full = (Py_hash_t)roll_hash_tuple(lanes, 3);
+    Py_hash_t totals, full;
+    roll_request_keys(ts_us, has_total ? total : NULL, last, &totals, &full);
     return new_candidate(st, ts_us, last, totals, full, line, NULL, cache_write, 0);
 }
 

@@ -82,4 +82,9 @@ long long roll_stable_key(const char *text, size_t n);
 Py_uhash_t roll_hash_int(long long v);
 Py_uhash_t roll_hash_tuple(const Py_uhash_t *lanes, int n);
 
+/* A token count's keys, as rollout_parse computes them: hash((total or (), last)) and
+ * hash((ts_us, total or (), last)); `total` NULL for a missing running total. */
+void roll_request_keys(long long ts_us, const long long *total, const long long *last,
+                       Py_hash_t *totals, Py_hash_t *full);
+
 #endif

@@ -239,6 +239,17 @@ static const char *scan_number(const char *p, const char *end, jval *out) {
     return p;
 }
 
+/* After a member of an array or object: past the comma and the whitespace to the
+ * next member (*more stays 1), or past the closing byte (*more = 0); NULL if neither. */
+static const char *after_member(const char *p, const char *end, char close, int *more) {
+    p = skip_ws(p, end);
+    if (p >= end) return NULL;
+    if (*p == ',') return skip_ws(p + 1, end);
+    if (*p != close) return NULL;
+    *more = 0;
+    return p + 1;
+}
+
 static const char *scan_array(const char *p, const char *end, int depth, jval *out) {
     const char *start = p;
     p = skip_ws(p + 1, end);
@@ -247,18 +258,12 @@ static const char *scan_array(const char *p, const char *end, int depth, jval *o
         p++;
     } else {
         empty = 0;
-        for (;;) {
+        int more = 1;
+        while (more) {
             p = scan_value(p, end, depth + 1, NULL);
             if (!p) return NULL;
-            p = skip_ws(p, end);
-            if (p >= end) return NULL;
-            if (*p == ',') {
-                p = skip_ws(p + 1, end);
-                continue;
-            }
-            if (*p != ']') return NULL;
-            p++;
-            break;
+            p = after_member(p, end, ']', &more);
+            if (!p) return NULL;
         }
     }
     if (out) {
@@ -328,7 +333,8 @@ static const char *scan_obj(const char *p, const char *end, int depth, const jke
         p++;
     } else {
         empty = 0;
-        for (;;) {
+        int more = 1;
+        while (more) {
             jval key;
             if (p >= end || *p != '"') return NULL;
             p = scan_string(p, end, &key);
@@ -352,15 +358,8 @@ static const char *scan_obj(const char *p, const char *end, int depth, const jke
                 p = scan_value(p, end, depth + 1, NULL);
             }
             if (!p) return NULL;
-            p = skip_ws(p, end);
-            if (p >= end) return NULL;
-            if (*p == ',') {
-                p = skip_ws(p + 1, end);
-                continue;
-            }
-            if (*p != '}') return NULL;
-            p++;
-            break;
+            p = after_member(p, end, '}', &more);
+            if (!p) return NULL;
         }
     }
     if (self) {

@@ -110,34 +110,28 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-TIMED = """
-import json, resource, sys, time
-from codex_credits.io import rollout_native
-from codex_credits.io.rollout import read_codex_logs
+def time_import(root: str, workers: int, compiled: bool) -> dict[str, Any]:
+    """One import, timed in this process: wall and CPU seconds, and the summary's repr.
 
-def cpu():
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-root, workers, compiled = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
-if not compiled:
-    rollout_native._native = None
-spent, started = cpu(), time.perf_counter()
-result = read_codex_logs(root, workers=workers)
-wall, spent = time.perf_counter() - started, cpu() - spent
-print(json.dumps({"wall": wall, "cpu": spent, "summary": repr(result.summary)}))
-"""
+    ``compiled=False`` reads every file with the Python reader.
+    """
+    if not compiled:
+        rollout_native._native = None  # type: ignore[misc]
+    spent, started = cpu_seconds(), time.perf_counter()
+    result = read_codex_logs(root, workers=workers)
+    wall, spent = time.perf_counter() - started, cpu_seconds() - spent
+    return {"wall": wall, "cpu": spent, "summary": repr(result.summary)}
 
 
 def ours(root: Path, workers: int, *, compiled: bool = True) -> tuple[float, float, str]:
-    """Our import timed in a fresh process (wall and CPU seconds of the import alone).
+    """Our import timed in a fresh process (:func:`time_import` run by this script).
 
     A fresh process for each run, as ccusage gets: the memory this benchmark
     has used before (the baseline, earlier runs) would otherwise slow the
-    forking of worker processes. ``compiled=False`` reads every file with the
-    Python reader. Returns the summary's repr too, to compare readers.
+    forking of worker processes. Returns the summary's repr too, to compare readers.
     """
-    argv = [sys.executable, "-c", TIMED, str(root), str(workers), "1" if compiled else "0"]
+    flag = "1" if compiled else "0"
+    argv = [sys.executable, __file__, "--time-import", str(root), str(workers), flag]
     proc = subprocess.run(argv, capture_output=True, text=True, check=True)
     data = json.loads(proc.stdout)
     return data["wall"], data["cpu"], data["summary"]
@@ -205,7 +199,13 @@ def main() -> int:
         default=Path(tempfile.gettempdir()) / "codex-credits-bench-npm",
         help="where npm installs ccusage (default: under the temporary directory)",
     )
+    parser.add_argument("--time-import", nargs=3, help=argparse.SUPPRESS)  # see ours()
     args = parser.parse_args()
+    if args.time_import:
+        root_given, workers_given, compiled_given = args.time_import
+        timed = time_import(root_given, int(workers_given), compiled_given == "1")
+        print(json.dumps(timed))
+        return 0
 
     root, truth = generate(args.size_mb, args.seed)
     size_mb = truth["bytes"] / 1e6
